@@ -1,0 +1,64 @@
+"""The `ivr` console command.
+
+Each area of the package owns its sub-commands in its own `commands.py` module with a
+`register(subparsers)` function, so features grow without everyone editing one file.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+# (module, what it adds) -- order is the order in `ivr --help`.
+COMMAND_MODULES = [
+    "ivr.drivers.commands",   # call
+    "ivr.tree.commands",      # lint, graph, schema
+    "ivr.scenario.commands",  # test
+    "ivr.dsp.commands",       # dtmf
+    "ivr.speech.commands",    # tts
+    "ivr.speech.asr.commands",  # asr, models
+    "ivr.queue.commands",     # queue
+    "ivr.jkn.commands",       # participants, requests
+]
+
+
+class CliError(Exception):
+    """An error the user can fix; printed as one line, exit code 2."""
+
+    def __init__(self, message: str, code: int = 2):
+        super().__init__(message)
+        self.code = code
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="ivr",
+        description="Offline simulator of the BPJS Kesehatan Care Center 165 line (VIKA menu + agent queue).",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return 2
+    try:
+        rc = args.func(args)
+    except CliError as exc:
+        print(f"ivr: error: {exc}", file=sys.stderr)
+        return exc.code
+    except KeyboardInterrupt:
+        print("ivr: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    return int(rc or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
