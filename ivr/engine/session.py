@@ -1,0 +1,342 @@
+"""CallSession: the call engine as a pure state machine (sans-I/O, like h11).
+
+It is fed timestamped events and returns actions. It never plays audio, reads keys, prints,
+sleeps or reads a clock; a driver does those things and tells the session what happened.
+That makes every timeout, retry and barge-in rule testable in microseconds with a fake clock,
+and makes a WAV-driven call deterministic.
+
+Timing model: prompts are played by the driver; the session knows a prompt is still
+playing until the driver sends `PromptDone`. Listening (and the no-input timer) starts when
+the prompts end. A key pressed while a prompt plays stops it and counts as input when
+barge-in is on, and is ignored when it is off.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from ivr.engine.events import (
+    Action, Digit, EndCall, EnterNode, Event, Hangup, Invoke, Listen, Play, PromptDone,
+    ServiceDone, Speech, SpeechStarted, StopPlayback, Tick, Transfer,
+)
+from ivr.engine.grammar import RecognitionResult
+from ivr.engine.validators import validate
+from ivr.tree.model import Node, Tree
+
+VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+MAX_HOPS = 200  # node entries without waiting for the caller: a loop with no exit
+
+
+@dataclass
+class _Listening:
+    node: str
+    started_at: float | None = None   # None while prompts still play
+    digits: str = ""
+    last_digit_at: float | None = None
+
+
+@dataclass
+class CallStats:
+    """What happened, for logs, coverage and scenario assertions."""
+
+    path: list[str] = field(default_factory=list)
+    prompts: list[Play] = field(default_factory=list)
+    outcome: str | None = None        # hangup, transfer, max-exceeded, caller-hangup, error
+    end_node: str | None = None
+    transfer: Transfer | None = None
+    ended_at: float | None = None
+    ignored_keys: int = 0
+
+
+class CallSession:
+    """One call through a tree. See the module docstring for the timing model."""
+
+    def __init__(self, tree: Tree, variables: dict[str, str] | None = None):
+        self.tree = tree
+        self.vars: dict[str, str] = {**tree.variables, **(variables or {})}
+        self.stats = CallStats()
+        self.node: Node | None = None
+        self.failures = 0
+        self.timeouts = 0
+        self.playing = False
+        self.barge_ok = True
+        self.listening: _Listening | None = None
+        self.waiting_service: Node | None = None
+        self.history: list[str] = []
+        self.ended = False
+        self.now = 0.0
+        self._hops = 0
+
+    # ---- public API ------------------------------------------------------------------------
+    def start(self, at: float = 0.0) -> list[Action]:
+        self.now = at
+        out: list[Action] = []
+        self._enter(self.tree.start, out)
+        return out
+
+    @property
+    def next_deadline(self) -> float | None:
+        """When the driver should send the next Tick (None: nothing is due)."""
+        li = self.listening
+        if self.ended or li is None or li.started_at is None:
+            return None
+        node = self.tree.nodes[li.node]
+        if li.digits and li.last_digit_at is not None:
+            return li.last_digit_at + node.inter_digit_timeout
+        return li.started_at + node.timeout
+
+    @property
+    def waiting_for_input(self) -> bool:
+        return self.listening is not None and not self.ended
+
+    def handle(self, event: Event) -> list[Action]:
+        if self.ended:
+            return []
+        self.now = max(self.now, event.at)
+        self._hops = 0
+        out: list[Action] = []
+        if isinstance(event, Hangup):
+            self._end("caller-hangup", out)
+        elif isinstance(event, PromptDone):
+            self.playing = False
+            if self.listening and self.listening.started_at is None:
+                self.listening.started_at = event.at
+        elif isinstance(event, Tick):
+            self._tick(event.at, out)
+        elif isinstance(event, Digit):
+            self._digit(event, out)
+        elif isinstance(event, SpeechStarted):
+            if self.playing and self.barge_ok and self.listening:
+                out.append(StopPlayback("speech"))
+                self.playing = False
+                self.listening.started_at = event.at
+        elif isinstance(event, Speech):
+            self._speech(event, out)
+        elif isinstance(event, ServiceDone):
+            self._service_done(event, out)
+        return out
+
+    # ---- helpers -----------------------------------------------------------------------------
+    def render(self, text: str) -> str:
+        return VAR.sub(lambda m: str(self.vars.get(m.group(1), "")), text)
+
+    def _play(self, node: Node, prompt: str, out: list[Action], text: str | None = None) -> None:
+        raw = node.prompts.get(prompt) if text is None else text
+        if not raw:
+            return
+        p = Play(self.render(raw), node.id, prompt, node.barge_in)
+        if not self.playing:
+            self.barge_ok = True
+        self.playing = True
+        self.barge_ok = self.barge_ok and node.barge_in
+        self.stats.prompts.append(p)
+        out.append(p)
+
+    def _listen(self, node: Node, out: list[Action]) -> None:
+        self.listening = _Listening(node.id, None if self.playing else self.now)
+        out.append(Listen(node.id, self.tree.grammar_for(node.id), node.timeout, node.inter_digit_timeout,
+                          node.terminator if node.kind == "collect" else "",
+                          node.max_failures - self.failures, node.max_timeouts - self.timeouts))
+
+    def _end(self, reason: str, out: list[Action], node: str | None = None) -> None:
+        self.ended = True
+        self.listening = None
+        self.stats.outcome = reason
+        self.stats.end_node = node or (self.node.id if self.node else None)
+        self.stats.ended_at = self.now
+        out.append(EndCall(reason, self.stats.end_node or ""))
+
+    def _enter(self, node_id: str, out: list[Action], *, greet: str = "greet_long", push: bool = True) -> None:
+        self._hops += 1
+        if self._hops > MAX_HOPS:
+            self._end("error", out)
+            return
+        prev = self.node
+        if push and prev is not None and prev.kind in ("menu", "collect") and prev.id != node_id:
+            self.history.append(prev.id)
+        node = self.tree.nodes[node_id]
+        self.node = node
+        self.failures = self.timeouts = 0
+        self.listening = None
+        self.stats.path.append(node_id)
+        out.append(EnterNode(node_id, node.kind))
+        kind = node.kind
+        if kind in ("menu", "collect"):
+            self._play(node, greet, out)
+            self._listen(node, out)
+        elif kind == "say":
+            self._play(node, "greet_long", out)
+            self._enter(node.next, out)
+        elif kind == "service":
+            self._play(node, "greet_long", out)
+            args = {k: self.render(v) for k, v in node.args}
+            self.waiting_service = node
+            out.append(Invoke(node.service, args, node.id))
+        elif kind == "transfer":
+            self._play(node, "greet_long", out)
+            fields = {k: self.render(v) for k, v in node.fields}
+            t = Transfer(node.queue, node.request_type, fields, node.id)
+            self.stats.transfer = t
+            out.append(t)
+            self._end("transfer", out)
+        elif kind == "hangup":
+            self._play(node, "greet_long", out)
+            self._end("hangup", out)
+
+    def _tick(self, at: float, out: list[Action]) -> None:
+        li = self.listening
+        deadline = self.next_deadline
+        if li is None or deadline is None or at < deadline:
+            return
+        node = self.tree.nodes[li.node]
+        if li.digits:
+            self._finish_collect(node, li.digits, out)
+        else:
+            self._timeout(node, out)
+
+    def _timeout(self, node: Node, out: list[Action]) -> None:
+        self.timeouts += 1
+        if self.timeouts >= node.max_timeouts:
+            self._exceeded(node, out)
+            return
+        self._play(node, "timeout", out)
+        self._play(node, "greet_short", out)
+        self._listen(node, out)
+
+    def _failure(self, node: Node, prompt: str, out: list[Action]) -> None:
+        self.failures += 1
+        if self.failures >= node.max_failures:
+            self._exceeded(node, out)
+            return
+        self._play(node, prompt, out)
+        self._play(node, "greet_short", out)
+        self._listen(node, out)
+
+    def _exceeded(self, node: Node, out: list[Action]) -> None:
+        self.listening = None
+        self._play(node, "exit", out)
+        if node.on_exceeded.goto:
+            self._enter(node.on_exceeded.goto, out, push=False)
+        else:
+            self._end("max-exceeded", out)
+
+    def _barge(self, out: list[Action]) -> bool:
+        """A key arrived: may it count? Stops a playing prompt when barge-in allows."""
+        li = self.listening
+        if li is None:
+            return False
+        if self.playing:
+            if not self.barge_ok:
+                return False
+            out.append(StopPlayback("dtmf"))
+            self.playing = False
+        if li.started_at is None:
+            li.started_at = self.now
+        return True
+
+    def _digit(self, ev: Digit, out: list[Action]) -> None:
+        if not self._barge(out):
+            self.stats.ignored_keys += 1
+            return
+        li = self.listening
+        node = self.tree.nodes[li.node]
+        key = ev.key
+        if node.kind == "collect":
+            if key == node.terminator and node.terminator:
+                self._finish_collect(node, li.digits, out)
+                return
+            if key.isdigit():
+                li.digits += key
+                li.last_digit_at = ev.at
+                if len(li.digits) >= node.max_length:
+                    self._finish_collect(node, li.digits, out)
+                return
+            action = self.tree.global_keys.action_for(key)
+            if action and action in node.globals_enabled:
+                self._global(node, action, out)
+            else:
+                self._failure(node, "invalid", out)
+            return
+        self._choose(node, key, out)
+
+    def _choose(self, node: Node, token: str, out: list[Action]) -> None:
+        for o in node.options:
+            if o.token == token:
+                self._enter(o.goto, out)
+                return
+        action = None
+        if token.startswith("global:"):
+            action = token[7:]
+        else:
+            action = self.tree.global_keys.action_for(token)
+        if action and action in node.globals_enabled:
+            self._global(node, action, out)
+            return
+        self._failure(node, "invalid", out)
+
+    def _global(self, node: Node, action: str, out: list[Action]) -> None:
+        if action == "repeat":
+            self.listening = None
+            self._play(node, "greet_long", out)
+            self._listen(node, out)
+        elif action == "back":
+            target = self.history.pop() if self.history else node.id
+            self._enter(target, out, push=False)
+        elif action == "agent" and self.tree.agent_node:
+            self._enter(self.tree.agent_node, out)
+        else:
+            self._failure(node, "invalid", out)
+
+    def _finish_collect(self, node: Node, digits: str, out: list[Action]) -> None:
+        self.listening = None
+        if len(digits) < node.min_length:
+            self._failure(node, "too_short", out)
+            return
+        ok, extra = validate(node.validator, digits)
+        if not ok:
+            self._failure(node, "invalid", out)
+            return
+        self.vars[node.var] = digits
+        self.vars.update(extra)
+        self._enter(node.next, out)
+
+    def _speech(self, ev: Speech, out: list[Action]) -> None:
+        r: RecognitionResult = ev.result
+        if not self._barge(out):
+            self.stats.ignored_keys += 1
+            return
+        node = self.tree.nodes[self.listening.node]
+        if r.nomatch or r.confidence < self.tree.min_confidence:
+            self.listening = None
+            self._failure(node, "nomatch", out)
+            return
+        if r.choice is not None:
+            self.listening = None
+            if node.kind == "collect":
+                action = r.choice[7:] if r.choice.startswith("global:") else None
+                if action and action in node.globals_enabled:
+                    self._global(node, action, out)
+                else:
+                    self._failure(node, "nomatch", out)
+            else:
+                self._choose(node, r.choice, out)
+            return
+        if r.digits is not None and node.kind == "collect":
+            self._finish_collect(node, self.listening.digits + r.digits, out)
+            return
+        self.listening = None
+        self._failure(node, "nomatch", out)
+
+    def _service_done(self, ev: ServiceDone, out: list[Action]) -> None:
+        node = self.waiting_service
+        if node is None:
+            return
+        self.waiting_service = None
+        self.vars.update({k: str(v) for k, v in ev.vars.items()})
+        outcome = "error" if ev.error else ev.outcome
+        branches = dict(node.branches)
+        target = branches.get(outcome, node.default)
+        if target is None:
+            self._end("error", out)
+            return
+        self._enter(target, out, push=False)
