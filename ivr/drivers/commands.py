@@ -1,8 +1,110 @@
-"""Sub-commands of this area (filled in as the area grows)."""
+"""`ivr call`: run one call through a tree, from the keypad, a key script, or audio."""
 from __future__ import annotations
 
 import argparse
+import datetime as dt
+import json
+import sys
+from pathlib import Path
+
+from ivr.cli import CliError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this area's sub-commands to `ivr`."""
+    p = sub.add_parser(
+        "call", help="run a call (interactive keypad, --keys script)",
+        description="Run one call through a call tree. Without --keys, an interactive call in the "
+                    "terminal: press keys 0-9 * # (no Enter), q to hang up.",
+        epilog='Example: ivr call --keys "1 1 3174054508900002# 08091990"  '
+               "(space = pause that ends an inter-digit timeout, w = wait one timeout)")
+    p.add_argument("--tree", help="call tree YAML (default: menus/vika.yaml)")
+    p.add_argument("--keys", help="run non-interactively with this key script and print the transcript")
+    p.add_argument("--then", choices=["hangup", "silence"], default="hangup",
+                   help="after the key script: hang up at the next question (default) or stay silent "
+                        "until the call ends by itself")
+    p.add_argument("--today", help="date the services use, YYYY-MM-DD (default: today)")
+    p.add_argument("--db", help="participants database (default: $IVR_HOME/participants.sqlite)")
+    p.add_argument("--log", help="write the JSONL call log here (default: $IVR_HOME/logs/call-*.jsonl)")
+    p.add_argument("--no-log", action="store_true", help="do not write a call log")
+    p.add_argument("--json", action="store_true", help="print the call result as JSON after the transcript")
+    p.add_argument("--unmask", action="store_true", help="show NIK/card/phone numbers unmasked in the transcript")
+    p.add_argument("--no-audio", action="store_true", help="interactive: show prompts as text only")
+    p.set_defaults(func=run_call)
+
+
+def _log_path(args) -> Path | None:
+    if args.no_log:
+        return None
+    if args.log:
+        return Path(args.log)
+    from ivr.drivers.calllog import default_log_dir
+
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S-%f")
+    return default_log_dir() / f"call-{stamp}.jsonl"
+
+
+def run_call(args) -> int:
+    from ivr.drivers.calllog import CallLog
+    from ivr.drivers.runtime import CallRuntime
+    from ivr.drivers.setup import open_services, open_tree, parse_today
+
+    tree = open_tree(args.tree)
+    today = parse_today(args.today)
+    services = open_services(args.db)
+    if args.keys is not None:
+        bad = sorted(set(args.keys) - set("0123456789*#ABCDw "))
+        if bad:
+            raise CliError(f"--keys: unexpected character(s) {' '.join(map(repr, bad))} "
+                           "(allowed: 0-9 * # A-D, space = pause, w = wait one timeout)")
+    elif not sys.stdin.isatty():
+        raise CliError("standard input is not a terminal: use --keys \"...\" for a scripted call "
+                       "(or run in a terminal for an interactive one)")
+    log_path = _log_path(args)
+    log = CallLog(log_path) if log_path else None
+    try:
+        rt = CallRuntime(tree, services=services, today=today, log=log)
+        if args.keys is not None:
+            from ivr.drivers.scripted import ScriptedCall
+
+            call = ScriptedCall(rt)
+            call.start()
+            call.press(args.keys)
+            call.finish_input()
+            if args.then == "silence":
+                call.run_until_end()
+            call.hangup()
+            for line in rt.transcript:
+                print(line.format(args.unmask))
+        else:
+            from ivr.drivers.keypad import KeypadCall
+
+            speaker = None if args.no_audio else _speaker()
+            print(f"{tree.name}: panggilan dimulai. Tekan 0-9 * # (tanpa Enter); q untuk menutup telepon.")
+            KeypadCall(rt, speaker=speaker, unmask=args.unmask).run()
+            print()
+        res = rt.result()
+    finally:
+        if log:
+            log.close()
+    if args.json:
+        from ivr.privacy import mask_pii
+
+        out = {"outcome": res.outcome, "end_node": res.end_node, "path": res.path,
+               "duration": round(res.duration, 3),
+               "transfer": None if res.transfer is None else
+               {"queue": res.transfer.queue, "request": res.transfer.request_type,
+                "fields": {k: v if args.unmask else mask_pii(v) for k, v in res.transfer.fields.items()}},
+               "log": str(log_path) if log_path else None}
+        print(json.dumps(out, ensure_ascii=False))
+    elif log_path:
+        print(f"(log: {log_path})", file=sys.stderr)
+    return 0
+
+
+def _speaker():
+    """Speak prompts through the sound device when TTS and a device are available."""
+    try:
+        from ivr.speech.speaker import TtsSpeaker
+    except ImportError:
+        return None
+    return TtsSpeaker.create()

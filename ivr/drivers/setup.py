@@ -1,0 +1,50 @@
+"""Shared wiring for every driver: which tree, which services, which log, which date."""
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+from ivr.cli import CliError
+from ivr.tree.loader import TreeLoadError, load_tree
+from ivr.tree.model import Tree
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+
+
+def default_tree_path() -> Path:
+    """$IVR_TREE, else menus/vika.yaml in the current directory, else the bundled one."""
+    env = os.environ.get("IVR_TREE")
+    if env:
+        return Path(env)
+    local = Path("menus/vika.yaml")
+    return local if local.exists() else REPO_ROOT / "menus" / "vika.yaml"
+
+
+def open_tree(path: str | None) -> Tree:
+    p = Path(path) if path else default_tree_path()
+    try:
+        return load_tree(p)
+    except TreeLoadError as exc:
+        first = exc.errors[0]
+        more = f" (+{len(exc.errors) - 1} more; run `ivr lint {p}`)" if len(exc.errors) > 1 else ""
+        raise CliError(f"{first}{more}") from None
+
+
+def parse_today(value: str | None) -> dt.date:
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--today: '{value}' is not a date (expected YYYY-MM-DD)") from None
+
+
+def open_services(db: str | None):
+    """The JKN services backed by the participants database (created on first use)."""
+    from ivr.jkn.services import JknServices
+
+    try:
+        return JknServices(db) if db else JknServices()
+    except (OSError, ValueError) as exc:
+        raise CliError(f"participants database: {exc}") from None

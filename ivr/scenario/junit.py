@@ -1,0 +1,32 @@
+"""JUnit XML for scenario results, as CI systems (Jenkins, GitLab, GitHub) read it."""
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import defaultdict
+from pathlib import Path
+
+from ivr.privacy import mask_pii
+
+
+def write_junit(results, path: str | Path, coverage: dict[str, tuple[int, int]] | None = None) -> None:
+    by_file = defaultdict(list)
+    for r in results:
+        by_file[r.scenario.file].append(r)
+    suites = ET.Element("testsuites", name="ivr scenarios", tests=str(len(results)),
+                        failures=str(sum(not r.ok for r in results)),
+                        time=f"{sum(r.seconds for r in results):.4f}")
+    for file, rs in by_file.items():
+        suite = ET.SubElement(suites, "testsuite", name=file, tests=str(len(rs)),
+                              failures=str(sum(not r.ok for r in rs)), errors="0", skipped="0",
+                              time=f"{sum(r.seconds for r in rs):.4f}")
+        for r in rs:
+            case = ET.SubElement(suite, "testcase", classname=Path(file).stem, name=r.scenario.name,
+                                 file=file, line=str(r.scenario.line), time=f"{r.seconds:.4f}")
+            if not r.ok:
+                f = ET.SubElement(case, "failure", message=mask_pii(r.failures[0]), type="ScenarioFailure")
+                f.text = mask_pii("\n".join(r.failures) + "\n\nTranscript:\n" + "\n".join(r.transcript))
+        if coverage:
+            props = ET.SubElement(suite, "properties")
+            for tree, (hit, total) in coverage.items():
+                ET.SubElement(props, "property", name=f"node-coverage:{tree}", value=f"{hit}/{total}")
+    ET.ElementTree(suites).write(str(path), encoding="utf-8", xml_declaration=True)

@@ -1,0 +1,273 @@
+"""Scenario tests for call trees: YAML conversations with expectations.
+
+The format follows Bespoken's IVR tests (a list of interactions: what the caller does, what
+the IVR should say next) and ivr-tester (ordered steps with conditions on what the IVR says,
+plus a final assertion on how the call ended). A file holds shared settings and scenarios:
+
+    tree: ../menus/vika.yaml        # relative to this file (default: the bundled VIKA tree)
+    today: 2026-11-23               # date the services use (default: today)
+    scenarios:
+      - name: status kepesertaan, peserta aktif
+        steps:
+          - expect: {node: menu_utama, prompt: "tekan 1"}       # checks the opening
+          - keys: "1"                                            # caller presses keys
+          - keys: "1"
+            expect: {node: status_nik}
+          - keys: "3174054508900002#"
+          - say: "satu dua"                  # caller speaks (text -> perfect recogniser)
+          - audio: caller.wav                # caller audio (tones and speech), relative path
+          - wait: 10                         # caller stays silent (seconds)
+          - barge: "1"                       # keys pressed while the prompt still plays
+          - hangup: true
+        end: {outcome: transfer, transfer: {queue: ganti_kelas}}
+
+Expectations (`expect` on a step is checked after that input; `end` after the call ends):
+`prompt` (text or list; each must appear, case-insensitive, in what the IVR said since the
+previous input), `prompt_regex`, `not_prompt`, `node` (where the call is now), `visited`,
+`outcome`, `end_node`, `transfer` ({queue, request, fields}), `vars`.
+A step's `expect` may also be a plain string: shorthand for `{prompt: ...}`.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ivr.yamlsafe import LineDict, YamlError, load_yaml_file
+
+INPUT_KEYS = ("keys", "barge", "say", "wait", "audio", "hangup")
+EXPECT_KEYS = ("prompt", "prompt_regex", "not_prompt", "node", "visited", "outcome", "end_node",
+               "transfer", "vars")
+SCENARIO_KEYS = ("name", "steps", "end", "today", "tree", "db", "description")
+FILE_KEYS = ("tree", "today", "db", "scenarios", "name", "steps", "end", "description")
+
+
+class ScenarioError(ValueError):
+    """The scenario file itself is wrong (not a failing call)."""
+
+
+@dataclass
+class Scenario:
+    name: str
+    file: str
+    line: int
+    tree: Path
+    today: dt.date
+    db: str | None
+    steps: list[LineDict]
+    end: dict | None
+
+
+@dataclass
+class ScenarioResult:
+    scenario: Scenario
+    ok: bool
+    failures: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    visited: set[str] = field(default_factory=set)
+    transcript: list[str] = field(default_factory=list)
+
+
+def _where(path: str, d) -> str:
+    return f"{path}:{getattr(d, 'line', 0)}"
+
+
+def load_scenarios(path: str | Path, default_tree: Path) -> list[Scenario]:
+    p = Path(path)
+    try:
+        doc = load_yaml_file(p)
+    except YamlError as exc:
+        raise ScenarioError(str(exc)) from None
+    if not isinstance(doc, dict):
+        raise ScenarioError(f"{p}:1:1: a scenario file must be a mapping with `scenarios:` (or `steps:`)")
+    for k in doc:
+        if k not in FILE_KEYS:
+            raise ScenarioError(f"{_where(str(p), doc)}: unknown key '{k}' (expected one of {', '.join(FILE_KEYS)})")
+    base = p.parent
+    items = doc.get("scenarios")
+    if items is None:
+        items = [doc]
+    if not isinstance(items, list) or not items:
+        raise ScenarioError(f"{_where(str(p), doc)}: `scenarios` must be a non-empty list")
+    out = []
+    for i, sc in enumerate(items):
+        if not isinstance(sc, dict):
+            raise ScenarioError(f"{p}: scenario #{i + 1} must be a mapping")
+        for k in sc:
+            if k not in SCENARIO_KEYS and sc is not doc:
+                raise ScenarioError(f"{_where(str(p), sc)}: unknown key '{k}' in scenario (expected one of {', '.join(SCENARIO_KEYS)})")
+        tree = sc.get("tree", doc.get("tree"))
+        tree_path = (base / str(tree)).resolve() if tree else default_tree
+        today_raw = sc.get("today", doc.get("today"))
+        try:
+            today = (today_raw if isinstance(today_raw, dt.date) else dt.date.fromisoformat(str(today_raw))) \
+                if today_raw else dt.date.today()
+        except ValueError:
+            raise ScenarioError(f"{_where(str(p), sc)}: today: '{today_raw}' is not a YYYY-MM-DD date") from None
+        steps = sc.get("steps")
+        if not isinstance(steps, list) or not steps:
+            raise ScenarioError(f"{_where(str(p), sc)}: scenario needs a non-empty `steps` list")
+        for st in steps:
+            _check_step(str(p), st)
+        end = sc.get("end")
+        if end is not None:
+            _check_expect(str(p), end, "end")
+        db = sc.get("db", doc.get("db"))
+        out.append(Scenario(str(sc.get("name") or f"{p.stem} #{i + 1}"), str(p), getattr(sc, "line", 1),
+                            tree_path, today, str(base / db) if db else None, steps, end))
+    return out
+
+
+def _check_step(path: str, st) -> None:
+    if not isinstance(st, dict):
+        raise ScenarioError(f"{path}: each step must be a mapping, got {st!r}")
+    inputs = [k for k in st if k in INPUT_KEYS]
+    unknown = [k for k in st if k not in INPUT_KEYS and k != "expect"]
+    if unknown:
+        raise ScenarioError(f"{_where(path, st)}: unknown step key '{unknown[0]}' "
+                            f"(inputs: {', '.join(INPUT_KEYS)}; checks go under `expect`)")
+    if len(inputs) > 1:
+        raise ScenarioError(f"{_where(path, st)}: one input per step, got {', '.join(inputs)}")
+    if "wait" in st and not isinstance(st["wait"], (int, float)):
+        raise ScenarioError(f"{_where(path, st)}: wait must be a number of seconds")
+    for k in ("keys", "barge"):
+        if k in st:
+            v = str(st[k])
+            bad = sorted(set(v) - set("0123456789*#ABCDw "))
+            if bad:
+                raise ScenarioError(f"{_where(path, st)}: {k}: unexpected character(s) {bad}")
+    if "expect" in st:
+        _check_expect(path, st["expect"], "expect", st)
+
+
+def _check_expect(path: str, e, what: str, parent=None) -> None:
+    if isinstance(e, str):
+        return
+    if not isinstance(e, dict):
+        raise ScenarioError(f"{_where(path, parent or e)}: {what} must be a mapping or a prompt text")
+    for k in e:
+        if k not in EXPECT_KEYS:
+            raise ScenarioError(f"{_where(path, e)}: unknown expectation '{k}' (expected one of {', '.join(EXPECT_KEYS)})")
+
+
+def _as_list(v) -> list[str]:
+    return [str(x) for x in v] if isinstance(v, list) else [str(v)]
+
+
+class _Check:
+    def __init__(self, rt, since: int):
+        self.rt = rt
+        self.since = since
+
+    def said(self) -> str:
+        return "\n".join(line.text for line in self.rt.transcript[self.since:] if line.who == "ivr")
+
+    def run(self, e, label: str) -> list[str]:
+        if isinstance(e, str):
+            e = {"prompt": e}
+        fails: list[str] = []
+        said = self.said()
+        s = self.rt.session
+        for txt in _as_list(e["prompt"]) if "prompt" in e else []:
+            if txt.lower() not in said.lower():
+                fails.append(f"{label}: expected the IVR to say '{txt}'; it said: {said[-300:]!r}")
+        for rx in _as_list(e["prompt_regex"]) if "prompt_regex" in e else []:
+            if not re.search(rx, said, re.I | re.S):
+                fails.append(f"{label}: no prompt matches /{rx}/; it said: {said[-300:]!r}")
+        for txt in _as_list(e["not_prompt"]) if "not_prompt" in e else []:
+            if txt.lower() in said.lower():
+                fails.append(f"{label}: the IVR said '{txt}' but should not have")
+        if "node" in e:
+            cur = s.node.id if s.node else None
+            if cur != e["node"]:
+                fails.append(f"{label}: expected to be at node '{e['node']}', but at '{cur}'")
+        for n in _as_list(e["visited"]) if "visited" in e else []:
+            if n not in s.stats.path:
+                fails.append(f"{label}: node '{n}' was never visited (path: {' > '.join(s.stats.path)})")
+        if "outcome" in e and s.stats.outcome != e["outcome"]:
+            fails.append(f"{label}: expected outcome '{e['outcome']}', got '{s.stats.outcome}'")
+        if "end_node" in e and s.stats.end_node != e["end_node"]:
+            fails.append(f"{label}: expected the call to end at '{e['end_node']}', got '{s.stats.end_node}'")
+        if "transfer" in e:
+            t = s.stats.transfer
+            want = e["transfer"] or {}
+            if t is None:
+                fails.append(f"{label}: expected a transfer, there was none")
+            else:
+                if "queue" in want and t.queue != want["queue"]:
+                    fails.append(f"{label}: transfer queue '{t.queue}', expected '{want['queue']}'")
+                if "request" in want and t.request_type != want["request"]:
+                    fails.append(f"{label}: transfer request '{t.request_type}', expected '{want['request']}'")
+                for k, v in (want.get("fields") or {}).items():
+                    if str(t.fields.get(k)) != str(v):
+                        fails.append(f"{label}: transfer field {k}={t.fields.get(k)!r}, expected {v!r}")
+        for k, v in (e.get("vars") or {}).items():
+            if str(s.vars.get(k)) != str(v):
+                fails.append(f"{label}: variable {k}={s.vars.get(k)!r}, expected {v!r}")
+        return fails
+
+
+def run_scenario(sc: Scenario, services_factory, tree_cache: dict) -> ScenarioResult:
+    from ivr.drivers.runtime import CallRuntime
+    from ivr.drivers.scripted import ScriptedCall
+    from ivr.tree.loader import TreeLoadError, load_tree
+
+    t0 = time.perf_counter()
+    key = str(sc.tree)
+    if key not in tree_cache:
+        try:
+            tree_cache[key] = load_tree(sc.tree)
+        except TreeLoadError as exc:
+            tree_cache[key] = exc
+    tree = tree_cache[key]
+    if isinstance(tree, Exception):
+        return ScenarioResult(sc, False, [f"tree does not load: {str(tree).splitlines()[0]}"])
+    rt = CallRuntime(tree, services=services_factory(sc.db), today=sc.today)
+    call = ScriptedCall(rt)
+    call.start()
+    fails: list[str] = []
+    since = 0
+    for i, st in enumerate(sc.steps, 1):
+        label = f"step {i} (line {getattr(st, 'line', '?')})"
+        if rt.ended and any(k in st for k in INPUT_KEYS):
+            fails.append(f"{label}: the call already ended ({rt.session.stats.outcome}) before this input")
+            break
+        if any(k in st for k in INPUT_KEYS):
+            since = len(rt.transcript)
+        if "keys" in st:
+            call.press(str(st["keys"]))
+            call.finish_input()
+        elif "barge" in st:
+            call.press(str(st["barge"]), barge=True)
+            call.finish_input()
+        elif "say" in st:
+            call.say(str(st["say"]))
+        elif "wait" in st:
+            call.wait(float(st["wait"]))
+        elif "hangup" in st:
+            call.hangup()
+        elif "audio" in st:
+            audio = Path(sc.file).parent / str(st["audio"])
+            try:
+                from ivr.drivers.wavfile import feed_audio
+            except ImportError:
+                fails.append(f"{label}: audio input is not available in this build")
+                break
+            try:
+                feed_audio(call, audio)
+            except (OSError, ValueError) as exc:
+                fails.append(f"{label}: {exc}")
+                break
+        if "expect" in st:
+            fails += _Check(rt, since).run(st["expect"], label)
+        if fails:
+            break
+    if not fails and sc.end is not None:
+        if not rt.ended:
+            call.run_until_end()
+        fails += _Check(rt, since).run(sc.end, "end")
+    res = ScenarioResult(sc, not fails, fails, time.perf_counter() - t0, set(rt.session.stats.path),
+                         [line.format() for line in rt.transcript])
+    return res
