@@ -149,6 +149,7 @@ class Tree:
     min_confidence: float = 0.5
     language: str = "id"
     variables: dict[str, str] = field(default_factory=dict)
+    _grammars: dict = field(default_factory=dict, compare=False, repr=False)
 
     def node(self, node_id: str) -> Node:
         return self.nodes[node_id]
@@ -165,7 +166,14 @@ class Tree:
         return list(seen)
 
     def grammar_for(self, node_id: str):
-        """The `Grammar` a listen at this node accepts (see ivr.engine.grammar)."""
+        """The `Grammar` a listen at this node accepts (see ivr.engine.grammar); built once
+        per node, since a tree does not change while calls run."""
+        g = self._grammars.get(node_id)
+        if g is None:
+            g = self._grammars[node_id] = self._build_grammar(node_id)
+        return g
+
+    def _build_grammar(self, node_id: str):
         from ivr.engine.grammar import Choice, Grammar
 
         n = self.nodes[node_id]
