@@ -16,7 +16,7 @@ import tty
 from typing import Protocol
 
 from ivr.drivers.runtime import CallRuntime
-from ivr.engine.events import Digit, Hangup, Listen, Play, PromptDone, StopPlayback, Tick
+from ivr.engine.events import Digit, Hangup, Listen, Play, PromptDone, StopPlayback
 
 VALID_KEYS = set("0123456789*#ABCDabcd")
 HANGUP_KEYS = {"q", "Q", "\x04", "\x03"}  # q, Ctrl-D, Ctrl-C
@@ -82,14 +82,14 @@ class KeypadCall:
                     self.prompt_end = None
                     self._show(self.rt.feed(PromptDone(at=now)))
                     continue
-                deadline = self.rt.session.next_deadline
+                deadline = self.rt.next_deadline
                 waits = [t - now for t in (deadline, self.prompt_end) if t is not None]
                 timeout = max(0.0, min(waits)) if waits else None
                 r, _, _ = select.select([self.fd], [], [], timeout)
                 now = self.now()
                 if not r:
                     if deadline is not None and now >= deadline:
-                        self._show(self.rt.feed(Tick(at=now)))
+                        self._show(self.rt.tick(now))
                     continue
                 ch = os.read(self.fd, 1).decode("latin-1")
                 if ch in HANGUP_KEYS or ch == "":

@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 
 from ivr.drivers.calllog import CallLog
 from ivr.engine.events import (
-    Action, EndCall, EnterNode, Event, Invoke, Listen, Play, ServiceDone, StopPlayback, Transfer,
+    Action, EndCall, EnterNode, Event, Invoke, LeaveQueue, Listen, Play, QueueUpdate, ServiceDone,
+    StopPlayback, Tick, Transfer,
 )
 from ivr.engine.session import CallSession
 from ivr.privacy import mask_pii
@@ -52,8 +53,12 @@ class CallRuntime:
     """Feeds events to a session and carries out what comes back."""
 
     def __init__(self, tree: Tree, services=None, today: dt.date | None = None,
-                 log: CallLog | None = None, on_action: Callable[[Action, float], None] | None = None):
+                 log: CallLog | None = None, on_action: Callable[[Action, float], None] | None = None,
+                 queue=None, call_id: str = "caller"):
         self.tree = tree
+        self.queue = queue          # ivr.queue.model.LiveQueue, or None: transfers end the call
+        self.call_id = call_id
+        self.queue_state: str | None = None   # None, "waiting", "connected", "left"
         self.session = CallSession(tree)
         self.services = services
         self.today = today or dt.date.today()
@@ -81,6 +86,31 @@ class CallRuntime:
     @property
     def ended(self) -> bool:
         return self.session.ended
+
+    @property
+    def next_deadline(self) -> float | None:
+        """When the driver should call `tick` next: the engine's deadline, or while the
+        caller holds for an agent, also the queue model's next event."""
+        dl = self.session.next_deadline
+        if self.queue is not None and self.queue_state == "waiting":
+            nxt = self.queue.env.peek() - self.queue.offset
+            if nxt != float("inf"):
+                dl = nxt if dl is None else min(dl, nxt)
+        return dl
+
+    def tick(self, at: float) -> list[Action]:
+        """Time has reached `at`: fire due timeouts, or bring the queue up to date."""
+        if self.queue is not None and self.queue_state == "waiting" and not self.ended:
+            self._queue_events(self.queue.advance(at))
+            status = self.queue.status(self.call_id)
+            if status == "connected":
+                self.queue_state = "connected"
+                at_c = self.queue.connected_at(self.call_id)
+                return self.feed(QueueUpdate("connected", at=max(self.now, at_c if at_c is not None else at),
+                                             agent=self.queue.agent_of(self.call_id) or ""))
+            return self.feed(self._update("waiting", at, self.queue.position(self.call_id),
+                                          self.queue.estimated_wait(self.call_id)))
+        return self.feed(Tick(at=at))
 
     def caller(self, text: str, at: float) -> None:
         self.transcript.append(Line(at, "caller", text, self.session.node.id if self.session.node else ""))
@@ -116,7 +146,17 @@ class CallRuntime:
                 fields = ", ".join(f"{k}={v}" for k, v in a.fields.items() if v)
                 self.transcript.append(Line(at, "call", f"TRANSFER ke antrean '{a.queue}' (permintaan {a.request_type}"
                                                         + (f"; {fields}" if fields else "") + ")", a.node))
+                if self.session.holding is not None:
+                    queue.extend(self._enter_queue(a, at))
+            elif isinstance(a, LeaveQueue):
+                if self.queue is not None and self.queue_state == "waiting":
+                    ev = self.queue.leave(self.call_id, at, a.reason, key=a.key)
+                    self.queue_state = "left"
+                    self._queue_events([ev])
             elif isinstance(a, EndCall):
+                if self.queue is not None and self.queue_state == "connected":
+                    self._queue_events([self.queue.leave(self.call_id, at, "complete")])
+                    self.queue_state = "left"
                 self.transcript.append(Line(at, "call", f"SELESAI: {a.reason} di {a.node}", a.node))
                 if self.log:
                     s = self.session.stats
@@ -126,6 +166,53 @@ class CallRuntime:
                                              {"queue": s.transfer.queue, "request": s.transfer.request_type,
                                               "fields": s.transfer.fields}))
         return done
+
+    # ---- agent queue -------------------------------------------------------------------
+    def _update(self, status: str, at: float, position: int = 0, est: float = 0.0, agent: str = "") -> QueueUpdate:
+        ann = self.queue.model.config.announcements if self.queue is not None else None
+        if ann is None:
+            return QueueUpdate(status, at=at, position=position, est_wait_s=est, agent=agent)
+        return QueueUpdate(status, at=at, position=position, est_wait_s=est, agent=agent,
+                           announce_every=ann.periodic_announce_s, announce_position=ann.announce_position,
+                           announce_holdtime=ann.announce_holdtime, callback_key=ann.callback_key)
+
+    def _enter_queue(self, a: Transfer, at: float) -> list[Action]:
+        if self.queue is None:
+            ev = QueueUpdate("unavailable", at=at)
+        else:
+            try:
+                info = self.queue.enter(self.call_id, a.queue, at)
+            except KeyError as exc:
+                self.transcript.append(Line(at, "call", f"(antrean tidak dikenal: {exc.args[0]})", a.node))
+                info = None
+            if info is None:
+                ev = QueueUpdate("unavailable", at=at)
+            else:
+                self._queue_events(list(info.events))
+                self.queue_state = {"waiting": "waiting", "connected": "connected"}.get(info.status, "left")
+                ev = self._update(info.status, at, info.position, info.est_wait_s, info.agent or "")
+        if self.log:
+            self.log.event(ev)
+        return self.session.handle(ev)
+
+    def _queue_events(self, events) -> None:
+        """Queue events in Asterisk queue_log style, to the log and the transcript."""
+        for ev in events:
+            if ev.caller_id != self.call_id:
+                continue
+            if self.log:
+                self.log.write(ev.at, "queue", event=ev.kind, queue=ev.queue,
+                               **{k: v for k, v in (("position", getattr(ev, "position", None)),
+                                                    ("wait_s", getattr(ev, "wait_s", None)),
+                                                    ("talk_s", getattr(ev, "talk_s", None)),
+                                                    ("agent", getattr(ev, "agent", None)),
+                                                    ("key", getattr(ev, "key", None))) if v is not None})
+            detail = {"ENTERQUEUE": f"posisi {getattr(ev, 'position', '')}",
+                      "CONNECT": f"agen {getattr(ev, 'agent', '')}, menunggu {getattr(ev, 'wait_s', 0):.0f} s",
+                      "ABANDON": f"menunggu {getattr(ev, 'wait_s', 0):.0f} s",
+                      "EXITWITHKEY": f"tombol {getattr(ev, 'key', '')}",
+                      "COMPLETECALLER": f"bicara {getattr(ev, 'talk_s', 0) or 0:.0f} s"}.get(ev.kind, "")
+            self.transcript.append(Line(ev.at, "call", f"[antrean {ev.queue}] {ev.kind} {detail}".rstrip()))
 
     def _invoke(self, a: Invoke, at: float) -> list[Action]:
         if self.services is None:

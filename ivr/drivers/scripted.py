@@ -11,7 +11,7 @@ import re
 from collections.abc import Callable
 
 from ivr.drivers.runtime import CallRuntime
-from ivr.engine.events import Digit, Hangup, Play, PromptDone, Speech, Tick
+from ivr.engine.events import Digit, Hangup, Play, PromptDone, Speech
 from ivr.engine.grammar import DIGIT_WORDS, Grammar, RecognitionResult
 
 KEY_GAP = 0.3          # seconds between two key presses of one burst
@@ -104,11 +104,11 @@ class ScriptedCall:
         """Stay silent for `seconds`: every deadline in between fires."""
         end = self.t + seconds
         while not self.rt.ended:
-            dl = self.session.next_deadline
+            dl = self.rt.next_deadline
             if dl is None or dl > end:
                 break
             self.t = max(self.t, dl)
-            self._after(self.rt.feed(Tick(at=self.t)))
+            self._after(self.rt.tick(self.t))
         self.t = max(self.t, end)
 
     def finish_input(self) -> None:
@@ -134,7 +134,7 @@ class ScriptedCall:
     def run_until_end(self, limit: float = 3600.0) -> None:
         """Caller stays silent until the call ends (timeouts run their course)."""
         while not self.rt.ended and self.t < limit:
-            dl = self.session.next_deadline
+            dl = self.rt.next_deadline
             if dl is None:
                 break
-            self.wait(dl - self.t + 0.001)
+            self.wait(max(dl - self.t, 0.0) + 0.001)

@@ -62,7 +62,27 @@ class Hangup:
     at: float
 
 
-Event = Digit | Speech | SpeechStarted | PromptDone | Tick | ServiceDone | Hangup
+@dataclass(frozen=True)
+class QueueUpdate:
+    """The agent queue's state for this caller, sent by the driver after a `Transfer` and
+    whenever time passes while the caller holds (the queue model lives at the edge; the
+    engine only decides what the caller hears).
+
+    status: "waiting", "connected", "full", or "unavailable" (no queue model: the call ends
+    at the transfer, as a plain IVR hand-off would)."""
+
+    status: str
+    at: float
+    position: int = 0
+    est_wait_s: float = 0.0
+    agent: str = ""
+    announce_every: float = 30.0     # seconds between periodic announcements (0: never)
+    announce_position: bool = True
+    announce_holdtime: bool = True
+    callback_key: str | None = "*"
+
+
+Event = Digit | Speech | SpeechStarted | PromptDone | Tick | ServiceDone | Hangup | QueueUpdate
 
 
 # ---- actions (engine -> driver) -----------------------------------------------------------
@@ -108,6 +128,15 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class LeaveQueue:
+    """The caller leaves the queue: "callback" (pressed the callback key) or "abandon"."""
+
+    reason: str
+    node: str
+    key: str | None = None
+
+
+@dataclass(frozen=True)
 class EndCall:
     reason: str   # hangup node, max-exceeded, caller-hangup, transfer, error
     node: str
@@ -121,4 +150,4 @@ class EnterNode:
     kind: str
 
 
-Action = Play | StopPlayback | Listen | Invoke | Transfer | EndCall | EnterNode
+Action = Play | StopPlayback | Listen | Invoke | Transfer | LeaveQueue | EndCall | EnterNode

@@ -16,8 +16,8 @@ import re
 from dataclasses import dataclass, field
 
 from ivr.engine.events import (
-    Action, Digit, EndCall, EnterNode, Event, Hangup, Invoke, Listen, Play, PromptDone,
-    ServiceDone, Speech, SpeechStarted, StopPlayback, Tick, Transfer,
+    Action, Digit, EndCall, EnterNode, Event, Hangup, Invoke, LeaveQueue, Listen, Play, PromptDone,
+    QueueUpdate, ServiceDone, Speech, SpeechStarted, StopPlayback, Tick, Transfer,
 )
 from ivr.engine.grammar import RecognitionResult
 from ivr.engine.validators import validate
@@ -36,6 +36,28 @@ class _Listening:
 
 
 @dataclass
+class _Hold:
+    """The caller waits in an agent queue after a transfer node."""
+
+    node: Node
+    next_announce: float | None = None
+    every: float = 0.0
+    callback_key: str | None = None
+    position: int = 0
+    est_wait_s: float = 0.0
+    flags: tuple[bool, bool] = (True, True)
+
+
+def spoken_wait(seconds: float) -> str:
+    """An estimated wait as a caller should hear it ("sekitar 3 menit")."""
+    if seconds != seconds or seconds == float("inf"):
+        return "belum dapat diperkirakan"
+    if seconds < 60:
+        return "kurang dari 1 menit"
+    return f"sekitar {max(1, round(seconds / 60))} menit"
+
+
+@dataclass
 class CallStats:
     """What happened, for logs, coverage and scenario assertions."""
 
@@ -46,6 +68,9 @@ class CallStats:
     transfer: Transfer | None = None
     ended_at: float | None = None
     ignored_keys: int = 0
+    queued_at: float | None = None
+    connected_at: float | None = None
+    agent: str = ""
 
 
 class CallSession:
@@ -62,6 +87,7 @@ class CallSession:
         self.barge_ok = True
         self.listening: _Listening | None = None
         self.waiting_service: Node | None = None
+        self.holding: _Hold | None = None
         self.history: list[str] = []
         self.ended = False
         self.now = 0.0
@@ -77,6 +103,8 @@ class CallSession:
     @property
     def next_deadline(self) -> float | None:
         """When the driver should send the next Tick (None: nothing is due)."""
+        if self.holding is not None and not self.ended:
+            return self.holding.next_announce
         li = self.listening
         if self.ended or li is None or li.started_at is None:
             return None
@@ -95,7 +123,9 @@ class CallSession:
         self.now = max(self.now, event.at)
         self._hops = 0
         out: list[Action] = []
-        if isinstance(event, Hangup):
+        if self.holding is not None and not isinstance(event, (PromptDone, ServiceDone)):
+            self._hold_event(event, out)
+        elif isinstance(event, Hangup):
             self._end("caller-hangup", out)
         elif isinstance(event, PromptDone):
             self.playing = False
@@ -141,6 +171,7 @@ class CallSession:
     def _end(self, reason: str, out: list[Action], node: str | None = None) -> None:
         self.ended = True
         self.listening = None
+        self.holding = None
         self.stats.outcome = reason
         self.stats.end_node = node or (self.node.id if self.node else None)
         self.stats.ended_at = self.now
@@ -178,10 +209,73 @@ class CallSession:
             t = Transfer(node.queue, node.request_type, fields, node.id)
             self.stats.transfer = t
             out.append(t)
-            self._end("transfer", out)
+            if node.agent:
+                self.holding = _Hold(node)   # the driver answers with QueueUpdate events
+            else:
+                self._end("transfer", out)
         elif kind == "hangup":
             self._play(node, "greet_long", out)
             self._end("hangup", out)
+
+    # ---- agent queue ---------------------------------------------------------------------
+    def _hold_event(self, ev: Event, out: list[Action]) -> None:
+        h = self.holding
+        node = h.node
+        if isinstance(ev, QueueUpdate):
+            first = h.next_announce is None and self.stats.queued_at is None
+            if first:
+                self.stats.queued_at = ev.at
+                h.every, h.callback_key = ev.announce_every, ev.callback_key
+                h.flags = (ev.announce_position, ev.announce_holdtime)
+            h.position, h.est_wait_s = ev.position, ev.est_wait_s
+            self.vars["posisi"] = str(ev.position)
+            self.vars["waktu_tunggu"] = spoken_wait(ev.est_wait_s)
+            if ev.status == "unavailable":
+                self.holding = None
+                self._end("transfer", out)
+            elif ev.status == "connected":
+                self.holding = None
+                self.stats.connected_at = ev.at
+                self.stats.agent = ev.agent
+                self.vars["agen"] = ev.agent.rsplit("/", 1)[-1] if ev.agent else ""
+                self._enter(node.agent, out, push=False)
+            elif ev.status == "full":
+                self.holding = None
+                self._play(node, "queue_full", out)
+                if node.callback:
+                    self._enter(node.callback, out, push=False)
+                else:
+                    self._end("queue-full", out)
+            elif first:
+                if any(h.flags):
+                    self._play(node, "queue_position", out)
+                h.next_announce = ev.at + h.every if h.every > 0 else None
+            elif h.next_announce is not None and ev.at >= h.next_announce:
+                self._play(node, "queue_periodic", out)
+                while h.next_announce <= ev.at:
+                    h.next_announce += h.every
+        elif isinstance(ev, Tick):
+            if h.next_announce is not None and ev.at >= h.next_announce:
+                self._play(node, "queue_periodic", out)
+                while h.next_announce <= ev.at:
+                    h.next_announce += h.every
+        elif isinstance(ev, Digit):
+            if h.callback_key and ev.key == h.callback_key:
+                if self.playing:
+                    out.append(StopPlayback("dtmf"))
+                    self.playing = False
+                self.holding = None
+                out.append(LeaveQueue("callback", node.id, ev.key))
+                if node.callback:
+                    self._enter(node.callback, out, push=False)
+                else:
+                    self._end("callback", out)
+            else:
+                self.stats.ignored_keys += 1
+        elif isinstance(ev, Hangup):
+            self.holding = None
+            out.append(LeaveQueue("abandon", node.id))
+            self._end("abandon", out)
 
     def _tick(self, at: float, out: list[Action]) -> None:
         li = self.listening

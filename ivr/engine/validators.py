@@ -36,12 +36,27 @@ def _phone(digits: str) -> dict[str, str]:
     return {}
 
 
+def _kelas(digits: str) -> dict[str, str]:
+    if digits not in ("1", "2", "3"):
+        raise ValueError("kelas perawatan 1, 2 atau 3")
+    return {}
+
+
+def _npwp(digits: str) -> dict[str, str]:
+    # NPWP: 15 digits, or 16 (the NIK serves as NPWP since 2024)
+    if len(digits) not in (15, 16):
+        raise ValueError("NPWP 15 atau 16 digit")
+    return {}
+
+
 VALIDATORS: dict[str, Callable[[str], dict[str, str]]] = {
     "none": lambda d: {},
     "nik": _nik,
     "card": _card,
     "date": _date,
     "phone": _phone,
+    "kelas": _kelas,
+    "npwp": _npwp,
 }
 
 

@@ -452,6 +452,9 @@ class _Loader:
                 kw["request_type"] = str(self.scalar(got["request"][1], fields["request"], f"{what}: request", 3) or kw["request_type"])
             if "fields" in got:
                 kw["fields"] = tuple((k, v) for k, v, _ in self.strmap(got["fields"][1], f"{what}: fields", 3))
+            for key in ("agent", "callback"):
+                if key in got:
+                    kw[key] = self.scalar(got[key][1], fields[key], f"{what}: {key}", 3)
         return Node(**kw)
 
     def options(self, vnode, what: str) -> tuple[Option, ...]:

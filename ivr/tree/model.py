@@ -13,8 +13,9 @@ NodeKind = Literal["menu", "collect", "say", "service", "transfer", "hangup"]
 NODE_KINDS: tuple[str, ...] = ("menu", "collect", "say", "service", "transfer", "hangup")
 PROMPT_NAMES: tuple[str, ...] = (
     "greet_long", "greet_short", "invalid", "nomatch", "timeout", "too_short", "exit",
+    "queue_position", "queue_periodic", "queue_full",
 )
-VALIDATORS: tuple[str, ...] = ("none", "nik", "card", "date", "phone")
+VALIDATORS: tuple[str, ...] = ("none", "nik", "card", "date", "phone", "kelas", "npwp")
 GLOBAL_ACTIONS: tuple[str, ...] = ("back", "agent", "repeat")
 DTMF_KEYS = "0123456789*#ABCD"
 
@@ -49,6 +50,9 @@ class Prompts:
     timeout: str = ""
     too_short: str = ""
     exit: str = ""
+    queue_position: str = ""
+    queue_periodic: str = ""
+    queue_full: str = ""
 
     def get(self, name: str) -> str:
         return getattr(self, name)
@@ -95,6 +99,8 @@ class Node:
     queue: str = ""
     request_type: str = ""
     fields: tuple[tuple[str, str], ...] = ()
+    agent: str | None = None       # where the call goes on when an agent answers
+    callback: str | None = None    # where it goes when the caller asks for a callback
     # input rules (resolved against tree defaults by the loader)
     timeout: float = 10.0
     inter_digit_timeout: float = 5.0
@@ -119,6 +125,10 @@ class Node:
             out.append((target, kp.get("branches", self.pos)))
         if self.default:
             out.append((self.default, kp.get("default", self.pos)))
+        for name in ("agent", "callback"):
+            target = getattr(self, name)
+            if target:
+                out.append((target, kp.get(name, self.pos)))
         if self.kind in ("menu", "collect") and self.on_exceeded.goto:
             out.append((self.on_exceeded.goto, self.on_exceeded.pos or self.pos))
         return out

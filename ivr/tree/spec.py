@@ -30,6 +30,9 @@ PROMPT_DOCS = {
     "timeout": "Said when the caller gives no input within `timeout` seconds.",
     "too_short": "Collect only: said when fewer than `min_length` digits were entered. Defaults to `invalid`.",
     "exit": "Said when max_failures or max_timeouts is reached, before `on_exceeded` applies.",
+    "queue_position": "Transfer only: said on entering the agent queue; may use {posisi} and {waktu_tunggu}.",
+    "queue_periodic": "Transfer only: said periodically while waiting; may use {posisi} and {waktu_tunggu}.",
+    "queue_full": "Transfer only: said when the queue is full.",
 }
 
 INPUT_FIELDS: dict[str, F] = {
@@ -78,6 +81,9 @@ NODE_FIELDS: dict[str, dict[str, F]] = {
         "queue": F("str", "Agent queue (request type) to transfer to.", required=True),
         "request": F("str", "Request type recorded with the transfer (default: the queue)."),
         "fields": F("strmap", "Request fields; values may use {variables}."),
+        "agent": F("node", "Node where the call goes on when an agent answers (the simulated agent's dialogue). "
+                           "Without it, the call ends at the transfer."),
+        "callback": F("node", "Node for a caller who presses the callback key while waiting (or meets a full queue)."),
     },
     "hangup": {},
 }
