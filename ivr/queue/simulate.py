@@ -205,6 +205,9 @@ def plot_results(results: list[BatchResult], path: str, *, title: str = "",
     if theory:
         tx = sorted(theory)
         ax2.plot(tx, [theory[x] for x in tx], "k--", lw=1, label="Erlang")
+    from matplotlib.ticker import MaxNLocator
+
+    ax2.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax2.set_xlabel("agents")
     ax2.set_ylabel(f"answered within {target:g} s / all arrivals")
     ax2.set_title(f"Service level SL({target:g})")
