@@ -59,7 +59,8 @@ the model state: with j callers ahead (higher priority, or same priority and ear
 queues the caller's agents serve) and s agents on duty who can answer it, agents free up at
 rate s / AHT and each caller ahead abandons at rate 1 / mean patience, so the expected wait is
 sum_{i=0..j} 1 / (s / AHT + i / patience): exact for M/M/c+M, a good approximation otherwise.
-When nobody who can answer is on duty it adds the time until the next shift with such agents.
+When nobody who can answer is on duty it is the time until the next shift with such agents,
+plus the above for the callers who will still be ahead once those agents have taken one each.
 """
 from __future__ import annotations
 
@@ -580,6 +581,10 @@ class QueueModel:
                     break
             else:
                 return math.inf
+            # the s agents arrive free: the first s callers in line are answered at once
+            if ahead < s:
+                return delay
+            ahead -= s
         return delay + offered_wait_mean(ahead, s / aht, theta)
 
     def snapshot(self) -> QueueSnapshot:
@@ -640,11 +645,26 @@ class LiveQueue:
             raise ValueError(f"time went backwards: {to_time} < {self.now}")
         if target > self.env.now:
             self.env.run(until=target)
+            # SimPy 4.1 re-queues the spent `until` event (no callbacks left, priority -1) at the
+            # stop time; drop it so env.peek() / next_event_at() show the model's real next event.
+            sq = self.env._queue
+            while sq and sq[0][0] <= self.env.now and sq[0][1] < 0 and not sq[0][3].callbacks:
+                heapq.heappop(sq)
         m = self.model
         if m._heap and m._heap[0][0] <= self.env.now:
             m._purge(self.env.now)
         out, self._events = self._events, []
         return out
+
+    def next_event_at(self) -> float:
+        """Driver-clock time of the model's next scheduled change (an arrival, a call ending, a
+        shift change or an abandonment deadline); inf if none. A driver that wants to announce
+        every change can sleep until then; periodic announcements need not."""
+        nxt = self.env.peek()
+        heap = self.model._heap
+        if heap:
+            nxt = min(nxt, heap[0][0])
+        return nxt - self.offset
 
     # -- callers ---------------------------------------------------------------------------
     def enter(self, caller_id: str, queue_name: str, at: float, *, patience_s: float | None = None) -> EnterInfo:

@@ -80,6 +80,27 @@ class BatchResult:
     wall_s: float
     waits: np.ndarray  # time in queue of every measured call (0 when answered at once)
     outcomes: np.ndarray  # SERVED / ABANDONED / BLOCKED per measured call
+    queue_ids: np.ndarray  # index into queue_names per measured call
+    queue_names: tuple[str, ...]
+
+    def by_queue(self) -> dict[str, dict[str, float]]:
+        """Point figures per queue (calls, P(abandon), mean wait, SL) for per-request-type views."""
+        out: dict[str, dict[str, float]] = {}
+        for i, name in enumerate(self.queue_names):
+            sel = self.queue_ids == i
+            n = int(sel.sum())
+            if n == 0:
+                continue
+            w = np.nan_to_num(self.waits[sel], nan=0.0)
+            o = self.outcomes[sel]
+            out[name] = {
+                "calls": float(n),
+                "p_abandon": float((o == ABANDONED).mean()),
+                "p_blocked": float((o == BLOCKED).mean()),
+                "mean_wait": float(w.mean()),
+                "service_level": float(((o == SERVED) & (w <= self.target)).mean()),
+            }
+        return out
 
 
 def _ci(values: np.ndarray) -> Estimate:
@@ -169,6 +190,8 @@ def run_batch(
         wall_s=wall,
         waits=wait_all,
         outcomes=outcome,
+        queue_ids=np.asarray(rec.queue[warmup:end], dtype=np.int16),
+        queue_names=tuple(model.names),
     )
 
 
