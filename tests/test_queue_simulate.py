@@ -91,10 +91,11 @@ def test_cli_simulate_mm_reports_erlang_in_ci_and_plots(tmp_path, capsys):
 
 def test_cli_simulate_config_with_agents(capsys):
     rc = main(["queue", "simulate", "--config", str(ROOT / "menus" / "queues.yaml"), "--calls", "3000",
-               "--agents", "26,30", "--hour", "10", "--seed", "1"])
+               "--agents", "26,30", "--hour", "10", "--seed", "1", "--by-queue"])
     out = capsys.readouterr().out
     assert rc == 0
     assert "26 agents" in out and "30 agents" in out and "Erl offered" in out
+    assert "Per request type: 30 agents" in out and "ganti_nomor_hp" in out
 
 
 def test_cli_erlang_prints_reference_figures(capsys):

@@ -54,6 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--target", type=float, default=20.0, metavar="S", help="service-level target (default 20 s)")
     s.add_argument("--batches", type=int, default=20, help="batches for the batch-means CI (default 20)")
     s.add_argument("--warmup", type=int, metavar="N", help="calls discarded at the start (default 2%% of --calls)")
+    s.add_argument("--by-queue", action="store_true", help="also print figures per request type (queue)")
     s.add_argument("--plot", metavar="PNG", help="write wait-time distribution and SL vs agents to this PNG")
     s.set_defaults(func=cmd_simulate)
 
@@ -292,6 +293,18 @@ def cmd_simulate(args: argparse.Namespace) -> int:
                       "", f"[dim]{th.service_level:.4f}[/dim]", f"[dim]{th.p_abandon:.4f}[/dim]" if is_a else "[dim]0[/dim]",
                       "", f"[dim]{th.occupancy:.4f}[/dim]", "[green]in CI[/green]" if inside else "[red]outside CI[/red]")
     con.print(t)
+    if args.by_queue:
+        for r in results:
+            bq = Table(title=f"Per request type: {r.label}")
+            for col in ("queue", "calls", "mean wait s", f"SL{target:g}", "abandoned", "blocked"):
+                bq.add_column(col, justify="right")
+            for name, f in r.by_queue().items():
+                bq.add_row(name, f"{f['calls']:.0f}", f"{f['mean_wait']:.2f}", f"{f['service_level']:.4f}",
+                           f"{f['p_abandon']:.4f}", f"{f['p_blocked']:.4f}")
+            con.print(bq)
+    if not mm and args.hour is None:
+        con.print("[yellow]Note: arrivals follow the hourly profile, so the process is not stationary and the batch-means "
+                  "intervals are indicative only; use --hour H for a stationary study of one hour's load.[/yellow]")
     con.print(f"[dim]P(wait): found no free agent. Mean wait: time in queue over all arrivals (abandoners included). "
               f"ASA: mean wait of answered calls. SL{target:g}: answered within {target:g} s / all arrivals "
               f"(abandoned and refused calls count as not answered). Occupancy: busy / on-duty agent time.[/dim]")

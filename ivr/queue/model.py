@@ -43,7 +43,10 @@ Live API (all times are seconds on the driver's clock; the model never reads a c
     events = q.advance(42.0)          # run the model up to t=42; returns QueueEvent list
     q.position("call-1"), q.estimated_wait("call-1")   # for periodic announcements
     q.connected_at("call-1")          # time of CONNECT, or None while still waiting
-    q.leave("call-1", at=50.0, reason="callback", key="*")   # EXITWITHKEY; "abandon": ABANDON
+    q.next_event_at()                 # when the model next changes (for a driver's sleep)
+    # then one of:
+    q.leave("call-1", at=50.0, reason="callback", key="*")   # while waiting: EXITWITHKEY
+    q.leave("call-1", at=50.0, reason="abandon")             # while waiting: ABANDON
     q.leave("call-1", at=300.0, reason="complete")   # after the agent dialogue: COMPLETECALLER
 
 ``advance`` must be called with non-decreasing times; ``enter``/``leave`` advance the model to

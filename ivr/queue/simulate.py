@@ -18,6 +18,9 @@ Definitions (per arriving call, blocked calls included in "all arrivals"):
   figures in :mod:`ivr.queue.erlang`.
 * abandonment: calls that hung up while waiting / all arrivals. blocked: refused (queue full).
 * occupancy: agent busy time / agent on-duty time over the measured period.
+
+Batch means assume a stationary process: true for M/M/c(+M) and for a config held at one
+hour's arrival rate (``--hour``); with the hourly profile the intervals are indicative only.
 """
 from __future__ import annotations
 
