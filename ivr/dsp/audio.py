@@ -1,0 +1,331 @@
+"""Audio file I/O, resampling and level helpers shared by every part of `ivr`.
+
+Why a module of its own: DTMF detection, WAV-piped calls, TTS prompts and speech
+recognition all read "whatever WAV the user has" and need the same answers to the same
+questions (what is the rate, is this file actually audio, is it cut short).  Everything
+here returns float32 samples shaped ``[frames, channels]`` scaled to +-1.0 full scale.
+
+Level convention (used by the DTMF code too): a sine whose peak touches full scale is
+0 dBFS (AES17).  So a sine of amplitude ``a`` is ``20*log10(a)`` dBFS and its RMS level
+``rms_dbfs`` is the same number.  For G.711 telephony, 0 dBm0 is about -3.14 dBFS, so
+-25 dBm0 per tone is about -28 dBFS per tone.
+"""
+from __future__ import annotations
+
+import io
+import math
+import os
+import struct
+import sys
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import BinaryIO, Union
+
+import numpy as np
+
+try:  # soundfile needs libsndfile; give a clear message if it is missing
+    import soundfile as sf
+except OSError as exc:  # pragma: no cover - depends on the system
+    sf = None
+    _SF_IMPORT_ERROR = str(exc)
+else:
+    _SF_IMPORT_ERROR = ""
+
+PathLike = Union[str, os.PathLike]
+Source = Union[PathLike, BinaryIO]
+
+DBM0_TO_DBFS = -3.14
+"""Add this to a level in dBm0 to get dBFS (G.711: 0 dBm0 sine is 3.14 dB below full scale)."""
+
+# WAV data-chunk sizes that streaming writers (sox, ffmpeg, arecord) put in a header when
+# they cannot seek back to fill in the real size.  Such files are not "truncated".
+_UNKNOWN_WAV_SIZES = {0, 0xFFFFFFFF, 0x7FFFF000, 0x7FFFFFFF, 0xFFFFFFFF - 8}
+
+
+class AudioError(ValueError):
+    """A file that is not readable audio (non-audio, empty, truncated).  One line, names the file."""
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What `read_audio` found, for messages and JSON output."""
+
+    name: str
+    rate: int
+    channels: int
+    frames: int
+    format: str
+    subtype: str
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.rate if self.rate else 0.0
+
+
+def _name_of(src: Source) -> str:
+    if isinstance(src, (str, os.PathLike)):
+        return "<stdin>" if str(src) == "-" else str(src)
+    return str(getattr(src, "name", "<stream>"))
+
+
+def _read_bytes(src: Source) -> bytes:
+    """Whole content of a path, '-' (stdin) or a binary file object."""
+    if isinstance(src, (str, os.PathLike)):
+        if str(src) == "-":
+            return sys.stdin.buffer.read()
+        try:
+            return Path(src).read_bytes()
+        except FileNotFoundError:
+            raise AudioError(f"{src}: no such file") from None
+        except IsADirectoryError:
+            raise AudioError(f"{src}: is a directory, not an audio file") from None
+        except OSError as exc:
+            raise AudioError(f"{src}: cannot read ({exc.strerror or exc})") from None
+    data = src.read()
+    if isinstance(data, str):
+        raise AudioError(f"{_name_of(src)}: opened in text mode; audio needs a binary stream")
+    return bytes(data)
+
+
+def _check_riff(data: bytes, name: str) -> None:
+    """Reject RIFF/WAVE files that are cut short, which libsndfile silently accepts.
+
+    A header that promises more sample bytes than the file holds means the file was cut
+    (an interrupted copy or recording); reading it anyway would silently drop audio.
+    Streaming writers' placeholder sizes are allowed.
+    """
+    if len(data) < 12 or data[:4] not in (b"RIFF", b"RIFX") or data[8:12] != b"WAVE":
+        return
+    endian = "<" if data[:4] == b"RIFF" else ">"
+    pos = 12
+    block_align = 0
+    while pos + 8 <= len(data):
+        cid = data[pos : pos + 4]
+        (size,) = struct.unpack(endian + "I", data[pos + 4 : pos + 8])
+        body = pos + 8
+        if cid == b"fmt ":
+            if body + 16 > len(data):
+                raise AudioError(f"{name}: truncated WAV (header cut short)")
+            block_align = struct.unpack(endian + "H", data[body + 12 : body + 14])[0]
+        elif cid == b"data":
+            have = len(data) - body
+            if size in _UNKNOWN_WAV_SIZES:
+                return
+            if have < size:
+                raise AudioError(
+                    f"{name}: truncated WAV: header promises {size} bytes of samples, "
+                    f"file holds {have}"
+                )
+            if block_align and size % block_align:
+                raise AudioError(f"{name}: truncated WAV: data size {size} is not a whole number of frames")
+            return
+        pos = body + size + (size & 1)
+    if pos < len(data) or len(data) < 44:
+        raise AudioError(f"{name}: truncated WAV (no complete data chunk)")
+    raise AudioError(f"{name}: WAV file has no data chunk")
+
+
+def read_audio(
+    src: Source, *, always_2d: bool = True, with_info: bool = False
+) -> tuple[np.ndarray, int] | tuple[np.ndarray, int, AudioInfo]:
+    """Read any audio file libsndfile understands into float32 ``[frames, channels]``.
+
+    `src` is a path, ``"-"`` for stdin, or a binary file object (read whole, so pipes
+    work).  Covers WAV 8/16/24/32-bit int, float/double, mu-law/A-law, WAVEX, RF64,
+    FLAC, OGG/Vorbis, MP3 (libsndfile >= 1.1), AIFF, AU...  Raises `AudioError` with one
+    line naming the file for non-audio, empty or truncated files.
+    """
+    if sf is None:  # pragma: no cover
+        raise AudioError(f"cannot read audio: libsndfile is not available ({_SF_IMPORT_ERROR})")
+    name = _name_of(src)
+    data = _read_bytes(src)
+    if not data:
+        raise AudioError(f"{name}: empty file")
+    _check_riff(data, name)
+    try:
+        with sf.SoundFile(io.BytesIO(data)) as f:
+            samples = f.read(dtype="float32", always_2d=True)
+            info = AudioInfo(name, int(f.samplerate), int(f.channels), len(samples), f.format, f.subtype)
+    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+        msg = str(exc).split("\n")[0]
+        if "Format not recognised" in msg or "unknown format" in msg.lower():
+            raise AudioError(f"{name}: not an audio file (format not recognised)") from None
+        raise AudioError(f"{name}: unreadable audio ({msg})") from None
+    if info.frames == 0:
+        raise AudioError(f"{name}: audio file holds no samples")
+    if not np.all(np.isfinite(samples)):
+        samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
+    if not always_2d and samples.shape[1] == 1:
+        samples = samples[:, 0]
+    if with_info:
+        return samples, info.rate, info
+    return samples, info.rate
+
+
+def write_wav(
+    dst: Source, samples: np.ndarray, rate: int, subtype: str = "PCM_16", format: str | None = None
+) -> None:
+    """Write samples (1-D mono or ``[frames, channels]``) to `dst` (path, '-' or file object).
+
+    The container follows the file extension (.wav, .flac, .ogg, .mp3) unless `format`
+    is given; integer subtypes are clipped to full scale instead of wrapping around.
+    """
+    if sf is None:  # pragma: no cover
+        raise AudioError(f"cannot write audio: libsndfile is not available ({_SF_IMPORT_ERROR})")
+    x = np.asarray(samples, dtype=np.float32)
+    if subtype and not subtype.upper().startswith(("FLOAT", "DOUBLE")):
+        x = np.clip(x, -1.0, 32767 / 32768)
+    if isinstance(dst, (str, os.PathLike)) and str(dst) != "-":
+        fmt = format
+        if fmt is None:
+            ext = Path(dst).suffix.lower().lstrip(".")
+            fmt = {"wav": "WAV", "flac": "FLAC", "ogg": "OGG", "oga": "OGG", "mp3": "MP3",
+                   "aiff": "AIFF", "aif": "AIFF", "au": "AU", "w64": "W64", "caf": "CAF"}.get(ext, "WAV")
+        if fmt in ("OGG",) and subtype.startswith("PCM"):
+            subtype = "VORBIS"
+        if fmt == "MP3" and subtype.startswith("PCM"):
+            subtype = "MPEG_LAYER_III"
+        if fmt == "FLAC" and subtype not in ("PCM_S8", "PCM_16", "PCM_24"):
+            subtype = "PCM_16"
+        Path(dst).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(str(dst), x, int(rate), subtype=subtype, format=fmt)
+        return
+    buf = io.BytesIO()
+    sf.write(buf, x, int(rate), subtype=subtype, format=format or "WAV")
+    out = sys.stdout.buffer if isinstance(dst, (str, os.PathLike)) else dst
+    out.write(buf.getvalue())
+    out.flush()
+
+
+def to_mono(samples: np.ndarray) -> np.ndarray:
+    """Average the channels of ``[frames, channels]`` to 1-D float32 (1-D input is returned as is)."""
+    x = np.asarray(samples, dtype=np.float32)
+    if x.ndim == 1:
+        return x
+    if x.shape[1] == 1:
+        return x[:, 0]
+    return x.mean(axis=1, dtype=np.float32)
+
+
+def _ratio(src_rate: int, dst_rate: int) -> tuple[int, int]:
+    fr = Fraction(int(dst_rate), int(src_rate))
+    return fr.numerator, fr.denominator
+
+
+def resample(x: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
+    """Resample along axis 0 with a polyphase anti-aliasing filter (scipy.signal.resample_poly)."""
+    x = np.asarray(x, dtype=np.float32)
+    if int(src_rate) == int(dst_rate):
+        return x
+    from scipy.signal import resample_poly
+
+    up, down = _ratio(src_rate, dst_rate)
+    return resample_poly(x, up, down, axis=0).astype(np.float32, copy=False)
+
+
+class StreamResampler:
+    """Resampler for a stream fed in arbitrary chunks; output is independent of chunking.
+
+    Why not `resample_poly` per chunk: filtering each chunk on its own clicks at chunk
+    edges and makes the result depend on how the caller cut the stream.  This keeps the
+    input history the polyphase filter needs and emits exactly the samples that the whole
+    stream would give (delay-compensated, so times line up with the input).
+    """
+
+    def __init__(self, src_rate: int, dst_rate: int, half_taps: int = 10):
+        from scipy.signal import firwin
+
+        self.up, self.down = _ratio(src_rate, dst_rate)
+        n = 2 * half_taps * max(self.up, self.down) + 1
+        cutoff = 1.0 / max(self.up, self.down)
+        h = firwin(n, cutoff * 0.95, window=("kaiser", 5.0)) * self.up
+        delay = (n - 1) // 2
+        pad = (-delay) % self.down  # make the group delay a whole number of output samples
+        self._h = np.concatenate([np.zeros(pad), h]).astype(np.float64)
+        self._skip = (delay + pad) // self.down  # leading outputs that are pure filter delay
+        self._buf = np.zeros(0, dtype=np.float64)
+        self._b0 = 0  # global input index of self._buf[0] (always a multiple of down)
+        self._n_in = 0  # input samples received
+        self._m_next = 0  # next global output index (before delay removal)
+        self._emitted = 0  # outputs handed out (after delay removal)
+        self._dropped = 0  # delay outputs discarded so far
+
+    def _emit(self, last_input: int) -> np.ndarray:
+        """Outputs whose filter support ends at or before input `last_input`."""
+        from scipy.signal import upfirdn
+
+        up, down = self.up, self.down
+        m_hi = (last_input * up) // down  # y[m] needs inputs i <= m*down/up
+        if m_hi < self._m_next or len(self._buf) == 0:
+            return np.zeros(0, dtype=np.float32)
+        y = upfirdn(self._h, self._buf, up, down)
+        m0 = self._b0 * up // down
+        lo, hi = self._m_next - m0, m_hi - m0 + 1
+        out = y[lo:hi]
+        self._m_next = m_hi + 1
+        # keep the history the next outputs need: inputs >= (m_next*down - L + 1)/up
+        need = (self._m_next * down - len(self._h) + 1) // up
+        new_b0 = max(self._b0, (max(need, 0) // down) * down)
+        self._buf = self._buf[new_b0 - self._b0 :]
+        self._b0 = new_b0
+        return out
+
+    def feed(self, x: np.ndarray) -> np.ndarray:
+        """Resample the next chunk; returns the output samples that are now final."""
+        x = np.asarray(x, dtype=np.float64).reshape(-1)
+        self._buf = np.concatenate([self._buf, x])
+        self._n_in += len(x)
+        if not self._n_in:
+            return np.zeros(0, dtype=np.float32)
+        out = self._drop_delay(self._emit(self._n_in - 1))
+        self._emitted += len(out)
+        return out
+
+    def flush(self) -> np.ndarray:
+        """Emit the tail; total output over the stream is ceil(n_in * up / down) samples."""
+        total = -(-self._n_in * self.up // self.down)
+        self._buf = np.concatenate([self._buf, np.zeros(len(self._h) // self.up + 2)])
+        out = self._drop_delay(self._emit(self._b0 + len(self._buf) - 1))
+        out = out[: max(total - self._emitted, 0)]
+        self._emitted += len(out)
+        return out
+
+    def _drop_delay(self, out: np.ndarray) -> np.ndarray:
+        if self._dropped < self._skip:
+            k = min(self._skip - self._dropped, len(out))
+            out = out[k:]
+            self._dropped += k
+        return out.astype(np.float32)
+
+
+def rms_dbfs(x: np.ndarray, floor: float = -200.0) -> float:
+    """RMS level in dBFS where a full-scale sine is 0 dBFS (AES17); `floor` for silence."""
+    x = np.asarray(x, dtype=np.float64)
+    if x.size == 0:
+        return floor
+    ms = float(np.mean(x * x))
+    return 10 * math.log10(2 * ms) if ms > 0 else floor
+
+
+def peak_dbfs(x: np.ndarray, floor: float = -200.0) -> float:
+    """Peak sample level in dBFS (1.0 = 0 dBFS)."""
+    x = np.asarray(x)
+    if x.size == 0:
+        return floor
+    p = float(np.max(np.abs(x)))
+    return 20 * math.log10(p) if p > 0 else floor
+
+
+def db_to_amplitude(db: float) -> float:
+    """Amplitude of a sine whose level is `db` dBFS."""
+    return 10.0 ** (db / 20.0)
+
+
+def amplitude_to_db(a: float, floor: float = -200.0) -> float:
+    return 20 * math.log10(a) if a > 0 else floor
+
+
+def dbm0_to_dbfs(dbm0: float) -> float:
+    """G.711 mapping: -25 dBm0 -> about -28.1 dBFS."""
+    return dbm0 + DBM0_TO_DBFS
