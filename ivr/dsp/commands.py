@@ -1,8 +1,114 @@
-"""Sub-commands of this area (filled in as the area grows)."""
+"""`ivr dtmf gen` and `ivr dtmf detect`: make DTMF audio files and read keys out of any recording."""
 from __future__ import annotations
 
 import argparse
+import json
+import sys
+
+from ivr.cli import CliError
+
+CHANNEL_NAMES = {0: "left", 1: "right"}
 
 
 def register(sub: argparse._SubParsersAction) -> None:
-    """Add this area's sub-commands to `ivr`."""
+    """Add `ivr dtmf ...` to the `ivr` command."""
+    p = sub.add_parser("dtmf", help="generate or detect DTMF key tones in audio files",
+                       description="Generate DTMF audio, or detect the keys in a recording (ITU-T Q.24 rules).")
+    dsub = p.add_subparsers(dest="dtmf_command", metavar="ACTION")
+    p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
+
+    g = dsub.add_parser("gen", help="write a WAV (or FLAC/OGG/MP3) of key tones",
+                        description="Write key tones to an audio file; the container follows the extension.")
+    g.add_argument("digits", help='keys to send, e.g. "3201#" (0-9 * # A-D; spaces and - ignored)')
+    g.add_argument("-o", "--output", required=True, help="output file (.wav .flac .ogg .mp3), '-' for stdout WAV")
+    g.add_argument("--rate", type=int, default=8000, help="sample rate in Hz (default 8000)")
+    g.add_argument("--on", type=float, default=80.0, help="tone duration in ms (default 80)")
+    g.add_argument("--off", type=float, default=80.0, help="pause between tones in ms, also lead/trail silence (default 80)")
+    g.add_argument("--level", type=float, default=-10.0, help="low-group tone level in dBFS (default -10; -25 dBm0 is about -28)")
+    g.add_argument("--twist", type=float, default=0.0, help="high-group minus low-group level in dB (default 0)")
+    g.add_argument("--offset", type=float, default=0.0, help="frequency offset of both tones in percent (default 0)")
+    g.add_argument("--snr", type=float, default=None, help="add white noise at this SNR in dB")
+    g.add_argument("--subtype", default="PCM_16",
+                   help="sample format: PCM_16 PCM_24 PCM_32 PCM_U8 FLOAT DOUBLE ULAW ALAW (default PCM_16)")
+    g.add_argument("--seed", type=int, default=0, help="random seed for phases and noise")
+    g.set_defaults(func=cmd_gen)
+
+    d = dsub.add_parser("detect", help="print the keys found in an audio file",
+                        description="Detect DTMF keys in an audio file; each channel of a stereo file separately.")
+    d.add_argument("file", help="audio file (WAV any bit depth/rate, FLAC, OGG, MP3...), '-' for stdin")
+    d.add_argument("--json", action="store_true", help="per-digit JSON: key, start/end seconds, level, channel")
+    d.add_argument("--channel", type=int, default=None, help="only this channel (0 = left)")
+    d.set_defaults(func=cmd_detect)
+
+
+def cmd_gen(args: argparse.Namespace) -> int:
+    from ivr.dsp.audio import AudioError, write_wav
+    from ivr.dsp.dtmf_gen import generate
+
+    if args.rate < 4000 or args.rate > 384000:
+        raise CliError(f"--rate {args.rate}: use a sample rate between 4000 and 384000 Hz")
+    if 2 * 1633 * (1 + max(args.offset, 0) / 100) >= args.rate:
+        raise CliError(f"--rate {args.rate} is too low for DTMF (the 1633 Hz tone needs more than 3.3 kHz)")
+    if args.on <= 0 or args.off < 0:
+        raise CliError("--on must be > 0 ms and --off >= 0 ms")
+    try:
+        x = generate(args.digits, rate=args.rate, on_ms=args.on, off_ms=args.off, level_dbfs=args.level,
+                     twist_db=args.twist, freq_offset_pct=args.offset, snr_db=args.snr, seed=args.seed)
+    except ValueError as exc:
+        raise CliError(str(exc)) from None
+    if not any(c not in " -" for c in args.digits):
+        raise CliError("no keys given")
+    try:
+        write_wav(args.output, x, args.rate, subtype=args.subtype.upper())
+    except (AudioError, ValueError, TypeError, RuntimeError) as exc:
+        raise CliError(f"{args.output}: cannot write ({str(exc).splitlines()[0]})") from None
+    if args.output != "-":
+        import soundfile as sf
+
+        i = sf.info(args.output)
+        print(f"wrote {args.output}: {len(x) / args.rate:.2f} s, {args.rate} Hz, {i.format} {i.subtype}", file=sys.stderr)
+    return 0
+
+
+def cmd_detect(args: argparse.Namespace) -> int:
+    from ivr.dsp.audio import AudioError, read_audio
+    from ivr.dsp.dtmf import detect
+
+    try:
+        x, rate, info = read_audio(args.file, with_info=True)
+    except AudioError as exc:
+        raise CliError(str(exc)) from None
+    if rate < 4000:
+        raise CliError(f"{info.name}: sample rate {rate} Hz is too low for DTMF")
+    chans = list(range(x.shape[1]))
+    if args.channel is not None:
+        if not 0 <= args.channel < len(chans):
+            raise CliError(f"--channel {args.channel}: {info.name} has {len(chans)} channel(s)")
+        chans = [args.channel]
+    results = [(c, detect(x[:, c].copy(), rate, channel=c)) for c in chans]
+    if args.json:
+        doc = {
+            "file": info.name,
+            "rate": rate,
+            "channels": x.shape[1],
+            "duration": round(info.duration, 4),
+            "results": [
+                {"channel": c, "channel_name": _chan_name(c, x.shape[1]), "digits": "".join(d.digit for d in ds),
+                 "events": [d.to_dict() for d in ds]}
+                for c, ds in results
+            ],
+        }
+        print(json.dumps(doc, indent=2))
+        return 0
+    if len(results) == 1 and x.shape[1] == 1:
+        print("".join(d.digit for d in results[0][1]))
+    else:
+        for c, ds in results:
+            print(f"channel {c} ({_chan_name(c, x.shape[1])}): {''.join(d.digit for d in ds)}")
+    return 0
+
+
+def _chan_name(c: int, n: int) -> str:
+    if n == 1:
+        return "mono"
+    return CHANNEL_NAMES.get(c, f"ch{c}") if n == 2 else f"ch{c}"

@@ -30,7 +30,8 @@ How it works (and why):
 
 Streaming: `DtmfDetector.feed` takes chunks of any size and returns the digits completed
 so far; results are identical however the stream is cut (state is carried: the last three
-blocks, block-energy history, and the run-length state machine).  `tone_active` says
+blocks, block-energy history, and the run-length state machine; reported times are rounded
+to 10 us and levels to 0.01 dB so float summation order cannot show through).  `tone_active` says
 whether a digit tone is sounding right now (for barge-in); `pop_starts()` returns
 `ToneStart` events (digit and its start time) as soon as a digit is recognised, before it
 ends.  Rates 8000 and 16000 are native; others are resampled (streaming, chunk-independent)
@@ -42,7 +43,6 @@ tone with margin and rejects -55 dBFS.  Twist is *high-group level minus low-gro
 """
 from __future__ import annotations
 
-import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -96,10 +96,16 @@ class DtmfDigit:
 
 @dataclass(frozen=True)
 class ToneStart:
-    """A digit recognised while still sounding (for barge-in); `time` is its start."""
+    """A digit recognised while still sounding (for barge-in).
+
+    `time`: start of the first 5 ms block the tone fills (the exact start, to about a
+    millisecond, comes later in the `DtmfDigit`); `detected_at`: stream time at which the
+    detector had enough audio to recognise it (about 35-40 ms after the start).
+    """
 
     digit: str
     time: float
+    detected_at: float
     channel: int = 0
 
 
@@ -219,10 +225,12 @@ class _Core:
         self._other = _Other()
         self._out: list[DtmfDigit] = []
         self._starts: list[ToneStart] = []
+        self._done: list[_Segment] = []  # closed, waiting for the blocks after them
 
     # ------------------------------------------------------------------ analysis
     def _windows(self, xp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Key index (-1 = none) and low/high tone powers (3-frame sums) per 20 ms window."""
+        """Per 20 ms window: key index (-1 = none), low/high tone powers (3-frame sums);
+        and the energy of every block."""
         H = self.H
         blocks = xp.reshape(-1, H)
         nw = blocks.shape[0] - 3
@@ -267,7 +275,7 @@ class _Core:
             sel = idx[ok]
             sel = self._harmonics_ok(blocks, sel, row, col, S, P)
             keys[sel] = (row[sel] * 4 + col[sel]).astype(np.int8)
-        return keys, Sr, Sc
+        return keys, Sr, Sc, E[:, 2]
 
     def _harmonics_ok(self, blocks, sel, row, col, S, P) -> np.ndarray:
         """Windows of `sel` whose tones' second harmonics are weak enough (grouped by key).
@@ -300,7 +308,9 @@ class _Core:
     # ------------------------------------------------------------------ streaming
     def feed(self, x: np.ndarray) -> None:
         H = self.H
-        x = np.concatenate([self._pending, np.asarray(x, dtype=np.float32).reshape(-1)])
+        x = np.asarray(x, dtype=np.float32).reshape(-1)
+        if len(self._pending):
+            x = np.concatenate([self._pending, x])
         n_full = (len(x) // H) * H
         self._pending = x[n_full:]
         x = x[:n_full]
@@ -316,13 +326,15 @@ class _Core:
         nblk = len(xp) // H
         g0 = self._nb - len(self._ctx) // H  # global index of xp's first block
         nb_new = len(new) // H
-        e_new = np.einsum("ij,ij->i", new.reshape(-1, H), new.reshape(-1, H), dtype=np.float64)
-        self._eb = np.concatenate([self._eb, e_new])
+        n_ctx = nblk - nb_new
         self._nb += nb_new
-        self._ctx = xp[-min(3, nblk) * H :] if nblk >= 1 else xp
+        self._ctx = xp[-min(3, nblk) * H :]
         if nblk < 4:
+            blk = new.reshape(-1, H)
+            self._eb = np.concatenate([self._eb, np.einsum("ij,ij->i", blk, blk, dtype=np.float64)])
             return
-        keys, Sr, Sc = self._windows(xp)
+        keys, Sr, Sc, eblk = self._windows(xp)
+        self._eb = np.concatenate([self._eb, eblk[n_ctx:]])
         self._segment(keys, Sr, Sc, g0)
         self._trim()
 
@@ -332,6 +344,8 @@ class _Core:
             keep = min(keep, self._cur.first - 6)
         if self._other.count:
             keep = min(keep, self._other.first - 6)
+        for g in self._done:
+            keep = min(keep, g.first - 6)
         if keep > self._eb0:
             self._eb = self._eb[keep - self._eb0 :]
             self._eb0 = keep
@@ -340,6 +354,7 @@ class _Core:
         """Run-length state machine over window decisions (Python loop over runs only)."""
         cfg = self.cfg
         if self._cur is None and not np.any(keys >= 0):
+            self._emit_done(final=False)
             return
         cr = np.concatenate([[0.0], np.cumsum(Sr, dtype=np.float64)])
         cc = np.concatenate([[0.0], np.cumsum(Sc, dtype=np.float64)])
@@ -392,49 +407,68 @@ class _Core:
                         oth.count = 0
             cur = self._cur
             if cur is not None and not cur.announced and cur.hits >= cfg.min_hits:
+                # this run is contiguous hits; find the window where hits reached min_hits
                 cur.announced = True
-                t0, _ = self._edges(cur)
-                self._starts.append(ToneStart(KEYS[cur.key], t0, self.channel))
-
-    def _e(self, b: int) -> float:
-        i = b - self._eb0
-        return float(self._eb[i]) if 0 <= i < len(self._eb) else 0.0
-
-    def _edges(self, seg: _Segment) -> tuple[float, float]:
-        """Start/end in seconds from block energies around the hit windows."""
-        a, b = seg.first, seg.last
-        lo, hi = a + 1 - self._eb0, b + 3 - self._eb0
-        inner = self._eb[max(lo, 0) : max(hi, 0)]
-        steady = float(np.median(inner)) if inner.size else 0.0
-        if steady <= 0:
-            return a * self.H / self.rate, (b + 4) * self.H / self.rate
-        pos0 = float(a + 1)
-        for blk in range(a, a - 4, -1):
-            f = min(1.0, self._e(blk) / steady)
-            pos0 -= f
-            if f < 0.5:
-                break
-        pos1 = float(b + 3)
-        for blk in range(b + 3, b + 7):
-            f = min(1.0, self._e(blk) / steady)
-            pos1 += f
-            if f < 0.5:
-                break
-        return pos0 * self.H / self.rate, pos1 * self.H / self.rate
+                w_at = g0 + e - (cur.hits - cfg.min_hits) - 1
+                k = self.H / self.rate
+                self._starts.append(ToneStart(KEYS[cur.key], (cur.first + 1) * k, (w_at + 4) * k, self.channel))
+        self._emit_done(final=False)
 
     def _finish(self) -> None:
+        """Close the open segment; its times are computed in `_emit_done` (vectorised)."""
         seg, self._cur = self._cur, None
         self._miss = 0
-        if seg is None:
+        if seg is not None and seg.hits >= self.cfg.min_hits:
+            self._done.append(seg)
+
+    def _emit_done(self, final: bool) -> None:
+        """Turn closed segments into digits once the blocks after them have been seen.
+
+        Start/end: the blocks inside the hit windows are whole; the blocks before and after
+        count by the fraction of the tone's steady block energy they hold (stopping at the
+        first block under half), which gives edges to about a millisecond.
+        """
+        if not self._done:
             return
-        start, end = self._edges(seg)
-        if seg.hits < self.cfg.min_hits or end - start < self.cfg.min_duration:
-            return
-        pr = max(seg.sum_r / (3 * seg.hits), 1e-30)
-        pc = max(seg.sum_c / (3 * seg.hits), 1e-30)
-        lo_db, hi_db = 10 * math.log10(2 * pr), 10 * math.log10(2 * pc)
-        lvl = 10 * math.log10(pr + pc)  # = 10 log10(2 * mean(pr, pc))
-        self._out.append(DtmfDigit(KEYS[seg.key], start, end, lvl, lo_db, hi_db, self.channel))
+        if final:
+            segs, self._done = self._done, []
+        else:  # the end edge looks up to 6 blocks past the last hit window
+            segs = [g for g in self._done if g.last + 7 <= self._nb]
+            if not segs:
+                return
+            self._done = [g for g in self._done if g.last + 7 > self._nb]
+        first = np.array([g.first for g in segs], dtype=np.int64)
+        last = np.array([g.last for g in segs], dtype=np.int64)
+        hits = np.array([g.hits for g in segs], dtype=np.float64)
+        sr = np.array([g.sum_r for g in segs]) / (3 * hits)
+        sc = np.array([g.sum_c for g in segs]) / (3 * hits)
+        steady = self.H * (sr + sc)
+
+        def frac(b0: np.ndarray) -> np.ndarray:
+            idx = b0[:, None] + np.arange(4) - self._eb0
+            inside = (idx >= 0) & (idx < len(self._eb))
+            e = np.zeros(idx.shape)
+            e[inside] = self._eb[idx[inside]]
+            return np.minimum(e / steady[:, None], 1.0)
+
+        fs = frac(first - 3)[:, ::-1]  # blocks first, first-1, first-2, first-3
+        fe = frac(last + 3)  # blocks last+3 .. last+6
+        for f in (fs, fe):  # count blocks up to and including the first one under half
+            keep = np.concatenate([np.ones((len(f), 1), bool), np.cumprod(f[:, :-1] >= 0.5, axis=1).astype(bool)], axis=1)
+            f *= keep
+        k = self.H / self.rate
+        start = (first + 1 - fs.sum(axis=1)) * k
+        end = (last + 3 + fe.sum(axis=1)) * k
+        ok = end - start >= self.cfg.min_duration
+        lo_db = 10 * np.log10(np.maximum(2 * sr, 1e-30))
+        hi_db = 10 * np.log10(np.maximum(2 * sc, 1e-30))
+        lvl = 10 * np.log10(np.maximum(sr + sc, 1e-30))  # = 10 log10(2 * mean(sr, sc))
+        # rounding (10 us, 0.01 dB) hides float noise from how the stream was chunked
+        start, end = np.round(start, 5), np.round(end, 5)
+        lvl, lo_db, hi_db = np.round(lvl, 2), np.round(lo_db, 2), np.round(hi_db, 2)
+        for i in np.flatnonzero(ok).tolist():
+            self._out.append(DtmfDigit(KEYS[segs[i].key], float(start[i]), float(end[i]), float(lvl[i]),
+                                       float(lo_db[i]), float(hi_db[i]), self.channel))
 
     def flush(self) -> None:
         H = self.H
@@ -442,6 +476,7 @@ class _Core:
         pad = np.zeros(tail + 4 * H, dtype=np.float32)
         self.feed(pad)
         self._finish()
+        self._emit_done(final=True)
         self._other = _Other()
 
     def take(self) -> list[DtmfDigit]:
