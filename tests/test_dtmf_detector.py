@@ -1,0 +1,120 @@
+"""Streaming behaviour and API of the DTMF detector and generator."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ivr.dsp.dtmf import KEYS, DtmfConfig, DtmfDetector, detect, detect_channels, digits_string, key_freqs
+from ivr.dsp.dtmf_gen import generate
+
+ALL = "0123456789*#ABCD"
+
+
+@pytest.mark.parametrize("rate", [8000, 16000, 11025, 22050, 44100, 48000, 6000])
+def test_every_key_at_any_rate(rate):
+    x = generate(ALL, rate=rate, on_ms=50, off_ms=50)
+    digits = detect(x, rate)
+    assert digits_string(digits) == ALL
+    for i, d in enumerate(digits):  # generated: lead 50 ms, then every 100 ms
+        assert abs(d.start - (0.05 + 0.1 * i)) < 0.002 and abs(d.end - (0.1 + 0.1 * i)) < 0.002
+        assert abs(d.level_dbfs + 10) < 0.3
+
+
+@pytest.mark.parametrize("rate", [8000, 44100])
+@pytest.mark.parametrize("max_chunk", [7, 160, 4000])
+def test_streaming_gives_identical_results_for_any_chunking(rate, max_chunk):
+    x = generate(ALL * 3, rate=rate, on_ms=45, off_ms=40, snr_db=12, seed=3)
+    whole = detect(x, rate)
+    assert digits_string(whole) == ALL * 3
+    rng = np.random.default_rng(max_chunk)
+    det, got, i = DtmfDetector(rate), [], 0
+    while i < len(x):
+        n = int(rng.integers(1, max_chunk + 1))
+        got += det.feed(x[i : i + n])
+        i += n
+    got += det.flush()
+    assert got == whole
+
+
+def test_digits_come_out_while_streaming_not_only_at_flush():
+    x = generate("123", rate=8000, on_ms=80, off_ms=200)
+    det = DtmfDetector(8000)
+    early = det.feed(x)
+    assert digits_string(early) == "123"  # 200 ms of silence after each key closes it
+    assert det.flush() == []
+
+
+def test_tone_active_and_start_events_for_barge_in():
+    x = generate("5", rate=8000, on_ms=200, off_ms=100, lead_ms=100)
+    det = DtmfDetector(8000)
+    det.feed(x[:800])  # 100 ms silence
+    assert not det.tone_active and det.pop_starts() == []
+    det.feed(x[800:800 + 400])  # 50 ms into the tone
+    assert det.tone_active and det.active_digit == "5"
+    (ev,) = det.pop_starts()
+    assert ev.digit == "5" and abs(ev.time - 0.1) <= 0.006 and ev.detected_at <= 0.15
+    assert det.pop_starts() == []  # each start reported once
+    (d,) = det.feed(x[1200:])  # 100 ms of silence after the tone: the digit is complete
+    assert not det.tone_active and det.flush() == []
+    assert d.digit == "5" and abs(d.duration - 0.2) < 0.003
+
+
+def test_flush_resets_for_a_new_stream():
+    det = DtmfDetector(16000)
+    x = generate("7", rate=16000)
+    assert digits_string(det.feed(x) + det.flush()) == "7"
+    again = det.feed(x) + det.flush()
+    assert digits_string(again) == "7" and abs(again[0].start - 0.08) < 0.002
+
+
+def test_detect_channels_keeps_channels_apart():
+    a = generate("123", rate=8000, seed=1)
+    b = generate("ABCD", rate=8000, seed=2)
+    n = max(len(a), len(b))
+    st = np.zeros((n, 2), np.float32)
+    st[: len(a), 0], st[: len(b), 1] = a, b
+    left, right = detect_channels(st, 8000)
+    assert digits_string(left) == "123" and {d.channel for d in left} == {0}
+    assert digits_string(right) == "ABCD" and {d.channel for d in right} == {1}
+
+
+def test_silence_noise_and_plain_tones_give_nothing():
+    rng = np.random.default_rng(0)
+    t = np.arange(8000 * 2) / 8000
+    for x in (np.zeros(16000), 0.3 * rng.standard_normal(16000), 0.5 * np.sin(2 * np.pi * 697 * t),
+              0.3 * np.sin(2 * np.pi * 440 * t) + 0.3 * np.sin(2 * np.pi * 350 * t)):  # dial tone
+        assert detect(x.astype(np.float32), 8000) == []
+
+
+def test_second_harmonic_check_rejects_harmonic_rich_pairs():
+    """A DTMF pair whose tones carry strong second harmonics (a voice-like source) is not a key."""
+    t = np.arange(8000) / 8000
+    fl, fh = key_freqs("5")
+    clean = 0.3 * np.sin(2 * np.pi * fl * t) + 0.3 * np.sin(2 * np.pi * fh * t)
+    rich = clean + 0.1 * np.sin(2 * np.pi * 2 * fl * t) + 0.1 * np.sin(2 * np.pi * 2 * fh * t)
+    assert digits_string(detect(clean.astype(np.float32), 8000)) == "5"
+    assert detect(rich.astype(np.float32), 8000) == []
+
+
+def test_config_thresholds_are_used():
+    x = generate("1", rate=8000, level_dbfs=-40)
+    assert digits_string(detect(x, 8000)) == "1"
+    assert detect(x, 8000, DtmfConfig(min_level_dbfs=-30)) == []
+
+
+def test_generator_options():
+    x = generate("1 2-3", rate=8000, on_ms=100, off_ms=50, level_dbfs=-6, twist_db=-4)
+    assert len(x) == int(round(0.05 + 3 * 0.1 + 2 * 0.05 + 0.05, 6) * 8000) + 1
+    (d, *_rest) = detect(x, 8000)
+    assert abs(d.low_dbfs + 6) < 0.3 and abs(d.twist_db + 4) < 0.3
+    assert generate("1", seed=1).tolist() != generate("1", seed=2).tolist()  # random phases
+    with pytest.raises(ValueError, match="not a DTMF key"):
+        generate("12E")
+
+
+def test_bad_input_is_rejected_clearly():
+    with pytest.raises(ValueError, match="sample rate"):
+        DtmfDetector(100)
+    with pytest.raises(ValueError, match="one channel"):
+        DtmfDetector(8000).feed(np.zeros((100, 2)))
+    assert len(KEYS) == 16 and key_freqs("d") == (941.0, 1633.0)
