@@ -1,0 +1,121 @@
+"""The one recogniser interface every speech engine implements.
+
+Life of one listen::
+
+    rec.start(grammar)          # the node's grammar (ivr.engine.grammar.Grammar)
+    rec.feed(pcm)               # float32, 16 kHz, mono, any chunk size; may return a Partial
+    rec.endpoint                # True once the caller has stopped (energy endpointer)
+    rec.finish() -> RecognitionResult
+
+Engines differ in how they decode, not in this contract, so the engine, the drivers, the
+CLI and the bench never know which one they talk to.  Out-of-grammar or unsure speech is
+`nomatch=True` (the engine plays its no-match prompt), never a wrong choice.
+"""
+from __future__ import annotations
+
+import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+
+import numpy as np
+
+from ivr.engine.grammar import Grammar, RecognitionResult
+
+from .endpoint import EndpointConfig, EnergyEndpointer
+from .matcher import Match
+
+RATE = 16000
+
+
+class RecognizerError(RuntimeError):
+    """A recogniser that cannot run (model missing, package missing): one clear line."""
+
+
+@dataclass(frozen=True)
+class Partial:
+    """An interim hypothesis while the caller is still speaking (may change)."""
+
+    text: str
+    words: tuple[str, ...] = ()
+    at: float = 0.0  # audio time of the hypothesis
+
+
+class Recognizer(ABC):
+    """Base class: keeps the audio of the current utterance and runs the endpointer."""
+
+    name = "base"
+
+    def __init__(self, endpoint: EndpointConfig | None = None):
+        self._ep = EnergyEndpointer(endpoint)
+        self.grammar: Grammar | None = None
+        self._chunks: list[np.ndarray] = []
+        self._samples = 0
+        self._started_wall = 0.0
+
+    # -------------------------------------------------------------- interface
+    def start(self, grammar: Grammar) -> None:
+        self.grammar = grammar
+        self._ep.reset()
+        self._chunks = []
+        self._samples = 0
+        self._started_wall = time.perf_counter()
+        self._on_start(grammar)
+
+    def feed(self, pcm: np.ndarray) -> Partial | None:
+        if self.grammar is None:
+            raise RecognizerError("feed() before start(grammar)")
+        x = np.asarray(pcm, dtype=np.float32).reshape(-1)
+        if x.size == 0:
+            return None
+        self._chunks.append(x)
+        self._samples += x.size
+        events = self._ep.feed(x)
+        return self._on_audio(x, events)
+
+    @abstractmethod
+    def finish(self) -> RecognitionResult:
+        """Final result of the utterance fed since start()."""
+
+    def recognize(self, pcm: np.ndarray, grammar: Grammar, chunk: float = 0.1) -> RecognitionResult:
+        """Convenience: run a whole utterance through start/feed/finish in `chunk`-second steps."""
+        self.start(grammar)
+        x = np.asarray(pcm, dtype=np.float32).reshape(-1)
+        step = max(1, int(chunk * RATE))
+        for i in range(0, len(x), step):
+            self.feed(x[i:i + step])
+        return self.finish()
+
+    def close(self) -> None:
+        """Free threads or native handles (optional)."""
+
+    @property
+    def endpoint(self) -> bool:
+        """True once the caller has stopped speaking (trailing silence seen)."""
+        return self._ep.ended
+
+    @property
+    def duration(self) -> float:
+        return self._samples / RATE
+
+    # -------------------------------------------------------------- for engines
+    def _on_start(self, grammar: Grammar) -> None:
+        pass
+
+    def _on_audio(self, x: np.ndarray, events: list) -> Partial | None:
+        return None
+
+    def audio(self) -> np.ndarray:
+        if len(self._chunks) > 1:
+            self._chunks = [np.concatenate(self._chunks)]
+        return self._chunks[0] if self._chunks else np.zeros(0, dtype=np.float32)
+
+    def _result(self, text: str, match: Match, confidence: float, **extra) -> RecognitionResult:
+        start = self._ep.speech_start or 0.0
+        end = self._ep.speech_end or self.duration
+        extra.setdefault("reason", match.reason)
+        extra.setdefault("similarity", round(match.similarity, 4))
+        return RecognitionResult(
+            text=text.strip(), choice=match.choice, digits=match.digits, words=match.words,
+            confidence=round(float(confidence), 4), nomatch=match.nomatch, engine=self.name,
+            start=round(start, 3), end=round(end, 3), extra=extra,
+        )

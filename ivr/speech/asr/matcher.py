@@ -1,0 +1,191 @@
+"""Map a free transcript onto what the current listen accepts (phonetically).
+
+A large-vocabulary recogniser (Whisper) writes whatever it hears; the grammar of the node
+says what may be answered.  This module finds the grammar answer closest in *sound* to the
+transcript, or says nomatch when even the closest one is far:
+
+* menus: the whole (filler-stripped) transcript against every phrase of every choice;
+  a menu whose keys are digits also accepts the digit word ("dua" picks option "2");
+* digit collects: a looped-grammar alignment (digit words, or one global phrase such as
+  "ulangi") over the transcript's phone string, so merged words ("digadarapan"), numerals
+  ("4,9,2", "492") and dropped sounds all align, and repeated digits stay repeated.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ivr.engine.grammar import DIGIT_WORDS, Grammar
+
+from .phonetic import indel_cost, normalise_text, phones, similarity, sub_cost
+
+# Words callers add around an answer ("saya mau pendaftaran"); dropped unless the grammar
+# itself uses them.
+FILLERS = frozenset(
+    "eh em ehm hmm hm mm mmm uh um ah oh saya mau ingin pilih yang tolong aja saja deh dong "
+    "nih pak bu ibu bapak mbak mas minta".split()
+)
+DEFAULT_MIN_SIMILARITY = 0.72
+WORD_PENALTY = 0.35  # per word in the digit loop: prefer fewer, longer words when equal
+
+
+@dataclass(frozen=True)
+class Match:
+    """What a transcript means under a grammar. `similarity` is 0..1 (1 = same phones)."""
+
+    choice: str | None
+    digits: str | None
+    words: tuple[str, ...]
+    similarity: float
+    nomatch: bool
+    reason: str = ""  # why nomatch: empty, weak, ambiguous, length, mixed
+
+
+class GrammarMatcher:
+    """Phonetic matcher for one grammar (build once per listen; matching is ~10 ms)."""
+
+    def __init__(self, grammar: Grammar, min_similarity: float = DEFAULT_MIN_SIMILARITY,
+                 digit_keys: bool = True, margin: float = 0.03):
+        self.grammar = grammar
+        self.min_similarity = min_similarity
+        self.margin = margin
+        # (phrase, token) for choices
+        items: list[tuple[str, str]] = []
+        for c in grammar.choices:
+            for p in c.phrases:
+                items.append((" ".join(normalise_text(p)), c.token))
+        if digit_keys and not grammar.digits:
+            tokens = set(grammar.tokens())
+            for w, d in DIGIT_WORDS.items():
+                if d in tokens:
+                    items.append((w, d))
+        self.choice_items = [(p, t) for p, t in items if p]
+        self.vocab_words = {w for p, _ in self.choice_items for w in p.split()}
+        if grammar.digits:
+            self.vocab_words |= set(DIGIT_WORDS)
+
+    # ------------------------------------------------------------------ public
+    def words_for_prompt(self) -> list[str]:
+        """Every phrase a caller may say, for a recogniser prompt or a grammar file."""
+        out = [p for p, _ in self.choice_items]
+        if self.grammar.digits:
+            out += list(DIGIT_WORDS)
+        seen: set[str] = set()
+        return [w for w in out if not (w in seen or seen.add(w))]
+
+    def clean_words(self, text: str) -> list[str]:
+        return [w for w in normalise_text(text) if w in self.vocab_words or w not in FILLERS]
+
+    def match(self, text: str) -> Match:
+        words = self.clean_words(text)
+        if not words:
+            return Match(None, None, (), 0.0, True, "empty")
+        key = phones(" ".join(words))
+        if not key:
+            return Match(None, None, (), 0.0, True, "empty")
+        if self.grammar.digits:
+            return self._match_digits(key)
+        return self._match_menu(key)
+
+    # ------------------------------------------------------------------ menus
+    def _match_menu(self, key: str) -> Match:
+        if not self.choice_items:
+            return Match(None, None, (), 0.0, True, "empty grammar")
+        scored = sorted(((similarity(key, phones(p)), p, t) for p, t in self.choice_items), reverse=True)
+        best_sim, best_phrase, best_tok = scored[0]
+        rival = next((s for s, _, t in scored[1:] if t != best_tok), 0.0)
+        if best_sim < self.min_similarity:
+            return Match(None, None, (best_phrase,), best_sim, True, "weak")
+        if best_sim - rival < self.margin:
+            return Match(None, None, (best_phrase,), best_sim, True, "ambiguous")
+        return Match(best_tok, None, (best_phrase,), best_sim, False)
+
+    # ------------------------------------------------------------------ digits
+    def _match_digits(self, key: str) -> Match:
+        g = self.grammar
+        vocab: list[tuple[str, str, str]] = [(w, d, phones(w)) for w, d in DIGIT_WORDS.items()]
+        vocab += [(p, t, phones(p)) for p, t in self.choice_items]
+        cost, labels = align_loop(key, [v[2] for v in vocab])
+        chosen = [vocab[i] for i in labels]
+        path_len = sum(len(v[2]) for v in chosen)
+        raw = cost - WORD_PENALTY * len(chosen)
+        sim = max(0.0, 1.0 - raw / max(len(key), path_len, 1))
+        words = tuple(v[0] for v in chosen)
+        tokens = [v[1] for v in chosen]
+        is_digit = [v[0] in DIGIT_WORDS for v in chosen]
+        if all(is_digit):
+            digits = "".join(tokens)
+            if sim < self.min_similarity:
+                return Match(None, digits, words, sim, True, "weak")
+            if not (g.min_digits <= len(digits) <= g.max_digits):
+                return Match(None, digits, words, sim, True, "length")
+            return Match(None, digits, words, sim, False)
+        if len(chosen) == 1:
+            if sim < self.min_similarity:
+                return Match(None, None, words, sim, True, "weak")
+            return Match(tokens[0], None, words, sim, False)
+        return Match(None, None, words, sim, True, "mixed")
+
+
+def align_loop(key: str, vocab: list[str], word_penalty: float = WORD_PENALTY) -> tuple[float, list[int]]:
+    """Best sequence of vocabulary items (indices) whose concatenated phones align with `key`.
+
+    Levenshtein against a looped grammar: states are (item, position in item); a finished
+    item may be followed by any item.  Spaces in the transcript are ignored, so word
+    boundaries the recogniser put in the wrong place cost nothing.
+    """
+    INF = float("inf")
+    sizes = [len(v) for v in vocab]
+    # cost[w][j], hist[w][j]: hist is a linked list (item, parent) of finished items
+    cost = [[INF] * (L + 1) for L in sizes]
+    hist: list[list] = [[None] * (L + 1) for L in sizes]
+
+    def close(c: list[list[float]], h: list[list]) -> tuple[float, object]:
+        """Deletions along each item, then the best finished item."""
+        def chain(w: int) -> None:
+            v, cw, hw = vocab[w], c[w], h[w]
+            for j in range(1, len(v) + 1):
+                d = cw[j - 1] + indel_cost(v[j - 1])
+                if d < cw[j]:
+                    cw[j], hw[j] = d, hw[j - 1]
+
+        best, best_h = INF, None
+        for w, v in enumerate(vocab):
+            chain(w)
+            end = c[w][len(v)] + word_penalty
+            if end < best:
+                best, best_h = end, (w, h[w][len(v)])
+        # the next item may start here (with its first sounds dropped)
+        for w in range(len(vocab)):
+            if best < c[w][0]:
+                c[w][0], h[w][0] = best, best_h
+                chain(w)
+        return best, best_h
+
+    for w in range(len(vocab)):
+        cost[w][0] = 0.0
+    end, end_h = close(cost, hist)
+    for t in key:
+        ins = indel_cost(t)
+        new = [[INF] * (L + 1) for L in sizes]
+        newh: list[list] = [[None] * (L + 1) for L in sizes]
+        for w, v in enumerate(vocab):
+            cw, hw, nw, nh = cost[w], hist[w], new[w], newh[w]
+            for j in range(len(v) + 1):
+                c = cw[j]
+                if c == INF:
+                    continue
+                if c + ins < nw[j]:
+                    nw[j], nh[j] = c + ins, hw[j]
+                if j < len(v):
+                    s = c + sub_cost(t, v[j])
+                    if s < nw[j + 1]:
+                        nw[j + 1], nh[j + 1] = s, hw[j]
+        cost, hist = new, newh
+        end, end_h = close(cost, hist)
+    labels: list[int] = []
+    node = end_h
+    while node is not None:
+        labels.append(node[0])
+        node = node[1]
+    labels.reverse()
+    return end, labels
