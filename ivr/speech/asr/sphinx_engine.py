@@ -61,7 +61,7 @@ GARBAGE = ("halo", "selamat", "pagi", "siang", "malam", "terima", "kasih", "apa"
            "itu", "kartu", "rumah", "sakit", "obat", "uang", "bulan", "tahun", "orang")
 
 
-GARBAGE_WEIGHT = 0.001
+GARBAGE_WEIGHT = 1e-5
 
 
 def _jsgf(matcher: GrammarMatcher) -> tuple[str, set[str]]:
