@@ -1,0 +1,504 @@
+"""The JKN services the call tree invokes, and the rules agents apply.
+
+The call engine is sans-I/O: a `service` node emits `Invoke(service, args)`, the driver calls
+`JknServices.invoke(name, args, today)` and feeds the `ServiceResult` back. The result's
+`outcome` picks the branch; its `vars` are Indonesian strings ready to be spoken
+(`"Rp105.000"`, `"10 Desember 2026"`, `"Kelas 3"`). Masking personal data is the log's job,
+not this module's: the caller must hear the virtual account to pay.
+
+Services (the names are the API the tree uses):
+  * `cek_peserta` (nik, tgl_lahir DDMMYYYY) -> aktif | menunggak | nonaktif | tidak_ditemukan
+    | tgl_lahir_salah; vars nama (first name), status, kelas, segmen, iuran, tunggakan_bulan,
+    tagihan, jatuh_tempo, va, fktp (+ alasan, jumlah_anggota, tagihan_peserta).
+  * `cek_tagihan`: same arguments, outcomes and vars (the tree speaks the bill part).
+  * `iuran_kelas`: no arguments -> ok; vars kelas_1, kelas_2, kelas_3, kelas_3_penuh,
+    kelas_3_subsidi, ppu.
+  * `permintaan` (jenis, ...): an agent completes a request -> selesai | ditolak |
+    tidak_ditemukan; vars tiket, pesan, alasan (+ kartu, va for registrations). Every
+    `selesai`/`ditolak` request is stored with a ticket (see ivr.jkn.requests).
+
+Status rules: a member whose administrative status is nonaktif (GILANG re-registration, PBI
+deactivated, job ended) gets `nonaktif`; a self-paying member with a month unpaid after its
+10th gets `menunggak` (status "tidak aktif" once an unpaid month has ended, when coverage is
+suspended; "aktif" before that); everyone else `aktif`. PBPU contributions are billed per
+family (everyone on the KK pays through one virtual account, built from the card of the head
+of the family): `tagihan` is the family's bill, `tagihan_peserta` the caller's own share.
+"""
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ivr.jkn import billing
+from ivr.jkn.billing import Month, Tagihan, format_rupiah, format_tanggal, iuran_peserta, iuran_ppu
+from ivr.jkn.db import connect
+from ivr.jkn.identifiers import (InvalidIdentifier, nik_matches_birth_date, parse_ddmmyyyy, validate_nik,
+                                 virtual_account)
+from ivr.jkn.participants import Participant, ParticipantStore, ensure_db
+from ivr.jkn.requests import RequestStore
+
+CLASS_CHANGE_MIN_YEARS = 1
+FKTP_CHANGE_MIN_MONTHS = 3
+
+
+@dataclass(frozen=True)
+class ServiceResult:
+    """What a service returns to the engine: the branch to take and variables to speak."""
+
+    outcome: str
+    vars: dict[str, str] = field(default_factory=dict)
+
+
+class ServiceError(ValueError):
+    """The tree called a service wrongly (unknown name, missing or malformed argument)."""
+
+
+# ---- date helpers ------------------------------------------------------------------------
+def add_months(d: dt.date, months: int) -> dt.date:
+    """Same day `months` later, clamped to the month's end (31 Jan + 1 month = 28/29 Feb)."""
+    m = Month.of(d).add(months)
+    last = (m.add(1).first_day() - dt.timedelta(days=1)).day
+    return dt.date(m.year, m.month, min(d.day, last))
+
+
+def kelas_text(kelas: int) -> str:
+    return f"Kelas {kelas}"
+
+
+# ---- a participant's state on a date -----------------------------------------------------
+@dataclass(frozen=True)
+class ParticipantState:
+    outcome: str                 # aktif / menunggak / nonaktif
+    status_text: str             # "aktif" / "tidak aktif" (what the prompt says)
+    tagihan: Tagihan | None      # self-paying members only
+
+    @property
+    def tunggakan_bulan(self) -> int:
+        return self.tagihan.tunggakan_bulan if self.tagihan else 0
+
+    @property
+    def amount(self) -> int:
+        return self.tagihan.amount if self.tagihan else 0
+
+
+def tagihan_of(p: Participant, today: dt.date) -> Tagihan | None:
+    """The member's own bill (None for PBI and PPU: the government or employer pays)."""
+    if not p.self_paying:
+        return None
+    start = p.iuran_mulai or Month.of(p.tgl_daftar)
+    paid = p.iuran_lunas_sampai
+    if paid is None or paid < start.add(-1):
+        paid = start.add(-1)
+    return billing.tagihan_mandiri(p.kelas, paid, today)
+
+
+def state_of(p: Participant, today: dt.date) -> ParticipantState:
+    t = tagihan_of(p, today)
+    if p.status == "nonaktif":
+        return ParticipantState("nonaktif", "tidak aktif", t)
+    if t is not None and t.tunggakan_bulan > 0:
+        return ParticipantState("menunggak", "tidak aktif" if t.coverage_suspended else "aktif", t)
+    return ParticipantState("aktif", "aktif", t)
+
+
+# ---- agent-side rules (DOMAIN.md) --------------------------------------------------------
+def can_change_class(p: Participant, today: dt.date) -> tuple[bool, str]:
+    """Class change: only active participants registered at least 1 year. Active means
+    administratively active with no contribution in arrears. PBI members are always Kelas III
+    and a wage earner's class follows the wage, so only self-paying members may choose."""
+    st = state_of(p, today)
+    if st.outcome == "nonaktif":
+        return False, "Perubahan kelas hanya untuk peserta dengan status aktif."
+    if st.outcome == "menunggak":
+        return False, (f"Perubahan kelas hanya untuk peserta aktif; masih ada tunggakan iuran "
+                       f"{st.tunggakan_bulan} bulan.")
+    since = add_months(p.tgl_daftar, 12 * CLASS_CHANGE_MIN_YEARS)
+    if today < since:
+        return False, (f"Perubahan kelas hanya untuk peserta yang terdaftar minimal 1 tahun. Anda terdaftar "
+                       f"sejak {format_tanggal(p.tgl_daftar)}, perubahan kelas dapat diajukan mulai "
+                       f"{format_tanggal(since)}.")
+    if not p.self_paying:
+        what = ("Peserta PBI dijamin di Kelas 3." if p.segmen == "PBI"
+                else "Kelas peserta pekerja penerima upah mengikuti besaran upah.")
+        return False, f"Perubahan kelas hanya untuk peserta mandiri. {what}"
+    return True, "Perubahan kelas dapat diproses."
+
+
+def can_change_fktp(p: Participant, today: dt.date) -> tuple[bool, str]:
+    """FKTP change: allowed after at least 3 months at the current FKTP."""
+    since = add_months(p.fktp_sejak, FKTP_CHANGE_MIN_MONTHS)
+    if today < since:
+        return False, (f"Penggantian FKTP dapat dilakukan setelah minimal 3 bulan terdaftar di FKTP yang sama. "
+                       f"Anda terdaftar di {p.fktp} sejak {format_tanggal(p.fktp_sejak)}, penggantian dapat "
+                       f"diajukan mulai {format_tanggal(since)}.")
+    return True, "Penggantian FKTP dapat diproses."
+
+
+def register_participant(store: ParticipantStore, nik: str, tgl_lahir: dt.date, kelas: int, today: dt.date,
+                         nama: str = "Peserta Baru", fktp: str = "FKTP belum dipilih",
+                         head: Participant | None = None) -> Participant:
+    """A new self-paying participant (or a family member added to `head`'s KK) with a
+    never-issued card number. Its virtual account follows from the card (VA rule).
+    Status stays nonaktif until the first contribution is paid. Caller owns the transaction."""
+    info = validate_nik(nik, today)
+    card = store.next_card_number()
+    if head is not None:
+        segmen, kk, alamat, kode_pos, fk = head.segmen, head.no_kk, head.alamat, head.kode_pos, head.fktp
+        kelas = head.kelas
+    else:
+        segmen, kk, alamat, kode_pos, fk = ("PBPU", f"{nik[:6]}{today:%d%m%y}{nik[-4:]}",
+                                            "(alamat sesuai KTP)", "00000", fktp)
+    paying = segmen in ("PBPU", "BP")
+    p = Participant(
+        nik=info.nik, no_kartu=card, no_kk=kk, nama=nama, jenis_kelamin=info.sex, tgl_lahir=tgl_lahir,
+        hubungan="anggota keluarga" if head is not None else "kepala keluarga", segmen=segmen, kelas=kelas,
+        status="nonaktif" if paying else "aktif",
+        alasan_nonaktif="menunggu pembayaran iuran pertama" if paying else None,
+        tgl_daftar=today, fktp=fk, fktp_sejak=today, hp=None, email=None, alamat=alamat, kode_pos=kode_pos,
+        iuran_lunas_sampai=None, iuran_mulai=Month.of(today) if paying else None)
+    store.insert(p)
+    return p
+
+
+# ---- the services ------------------------------------------------------------------------
+KATEGORI_ADUAN = {"1": "pelayanan di fasilitas kesehatan", "2": "administrasi kepesertaan",
+                  "3": "iuran dan tagihan", "4": "lainnya"}
+
+#: request type -> arguments it needs
+REQUEST_ARGS: dict[str, tuple[str, ...]] = {
+    "pendaftaran": ("nik", "tgl_lahir", "kelas"),
+    "penambahan_peserta": ("nik", "nik_anggota", "tgl_lahir"),
+    "perubahan_data": ("nik", "perubahan"),
+    "ganti_kelas": ("nik", "kelas"),
+    "ganti_fktp": ("nik",),
+    "ganti_nomor_hp": ("nik", "hp"),
+    "ganti_email": ("nik",),
+    "ganti_npwp": ("nik", "npwp"),
+    "ganti_alamat": ("nik", "kode_pos"),
+    "informasi": (),
+    "pengaduan": ("nik", "kategori"),
+    "callback": ("hp",),
+}
+
+
+def _require(service: str, args: Mapping[str, str], names: tuple[str, ...]) -> None:
+    missing = [n for n in names if not str(args.get(n, "") or "").strip()]
+    if missing:
+        raise ServiceError(f"service {service!r}: missing argument(s) {', '.join(missing)}")
+
+
+def _phone_ok(hp: str) -> bool:
+    return hp.isdigit() and hp.startswith("08") and 10 <= len(hp) <= 13
+
+
+class JknServices:
+    """Participant look-ups, bills and agent requests over one SQLite file.
+
+    `db_path` defaults to `$IVR_HOME/participants.sqlite` (created with the synthetic data on
+    first use). `clock` gives the time of day stamped on stored requests (the date always
+    comes from `today`, so a scenario's virtual date is on its tickets); it defaults to the
+    machine's clock, which only the edge (this object) reads.
+    """
+
+    def __init__(self, db_path: str | Path | None = None, clock: Callable[[], dt.datetime] | None = None,
+                 bank: str = "BRI"):
+        self.path = ensure_db(db_path)
+        self.conn = connect(self.path)
+        self.participants = ParticipantStore(self.path, conn=self.conn)
+        self.requests = RequestStore(self.path, conn=self.conn)
+        self.clock = clock or dt.datetime.now
+        self.bank = bank
+        self._services: dict[str, tuple[tuple[str, ...], Callable[[Mapping[str, str], dt.date], ServiceResult]]] = {
+            "cek_peserta": (("nik", "tgl_lahir"), self._cek_peserta),
+            "cek_tagihan": (("nik", "tgl_lahir"), self._cek_peserta),
+            "iuran_kelas": ((), self._iuran_kelas),
+            "permintaan": (("jenis",), self._permintaan),
+        }
+
+    @property
+    def names(self) -> list[str]:
+        return sorted(self._services)
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+    def invoke(self, name: str, args: Mapping[str, str], today: dt.date) -> ServiceResult:
+        """Run service `name`. Raises ServiceError for an unknown service or bad arguments."""
+        entry = self._services.get(name)
+        if entry is None:
+            raise ServiceError(f"unknown service {name!r}; known: {', '.join(self.names)}")
+        required, fn = entry
+        _require(name, args, required)
+        return fn(args, today)
+
+    # -- self-service -------------------------------------------------------------------
+    def _verified(self, args: Mapping[str, str], today: dt.date) -> tuple[Participant | None, str | None]:
+        nik = str(args["nik"]).strip()
+        try:
+            validate_nik(nik, today)
+        except InvalidIdentifier as exc:
+            raise ServiceError(f"nik: {exc}") from None
+        p = self.participants.by_nik(nik)
+        if p is None:
+            return None, "tidak_ditemukan"
+        try:
+            dob = parse_ddmmyyyy(str(args["tgl_lahir"]), today)
+        except InvalidIdentifier:
+            return p, "tgl_lahir_salah"
+        if dob != p.tgl_lahir:
+            return p, "tgl_lahir_salah"
+        return p, None
+
+    def iuran_text(self, p: Participant) -> str:
+        if p.segmen == "PBI":
+            return "ditanggung pemerintah"
+        if p.segmen == "PPU":
+            head = self.participants.head_of(p)
+            upah = head.upah if head.upah is not None else p.upah
+            if upah is None:
+                return "dibayar pemberi kerja"
+            i = iuran_ppu(upah)
+            return (f"{format_rupiah(i.total)}, dibayar pemberi kerja {format_rupiah(i.pemberi_kerja)} "
+                    f"dan pekerja {format_rupiah(i.pekerja)}")
+        return format_rupiah(iuran_peserta(p.kelas))
+
+    def describe(self, p: Participant, today: dt.date) -> tuple[str, dict[str, str]]:
+        """Outcome and speakable variables for a verified participant."""
+        st = state_of(p, today)
+        head = self.participants.head_of(p)
+        family_amount, members = st.amount, 1
+        if p.self_paying:
+            fam = [m for m in self.participants.family(p.no_kk) if m.self_paying]
+            family_amount = sum(tagihan_of(m, today).amount for m in fam) if fam else st.amount
+            members = max(1, len(fam))
+        jatuh_tempo = st.tagihan.jatuh_tempo if st.tagihan else billing.next_due_date(today)
+        v = {
+            "nama": p.nama_depan,
+            "status": st.status_text,
+            "kelas": kelas_text(p.kelas),
+            "segmen": billing.SEGMENTS[p.segmen],
+            "iuran": self.iuran_text(p),
+            "tunggakan_bulan": str(st.tunggakan_bulan),
+            "tagihan": format_rupiah(family_amount),
+            "tagihan_peserta": format_rupiah(st.amount),
+            "jumlah_anggota": str(members),
+            "jatuh_tempo": format_tanggal(jatuh_tempo),
+            "va": virtual_account(head.no_kartu if p.self_paying else p.no_kartu, self.bank),
+            "fktp": p.fktp,
+            "alasan": p.alasan_nonaktif or "",
+        }
+        return st.outcome, v
+
+    def _cek_peserta(self, args: Mapping[str, str], today: dt.date) -> ServiceResult:
+        p, problem = self._verified(args, today)
+        if problem:
+            return ServiceResult(problem, {})
+        assert p is not None
+        outcome, v = self.describe(p, today)
+        return ServiceResult(outcome, v)
+
+    def _iuran_kelas(self, args: Mapping[str, str], today: dt.date) -> ServiceResult:
+        month = Month.of(today)
+        return ServiceResult("ok", {
+            "kelas_1": format_rupiah(iuran_peserta(1, month)),
+            "kelas_2": format_rupiah(iuran_peserta(2, month)),
+            "kelas_3": format_rupiah(iuran_peserta(3, month)),
+            "kelas_3_penuh": format_rupiah(billing.iuran_penuh(3)),
+            "kelas_3_subsidi": format_rupiah(billing.subsidi_pemerintah(3, month)),
+            "ppu": "5 persen dari gaji, 4 persen dibayar pemberi kerja dan 1 persen oleh pekerja",
+        })
+
+    # -- agent requests -----------------------------------------------------------------
+    def _store(self, jenis: str, status: str, args: Mapping[str, str], today: dt.date, pesan: str,
+               alasan: str | None = None, nik: str | None = None, within=None,
+               extra: dict[str, str] | None = None) -> ServiceResult:
+        fields = {k: str(v) for k, v in args.items() if k != "jenis" and str(v or "").strip()}
+        created = dt.datetime.combine(today, self.clock().time().replace(microsecond=0))
+        ticket = self.requests.add(jenis, status, fields, created, alasan=alasan, nik=nik, within=within)
+        v = {"tiket": ticket, "pesan": pesan, "alasan": alasan or ""}
+        v.update(extra or {})
+        return ServiceResult("ditolak" if status == "ditolak" else "selesai", v)
+
+    def _reject(self, jenis, args, today, alasan, nik=None) -> ServiceResult:
+        return self._store(jenis, "ditolak", args, today, "Permintaan tidak dapat diproses.", alasan=alasan, nik=nik)
+
+    def _permintaan(self, args: Mapping[str, str], today: dt.date) -> ServiceResult:
+        jenis = str(args["jenis"]).strip()
+        needed = REQUEST_ARGS.get(jenis)
+        if needed is None:
+            raise ServiceError(f"permintaan: unknown request type {jenis!r}; known: {', '.join(sorted(REQUEST_ARGS))}")
+        _require(f"permintaan/{jenis}", args, needed)
+        a = {k: str(v or "").strip() for k, v in args.items()}
+        nik = a.get("nik", "")
+
+        if jenis == "callback":
+            if not _phone_ok(a["hp"]):
+                raise ServiceError("permintaan/callback: hp must start with 08 and have 10-13 digits")
+            return self._store(jenis, "callback", a, today,
+                               "Permintaan telepon balik telah kami catat. Agen kami akan menghubungi Anda kembali.",
+                               nik=nik or None)
+        if jenis == "informasi" and not nik:
+            return self._store(jenis, "selesai", a, today, "Pertanyaan Anda telah kami jawab dan catat.")
+
+        try:
+            validate_nik(nik, today)
+        except InvalidIdentifier as exc:
+            return self._reject(jenis, a, today, f"NIK tidak valid: {exc.reason_id}.")
+
+        if jenis == "pendaftaran":
+            return self._pendaftaran(a, today)
+        p = self.participants.by_nik(nik)
+        if p is None:
+            if jenis == "informasi":
+                return self._store(jenis, "selesai", a, today, "Pertanyaan Anda telah kami jawab dan catat.")
+            return ServiceResult("tidak_ditemukan", {})
+        return getattr(self, f"_req_{jenis}")(p, a, today)
+
+    def _new_member_checks(self, jenis, a, today, nik_field: str) -> tuple[dt.date | None, ServiceResult | None]:
+        nik = a[nik_field]
+        try:
+            info = validate_nik(nik, today)
+        except InvalidIdentifier as exc:
+            return None, self._reject(jenis, a, today, f"NIK tidak valid: {exc.reason_id}.")
+        try:
+            dob = parse_ddmmyyyy(a["tgl_lahir"], today)
+        except InvalidIdentifier as exc:
+            return None, self._reject(jenis, a, today, f"Tanggal lahir tidak valid: {exc.reason_id}.")
+        if not nik_matches_birth_date(info, dob):
+            return None, self._reject(jenis, a, today, "Tanggal lahir tidak sesuai dengan NIK.", nik=nik)
+        if self.participants.by_nik(nik) is not None:
+            return None, self._reject(jenis, a, today, "NIK tersebut sudah terdaftar sebagai peserta JKN.", nik=nik)
+        return dob, None
+
+    def _registered(self, jenis, a, today, nik, dob, kelas, pesan, head=None) -> ServiceResult:
+        made: dict[str, Participant] = {}
+
+        def within(conn):
+            # the card number is decided inside the transaction, and stored with the request
+            made["p"] = register_participant(self.participants, nik, dob, kelas, today, head=head,
+                                             nama=a.get("nama") or "Peserta Baru")
+            return {"kartu": made["p"].no_kartu}
+
+        result = self._store(jenis, "selesai", a, today, pesan, nik=nik, within=within)
+        p = made["p"]
+        v = dict(result.vars)
+        v.update({"kartu": p.no_kartu, "va": virtual_account(p.no_kartu, self.bank), "kelas": kelas_text(p.kelas),
+                  "iuran": self.iuran_text(p)})
+        return ServiceResult(result.outcome, v)
+
+    def _pendaftaran(self, a, today) -> ServiceResult:
+        try:
+            kelas = int(a["kelas"])
+            if kelas not in (1, 2, 3):
+                raise ValueError
+        except ValueError:
+            raise ServiceError(f"permintaan/pendaftaran: kelas must be 1, 2 or 3, not {a['kelas']!r}") from None
+        dob, rejected = self._new_member_checks("pendaftaran", a, today, "nik")
+        if rejected:
+            return rejected
+        return self._registered("pendaftaran", a, today, a["nik"], dob, kelas, "Pendaftaran peserta baru berhasil.")
+
+    def _req_penambahan_peserta(self, head: Participant, a, today) -> ServiceResult:
+        jenis = "penambahan_peserta"
+        if head.segmen == "PBI":
+            return self._reject(jenis, a, today, "Penambahan anggota keluarga peserta PBI diajukan melalui Dinas "
+                                "Sosial setempat.", nik=head.nik)
+        if head.status == "nonaktif":
+            return self._reject(jenis, a, today, "Status kepesertaan kepala keluarga tidak aktif.", nik=head.nik)
+        dob, rejected = self._new_member_checks(jenis, a, today, "nik_anggota")
+        if rejected:
+            return rejected
+        return self._registered(jenis, a, today, a["nik_anggota"], dob, head.kelas,
+                                "Penambahan anggota keluarga berhasil.", head=self.participants.head_of(head))
+
+    def _req_perubahan_data(self, p, a, today) -> ServiceResult:
+        what = a["perubahan"]
+        pesan = ("Permintaan perubahan data identitas telah kami catat. Silakan kirim foto KTP dan kartu keluarga "
+                 "melalui WhatsApp Pandawa 0811-8-165-165." if what == "identitas" else
+                 "Permintaan mutasi data kepesertaan telah kami catat.")
+        return self._store("perubahan_data", "selesai", a, today, pesan, nik=p.nik)
+
+    def _req_ganti_kelas(self, p, a, today) -> ServiceResult:
+        try:
+            kelas = int(a["kelas"])
+            if kelas not in (1, 2, 3):
+                raise ValueError
+        except ValueError:
+            raise ServiceError(f"permintaan/ganti_kelas: kelas must be 1, 2 or 3, not {a['kelas']!r}") from None
+        ok, why = can_change_class(p, today)
+        if not ok:
+            return self._reject("ganti_kelas", a, today, why, nik=p.nik)
+        if kelas == p.kelas:
+            return self._reject("ganti_kelas", a, today, f"Anda sudah terdaftar di {kelas_text(kelas)}.", nik=p.nik)
+        family = [m for m in self.participants.family(p.no_kk) if m.self_paying]
+
+        def within(conn):
+            for m in family or [p]:          # a PBPU family is in one class
+                self.participants.update(m.nik, kelas=kelas)
+        pesan = (f"Kelas perawatan berubah dari {kelas_text(p.kelas)} menjadi {kelas_text(kelas)}. "
+                 f"Iuran per orang per bulan menjadi {format_rupiah(iuran_peserta(kelas))}.")
+        return self._store("ganti_kelas", "selesai", a, today, pesan, nik=p.nik, within=within)
+
+    def _req_ganti_fktp(self, p, a, today) -> ServiceResult:
+        ok, why = can_change_fktp(p, today)
+        if not ok:
+            return self._reject("ganti_fktp", a, today, why, nik=p.nik)
+        baru = a.get("fktp") or ""
+
+        def within(conn):
+            if baru:
+                self.participants.update(p.nik, fktp=baru, fktp_sejak=today)
+        pesan = (f"FKTP Anda diganti menjadi {baru}." if baru else
+                 "Permintaan penggantian FKTP telah kami catat.")
+        return self._store("ganti_fktp", "selesai", a, today, pesan, nik=p.nik, within=within)
+
+    def _req_ganti_nomor_hp(self, p, a, today) -> ServiceResult:
+        if not _phone_ok(a["hp"]):
+            return self._reject("ganti_nomor_hp", a, today, "Nomor HP harus diawali 08, 10 sampai 13 digit.", nik=p.nik)
+        return self._store("ganti_nomor_hp", "selesai", a, today,
+                           "Nomor HP untuk Mobile JKN telah diganti.", nik=p.nik,
+                           within=lambda conn: self.participants.update(p.nik, hp=a["hp"]))
+
+    def _req_ganti_email(self, p, a, today) -> ServiceResult:
+        email = a.get("email", "")
+        if email:
+            return self._store("ganti_email", "selesai", a, today, "Alamat email Anda telah diperbarui.", nik=p.nik,
+                               within=lambda conn: self.participants.update(p.nik, email=email))
+        if not _phone_ok(a.get("hp", "")):
+            raise ServiceError("permintaan/ganti_email: needs email, or hp (08..., 10-13 digits) to send a link to")
+        return self._store("ganti_email", "selesai", a, today,
+                           "Tautan untuk mengganti alamat email telah dikirim ke nomor HP Anda.", nik=p.nik)
+
+    def _req_ganti_npwp(self, p, a, today) -> ServiceResult:
+        npwp = a["npwp"]
+        if not (npwp.isdigit() and len(npwp) in (15, 16)):
+            return self._reject("ganti_npwp", a, today, "NPWP harus 15 atau 16 digit.", nik=p.nik)
+        return self._store("ganti_npwp", "selesai", a, today, "NPWP Anda telah diperbarui.", nik=p.nik,
+                           within=lambda conn: self.participants.update(p.nik, npwp=npwp))
+
+    def _req_ganti_alamat(self, p, a, today) -> ServiceResult:
+        kode_pos = a["kode_pos"]
+        if not (kode_pos.isdigit() and len(kode_pos) == 5):
+            return self._reject("ganti_alamat", a, today, "Kode pos harus 5 digit.", nik=p.nik)
+        changes = {"kode_pos": kode_pos}
+        if a.get("alamat"):
+            changes["alamat"] = a["alamat"]
+        return self._store("ganti_alamat", "selesai", a, today, "Alamat domisili Anda telah diperbarui.", nik=p.nik,
+                           within=lambda conn: self.participants.update(p.nik, **changes))
+
+    def _req_informasi(self, p, a, today) -> ServiceResult:
+        return self._store("informasi", "selesai", a, today, "Pertanyaan Anda telah kami jawab dan catat.", nik=p.nik)
+
+    def _req_pengaduan(self, p, a, today) -> ServiceResult:
+        kategori = KATEGORI_ADUAN.get(a["kategori"], "lainnya")
+        return self._store("pengaduan", "selesai", a, today,
+                           f"Pengaduan Anda tentang {kategori} telah kami catat dan akan kami tindak lanjuti.",
+                           nik=p.nik)
