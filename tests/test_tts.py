@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import textwrap
 import wave
@@ -39,6 +40,24 @@ def test_render_writes_telephone_ready_speech(tts):
     # about 4 s; espeak adds pauses at commas and the end.
     assert 2.0 < len(samples) / rate < 8.0
     assert path.parent == tts.cache_dir and path.suffix == ".wav"
+
+
+def test_first_use_in_a_fresh_process_waits_for_the_whole_utterance(tmp_path):
+    """On an engine's first runAndWait pyttsx3 returns while espeak-ng is still speaking
+    on its own thread; a long first prompt must still be written completely."""
+    code = textwrap.dedent(f"""
+        import wave
+        from ivr.speech.tts import Tts
+        text = ("Selamat datang di BPJS Kesehatan Care Center 165, layanan Voice Interactive "
+                "JKN. Layanan ini tersedia 24 jam. Untuk informasi iuran, tekan 1.")
+        path = Tts(rate=150, cache_dir={str(tmp_path)!r}).render(text)
+        with wave.open(str(path)) as w:
+            print(w.getnframes() / w.getframerate())
+        """)
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0, run.stderr
+    assert 8.0 < float(run.stdout.strip().splitlines()[-1]) < 20.0
+    assert "Audio saved" not in run.stdout
 
 
 def test_no_chatter_on_stdout(tts, capfd):

@@ -6,11 +6,15 @@ Why it looks the way it does (pyttsx3 2.99 + espeak-ng 1.51 as shipped by Debian
 - The espeak driver writes the file only when an utterance ends, and keeps one pending
   file name: several `save_to_file` calls before one `runAndWait` write only the last
   file.  So every file gets its own `runAndWait`.
-- pyttsx3 ends every `runAndWait` with the driver's `stop()`, which calls `espeak_Cancel`;
-  espeak-ng then restores the speech parameters of the *previous* utterance, so a rate
-  change made between two files is silently lost.  Our synthesis is synchronous (espeak
-  runs in retrieval mode, the audio is complete when `runAndWait` returns), so there is
-  nothing to stop: the engine's driver gets a no-op `stop`.
+- espeak-ng delivers the audio from its own thread, and `runAndWait` can return before the
+  utterance has ended (it always may on an engine's first use, when the queued commands
+  end the loop before synthesis starts), leaving an empty file.  So we wait for pyttsx3's
+  "finished-utterance" notification, which comes after the file is written.
+- pyttsx3 ends every `runAndWait` with the driver's `stop()`, which calls `espeak_Cancel`
+  while espeak still counts as playing; espeak-ng then restores the speech parameters of
+  the *previous* utterance, so a rate change made between two files is silently lost.  We
+  wait for every utterance to finish ourselves, so there is nothing to stop: the engine's
+  driver gets a no-op `stop`.
 - An unknown voice is not an error in pyttsx3 (the exception goes to an "error" callback
   and the previous voice stays), so voices are checked against the engine's voice list.
 - The driver prints "Audio saved to ..." on stdout; that is swallowed.
@@ -49,6 +53,7 @@ DEFAULT_VOICE = "poz/id"       # espeak-ng's Indonesian voice
 DEFAULT_RATE = 165             # words/min; espeak's 175-200 is too fast over a phone line
 MIN_RATE, MAX_RATE = 80, 450   # espeak-ng's usable range
 SAMPLE_RATE = 22050            # what the espeak driver writes: mono, 16-bit
+SYNTH_TIMEOUT_S = 30.0         # per file, plus 0.1 s per character
 CACHE_FORMAT = "1"             # bump when the stored file layout changes
 
 
@@ -89,6 +94,7 @@ class _Engine:
     _voices: dict[str, str] | None = None
     _version: str | None = None
     _errors: list[BaseException] = []
+    _done = threading.Event()
 
     @classmethod
     def version(cls) -> str:
@@ -117,6 +123,7 @@ class _Engine:
             # See the module docstring: stop() would undo the rate set for the next file.
             engine.proxy._driver.stop = lambda: None
             engine.connect("error", lambda name=None, exception=None, **_: cls._errors.append(exception))
+            engine.connect("finished-utterance", lambda **_: cls._done.set())
             cls._voices = {v.id.lower(): (v.name or v.id) for v in engine.getProperty("voices")}
             cls._engine = engine
         return cls._engine
@@ -136,13 +143,21 @@ class _Engine:
                 hint = f"; did you mean {', '.join(near)}?" if near else "; list them with `ivr tts voices`"
                 raise TtsError(f"unknown voice {voice!r}{hint}")
             cls._errors.clear()
+            cls._done.clear()
             engine.setProperty("voice", voice)
             engine.setProperty("rate", rate)
-            with contextlib.redirect_stdout(io.StringIO()):  # "Audio saved to ..."
+            # espeak-ng delivers audio from its own thread, and runAndWait may return before
+            # the utterance ends (always so on an engine's first use), so wait for pyttsx3's
+            # "finished-utterance", which comes after the file is written.  stdout stays
+            # redirected until then: the "Audio saved to" line is printed from that thread.
+            with contextlib.redirect_stdout(io.StringIO()):
                 engine.save_to_file(text, str(path))
                 engine.runAndWait()
+                finished = cls._done.wait(timeout=SYNTH_TIMEOUT_S + len(text) / 10)
             if cls._errors:
                 raise TtsError(f"espeak-ng failed: {cls._errors[0]}")
+            if not finished:
+                raise TtsError("espeak-ng did not finish speaking in time")
 
 
 def _unavailable(exc: BaseException) -> TtsUnavailable:
