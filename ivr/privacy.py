@@ -17,7 +17,8 @@ What is masked, and how (a star replaces each hidden digit, separators are kept)
   / 62, 10-13 digits,       +62 812 3456 7890      +62 812 ****-*890 (first 4 national
   separators - . space                             digits and last 3 kept)
   e-mail                    budi.santoso@mail.id   b***********@mail.id
-  DOB typed DDMMYYYY        17081985               ****1985
+  DOB typed DDMMYYYY (see   17081985               ****1985
+  below)
   other runs >= 12 digits   (e.g. NIK+DOB typed    first 4 kept
                             without a pause)
   ========================  =====================  ==================================
@@ -27,9 +28,11 @@ NIKs keep the region (4) and serial (4) digits, enough for a trainer to tell two
 apart, while the birth date in the middle is hidden.
 
 Dates of birth: an 8-digit run that is a real DDMMYYYY date with a year from 1900 to 2099 is
-masked everywhere (day and month hidden, year kept). A DOB is what the line asks for next to
-a NIK, and the two together identify a person; over-masking an example date in a prompt is
-the lesser harm. Formatted dates ("10 Desember 2026", 2026-11-23) and YYYYMMDD stamps are
+masked (day and month hidden, year kept) when it is what a caller typed -- the text is only
+keys (digits, spaces, # and *), like a transcript line or a logged argument -- or when it
+stands next to a NIK or card number in the same text: a DOB together with a NIK identifies
+a person. An example date inside a prompt sentence ("17 Agustus 1985 menjadi 17081985")
+stays readable. Formatted dates ("10 Desember 2026", 2026-11-23) and YYYYMMDD stamps are
 left alone.
 
 Left alone on purpose: amounts (Rp35.000), times, node ids, ticket numbers
@@ -57,6 +60,8 @@ _PHONE = re.compile(
 )
 _EMAIL = re.compile(r"\b([A-Za-z0-9._%+\-])([A-Za-z0-9._%+\-]*)@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})\b")
 _DIGITS = re.compile(r"(?<!\d)\d{8,}(?!\d)")
+_KEYS_ONLY = re.compile(r"[\d#*\s]+")
+_ID_RUN = re.compile(r"(?<!\d)(?:\d{13}|\d{16})(?!\d)")
 
 
 def _national_digits(s: str) -> str:
@@ -99,8 +104,7 @@ def _is_dob(s: str) -> bool:
     return True
 
 
-def _mask_digits_match(m: re.Match) -> str:
-    s = m.group(0)
+def _mask_digits(s: str, dates: bool) -> str:
     n = len(s)
     if s in PUBLIC_NUMBERS:
         return s
@@ -111,7 +115,7 @@ def _mask_digits_match(m: re.Match) -> str:
     if n == 13:
         return _keep(s, 3, 3)
     if n == 8:
-        return _keep(s, 0, 4) if _is_dob(s) else s
+        return _keep(s, 0, 4) if dates and _is_dob(s) else s
     if n >= 12:
         return _keep(s, 4, 0)
     return s
@@ -126,9 +130,10 @@ def mask_pii(text: str) -> str:
     and typed dates of birth in free text (see the module docstring for the rules)."""
     if not text or not any(c.isdigit() or c == "@" for c in text):
         return text
+    dates = bool(_KEYS_ONLY.fullmatch(text)) or bool(_ID_RUN.search(text))
     text = _EMAIL.sub(_mask_email_match, text)
     text = _PHONE.sub(_mask_phone_match, text)
-    return _DIGITS.sub(_mask_digits_match, text)
+    return _DIGITS.sub(lambda m: _mask_digits(m.group(0), dates), text)
 
 
 # ---- values of a known kind ---------------------------------------------------------------

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from ivr.jkn.billing import Month, kelas_ppu
-from ivr.jkn.db import JknDatabaseError, connect, default_db_path, has_table
+from ivr.jkn.db import JknDatabaseError, check_sqlite_file, connect, default_db_path, has_table
 from ivr.jkn.identifiers import DATA_DIR, make_nik, virtual_account
 
 SCHEMA_VERSION = 1
@@ -322,7 +322,7 @@ class _Generator:
             elif r < 0.70:
                 lunas = current.add(-1)                         # this month overdue, still covered
             else:
-                lunas = current.add(-rng.randint(2, 24))        # in arrears, coverage suspended
+                lunas = current.add(-rng.choice((2, 2, 3, 3, 4, 5, 6, 9, 12, 18, 24)))  # arrears, suspended
             lunas = max(lunas, Month.of(registered).add(-1))
         status, alasan = "aktif", None
         if rng.random() < 0.08:
@@ -444,6 +444,8 @@ def ensure_db(path: str | Path | None = None) -> Path:
     p = Path(path) if path else default_db_path()
     if not p.exists():
         write_db(p)
+    else:
+        check_sqlite_file(p)
     return p
 
 
