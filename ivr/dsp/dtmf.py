@@ -43,6 +43,7 @@ tone with margin and rejects -55 dBFS.  Twist is *high-group level minus low-gro
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass
 
 import numpy as np
@@ -119,10 +120,19 @@ class DtmfConfig:
     twist_max_db: float = 6.5
     stability: float = 0.25
     max_freq_dev: float = 0.025
-    max_harmonic_db: float = -20.0
+    max_freq_spread: float = 0.005  # std of each tone's relative frequency over the digit
+    max_harmonic_db: float = -17.0  # mean over the digit's windows
+    harmonic_window_db: float = 8.0  # any single window may exceed that limit by this much
     min_duration: float = 0.031
     min_hits: int = 4
     max_gap_windows: int = 7
+
+
+# Per-window quantities summed over a digit's hit windows (columns of `_Core._windows`'
+# feature matrix): tone powers, harmonic measure, and the relative frequency deviation of
+# each tone with its square (for the spread of the frequency over the digit).
+F_SR, F_SC, F_H, F_DL, F_DL2, F_DH, F_DH2 = range(7)
+N_FEAT = 7
 
 
 @dataclass
@@ -131,18 +141,18 @@ class _Segment:
     first: int  # global window index of first hit
     last: int
     hits: int
-    sum_r: float
-    sum_c: float
+    acc: np.ndarray  # sums of the N_FEAT features over hit windows
     announced: bool = False
 
 
 @dataclass
 class _Other:
+    """A run of a different key inside a digit: a glitch if 1 window, the next digit if 2+."""
+
     key: int = -1
     count: int = 0
     first: int = 0
-    sum_r: float = 0.0
-    sum_c: float = 0.0
+    acc: np.ndarray | None = None
 
 
 class _Core:
@@ -181,6 +191,7 @@ class _Core:
         self._tw_lo = 10 ** (cfg.twist_min_db / 10)
         self._tw_hi = 10 ** (cfg.twist_max_db / 10)
         self._harm = 10 ** (cfg.max_harmonic_db / 10)
+        self._harm_gate = 10 ** (cfg.harmonic_window_db / 10)
         self._dev = cfg.max_freq_dev * np.asarray(FREQS)
         self.reset()
 
@@ -252,7 +263,10 @@ class _Core:
         cand = (tot >= self.cfg.min_ratio * P) & (tot >= self._level_floor)
         cand &= (Sc >= self._tw_lo * Sr) & (Sc <= self._tw_hi * Sr)
         keys = np.full(nw, -1, dtype=np.int8)
+        feat = np.zeros((nw, N_FEAT))
+        feat[:, F_SR], feat[:, F_SC] = Sr, Sc
         idx = np.flatnonzero(cand)
+        devs: list[np.ndarray] = []
         if idx.size:
             r, c = row[idx], 4 + col[idx]
             ok = np.ones(idx.size, dtype=bool)
@@ -272,23 +286,31 @@ class _Core:
                 d2 = np.angle(c2) * (self.rate / (4 * np.pi * H))
                 d2 = d2 + half * np.round((d1 - d2) / half)
                 ok &= np.abs(d2) <= self._dev[k]
-            sel = idx[ok]
-            sel = self._harmonics_ok(blocks, sel, row, col, S, P)
+                devs.append(d2 / np.asarray(FREQS)[k])
+            pos = np.flatnonzero(ok)
+            sel, hx, kept = self._harmonics(blocks, idx[pos], row, col, S, P)
             keys[sel] = (row[sel] * 4 + col[sel]).astype(np.int8)
-        return keys, Sr, Sc, E[:, 2]
+            feat[sel, F_H] = hx
+            dl, dh = devs[0][pos][kept], devs[1][pos][kept]
+            feat[sel, F_DL], feat[sel, F_DL2] = dl, dl * dl
+            feat[sel, F_DH], feat[sel, F_DH2] = dh, dh * dh
+        return keys, feat, E[:, 2]
 
-    def _harmonics_ok(self, blocks, sel, row, col, S, P) -> np.ndarray:
-        """Windows of `sel` whose tones' second harmonics are weak enough (grouped by key).
+    def _harmonics(self, blocks, sel, row, col, S, P) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Second-harmonic measure of the windows in `sel` (grouped by key).
 
+        Returns the windows that pass a loose per-window gate (``harmonic_window_db``
+        above the limit) and, for those, the measure scaled so 1.0 is the limit
+        ``max_harmonic_db``; the digit is judged on its mean over all its windows, which
+        averages out noise yet still catches a voice whose harmonics persist.
         The harmonic energy is measured in a 6-dimensional subspace, so white noise puts
-        about 6 x (residual power per sample) into it; that expected share is subtracted
-        so noisy but clean tones are not mistaken for harmonic-rich speech.
+        about 6 x (residual power per sample) into it; that expected share is subtracted.
         """
         if not sel.size:
-            return sel
+            return sel, np.zeros(0), np.zeros(0, dtype=np.int64)
         H = self.H
         key = row[sel] * 4 + col[sel]
-        keep = np.zeros(sel.size, dtype=bool)
+        hx = np.zeros(sel.size)
         lim = self._harm * (4 * H) / 3  # harmonic energy vs fundamental power * n (S is 3 frames)
         for k in np.unique(key).tolist():
             m = key == k
@@ -302,8 +324,9 @@ class _Core:
             noise = np.maximum(P[w] - sr - sc, 0) * (6.0 / 3.0)  # P, S are 3-frame sums
             er = Y[:, :6].sum(axis=1) - noise
             ec = Y[:, 6:].sum(axis=1) - noise
-            keep[m] = (er <= lim * sr) & (ec <= lim * sc)
-        return sel[keep]
+            hx[m] = np.maximum(er / (lim * sr), ec / (lim * sc))
+        keep = np.flatnonzero(hx <= self._harm_gate)
+        return sel[keep], hx[keep], keep
 
     # ------------------------------------------------------------------ streaming
     def feed(self, x: np.ndarray) -> None:
@@ -333,9 +356,9 @@ class _Core:
             blk = new.reshape(-1, H)
             self._eb = np.concatenate([self._eb, np.einsum("ij,ij->i", blk, blk, dtype=np.float64)])
             return
-        keys, Sr, Sc, eblk = self._windows(xp)
+        keys, feat, eblk = self._windows(xp)
         self._eb = np.concatenate([self._eb, eblk[n_ctx:]])
-        self._segment(keys, Sr, Sc, g0)
+        self._segment(keys, feat, g0)
         self._trim()
 
     def _trim(self) -> None:
@@ -350,14 +373,14 @@ class _Core:
             self._eb = self._eb[keep - self._eb0 :]
             self._eb0 = keep
 
-    def _segment(self, keys: np.ndarray, Sr: np.ndarray, Sc: np.ndarray, g0: int) -> None:
+    def _segment(self, keys: np.ndarray, feat: np.ndarray, g0: int) -> None:
         """Run-length state machine over window decisions (Python loop over runs only)."""
         cfg = self.cfg
         if self._cur is None and not np.any(keys >= 0):
             self._emit_done(final=False)
             return
-        cr = np.concatenate([[0.0], np.cumsum(Sr, dtype=np.float64)])
-        cc = np.concatenate([[0.0], np.cumsum(Sc, dtype=np.float64)])
+        cum = np.zeros((len(keys) + 1, N_FEAT))
+        np.cumsum(feat, axis=0, out=cum[1:])
         bounds = np.flatnonzero(keys[1:] != keys[:-1]) + 1
         starts = np.concatenate([[0], bounds])
         ends = np.concatenate([bounds, [len(keys)]])
@@ -374,35 +397,33 @@ class _Core:
                     if self._miss > G:
                         self._finish()
                 continue
-            sr, sc = cr[e] - cr[s], cc[e] - cc[s]
+            acc = cum[e] - cum[s]
             cur = self._cur
             if cur is None:
-                self._cur = _Segment(v, gs, gs + L - 1, L, sr, sc)
+                self._cur = _Segment(v, gs, gs + L - 1, L, acc)
                 self._miss = 0
                 oth.count = 0
             elif v == cur.key:
                 cur.last, cur.hits = gs + L - 1, cur.hits + L
-                cur.sum_r += sr
-                cur.sum_c += sc
+                cur.acc = cur.acc + acc
                 self._miss = 0
                 oth.count = 0
             else:
                 if oth.count and oth.key == v:
                     oth.count += L
-                    oth.sum_r += sr
-                    oth.sum_c += sc
+                    oth.acc = oth.acc + acc
                 else:
-                    oth.key, oth.count, oth.first, oth.sum_r, oth.sum_c = v, L, gs, sr, sc
+                    oth.key, oth.count, oth.first, oth.acc = v, L, gs, acc
                 if oth.count >= 2:
                     self._finish()
-                    self._cur = _Segment(v, oth.first, gs + L - 1, oth.count, oth.sum_r, oth.sum_c)
+                    self._cur = _Segment(v, oth.first, gs + L - 1, oth.count, oth.acc)
                     self._miss = 0
                     oth.count = 0
                 else:
                     self._miss += L
                     if self._miss > G:
                         self._finish()
-                        self._cur = _Segment(v, gs, gs + L - 1, L, sr, sc)
+                        self._cur = _Segment(v, gs, gs + L - 1, L, acc)
                         self._miss = 0
                         oth.count = 0
             cur = self._cur
@@ -418,8 +439,18 @@ class _Core:
         """Close the open segment; its times are computed in `_emit_done` (vectorised)."""
         seg, self._cur = self._cur, None
         self._miss = 0
-        if seg is not None and seg.hits >= self.cfg.min_hits:
-            self._done.append(seg)
+        if seg is None or seg.hits < self.cfg.min_hits:
+            return
+        n = seg.hits
+        a = seg.acc
+        if a[F_H] > n:  # mean harmonic measure above the limit: a voice, not a key
+            return
+        # frequency must hold still over the digit (whistles and glides wander)
+        sl = math.sqrt(max(a[F_DL2] / n - (a[F_DL] / n) ** 2, 0.0))
+        sh = math.sqrt(max(a[F_DH2] / n - (a[F_DH] / n) ** 2, 0.0))
+        if max(sl, sh) > self.cfg.max_freq_spread:
+            return
+        self._done.append(seg)
 
     def _emit_done(self, final: bool) -> None:
         """Turn closed segments into digits once the blocks after them have been seen.
@@ -440,8 +471,9 @@ class _Core:
         first = np.array([g.first for g in segs], dtype=np.int64)
         last = np.array([g.last for g in segs], dtype=np.int64)
         hits = np.array([g.hits for g in segs], dtype=np.float64)
-        sr = np.array([g.sum_r for g in segs]) / (3 * hits)
-        sc = np.array([g.sum_c for g in segs]) / (3 * hits)
+        acc = np.array([g.acc for g in segs])
+        sr = acc[:, F_SR] / (3 * hits)
+        sc = acc[:, F_SC] / (3 * hits)
         steady = self.H * (sr + sc)
 
         def frac(b0: np.ndarray) -> np.ndarray:
