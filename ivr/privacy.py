@@ -59,9 +59,9 @@ _PHONE = re.compile(
     r"(?<![\w+])(?:\+62" + _SEP + r"?|62" + _SEP + r"?|0)8\d(?:" + _SEP + r"?\d){7,10}(?![\d])"
 )
 _EMAIL = re.compile(r"\b([A-Za-z0-9._%+\-])([A-Za-z0-9._%+\-]*)@([A-Za-z0-9.\-]+\.[A-Za-z]{2,})\b")
-_DIGITS = re.compile(r"(?<!\d)\d{8,}(?!\d)")
+_DIGITS = re.compile(r"\d{8,}")        # greedy, so a match is always a whole run of digits
+_ANY = re.compile(r"[\d@]")             # nothing to mask without a digit or an @
 _KEYS_ONLY = re.compile(r"[\d#*\s]+")
-_ID_RUN = re.compile(r"(?<!\d)(?:\d{13}|\d{16})(?!\d)")
 
 
 def _national_digits(s: str) -> str:
@@ -128,10 +128,12 @@ def _mask_email_match(m: re.Match) -> str:
 def mask_pii(text: str) -> str:
     """Mask NIKs, card numbers, virtual accounts, NPWPs, mobile numbers, e-mail addresses
     and typed dates of birth in free text (see the module docstring for the rules)."""
-    if not text or not any(c.isdigit() or c == "@" for c in text):
+    if not text or not _ANY.search(text):
         return text
-    dates = bool(_KEYS_ONLY.fullmatch(text)) or bool(_ID_RUN.search(text))
-    text = _EMAIL.sub(_mask_email_match, text)
+    runs = _DIGITS.findall(text)
+    dates = bool(_KEYS_ONLY.fullmatch(text)) or any(len(r) in (13, 16) for r in runs)
+    if "@" in text:
+        text = _EMAIL.sub(_mask_email_match, text)
     text = _PHONE.sub(_mask_phone_match, text)
     return _DIGITS.sub(lambda m: _mask_digits(m.group(0), dates), text)
 

@@ -216,3 +216,13 @@ def test_default_database_under_ivr_home(monkeypatch, tmp_path):
     with JknServices() as s:
         assert s.path == tmp_path / "participants.sqlite"
         assert s.invoke("cek_peserta", {"nik": DEMO["pbi"].nik, "tgl_lahir": "12031962"}, TODAY).outcome == "aktif"
+
+
+def test_memory_database_is_private_and_fresh():
+    nik = "3174055203010004"
+    args = {"jenis": "pendaftaran", "nik": nik, "tgl_lahir": "12032001", "kelas": "2"}
+    for _ in range(2):                      # a rerun starts from the same data: registration succeeds again
+        with JknServices(":memory:") as s:
+            assert s.participants.count() == 400
+            assert s.invoke("permintaan", args, TODAY).outcome == "selesai"
+            assert s.participants.by_nik(nik) is not None

@@ -420,10 +420,7 @@ def write_db(path: str | Path, seed: int = DEFAULT_SEED, count: int = DEFAULT_CO
     try:
         conn = connect(tmp, must_exist=False, wal=False)
         try:
-            conn.executescript(SCHEMA)
-            conn.execute("BEGIN")
-            _insert_all(conn, people, meta)
-            conn.execute("COMMIT")
+            _populate(conn, people, meta)
         finally:
             conn.close()
         try:
@@ -437,6 +434,22 @@ def write_db(path: str | Path, seed: int = DEFAULT_SEED, count: int = DEFAULT_CO
         if os.path.exists(tmp):
             os.unlink(tmp)
     return p
+
+
+def _populate(conn: sqlite3.Connection, people: list[Participant], meta: dict[str, str]) -> None:
+    conn.executescript(SCHEMA)
+    conn.execute("BEGIN")
+    _insert_all(conn, people, meta)
+    conn.execute("COMMIT")
+
+
+def memory_db(seed: int = DEFAULT_SEED, count: int = DEFAULT_COUNT, as_of: dt.date = REFERENCE_DATE) -> sqlite3.Connection:
+    """A private in-memory database with the same content as `write_db` would write: for
+    tests and scenario runs that must not see (or leave) changes from earlier runs."""
+    conn = sqlite3.connect(":memory:", isolation_level=None)
+    conn.row_factory = sqlite3.Row
+    _populate(conn, generate(seed, count, as_of), _meta(seed, count, as_of))
+    return conn
 
 
 def ensure_db(path: str | Path | None = None) -> Path:
@@ -527,7 +540,10 @@ class ParticipantStore:
         bad = set(changes) - set(COLUMNS) - {"nik"}
         if bad or "nik" in changes:
             raise ValueError(f"cannot update {sorted(bad | ({'nik'} & set(changes)))}")
-        dummy = replace(self.by_nik(nik), **changes)  # type: ignore[arg-type]
+        current = self.by_nik(nik)
+        if current is None:
+            raise ValueError(f"no participant with NIK {nik[:4]}********{nik[-4:]}")
+        dummy = replace(current, **changes)
         row = dict(zip(COLUMNS, to_row(dummy)))
         sets = ", ".join(f"{k} = ?" for k in changes)
         self.conn.execute(f"UPDATE participants SET {sets} WHERE nik = ?", [row[k] for k in changes] + [nik])

@@ -36,9 +36,10 @@ from ivr.jkn.billing import Month, Tagihan, format_rupiah, format_tanggal, iuran
 from ivr.jkn.db import connect
 from ivr.jkn.identifiers import (InvalidIdentifier, nik_matches_birth_date, parse_ddmmyyyy, validate_nik,
                                  virtual_account)
-from ivr.jkn.participants import Participant, ParticipantStore, ensure_db
+from ivr.jkn.participants import Participant, ParticipantStore, ensure_db, memory_db
 from ivr.jkn.requests import RequestStore
 
+MEMORY = ":memory:"
 CLASS_CHANGE_MIN_YEARS = 1
 FKTP_CHANGE_MIN_MONTHS = 3
 
@@ -197,15 +198,20 @@ class JknServices:
     """Participant look-ups, bills and agent requests over one SQLite file.
 
     `db_path` defaults to `$IVR_HOME/participants.sqlite` (created with the synthetic data on
-    first use). `clock` gives the time of day stamped on stored requests (the date always
+    first use); `":memory:"` gives a private in-memory copy of the default synthetic data,
+    which sees no earlier changes and leaves none (scenario runs that register people). `clock` gives the time of day stamped on stored requests (the date always
     comes from `today`, so a scenario's virtual date is on its tickets); it defaults to the
     machine's clock, which only the edge (this object) reads.
     """
 
     def __init__(self, db_path: str | Path | None = None, clock: Callable[[], dt.datetime] | None = None,
                  bank: str = "BRI"):
-        self.path = ensure_db(db_path)
-        self.conn = connect(self.path)
+        if str(db_path) == MEMORY:
+            self.path = Path(MEMORY)
+            self.conn = memory_db()
+        else:
+            self.path = ensure_db(db_path)
+            self.conn = connect(self.path)
         self.participants = ParticipantStore(self.path, conn=self.conn)
         self.requests = RequestStore(self.path, conn=self.conn)
         self.clock = clock or dt.datetime.now
