@@ -27,6 +27,7 @@ from .base import RATE, Partial, Recognizer, RecognizerError
 from .endpoint import EndpointConfig
 from .matcher import DEFAULT_MIN_SIMILARITY, GrammarMatcher
 from .models import ModelError, resolve_whisper_model
+from .phonetic import normalise_text
 
 # Digit words in an order with no two neighbours differing by one (no "counting" cue).
 PROMPT_DIGITS = ("kosong", "tujuh", "dua", "sembilan", "nol", "lima", "satu", "delapan", "empat", "enam", "tiga")
@@ -65,6 +66,14 @@ def build_prompt(matcher: GrammarMatcher) -> str:
         digits = [d for d in PROMPT_DIGITS if d in matcher.words_for_prompt()]
         words = digits + words
     return ", ".join(words) + "."
+
+
+def copies_prompt(text: str, prompt: str, n: int = 4) -> bool:
+    """True when `text` contains a run of `n` consecutive words of `prompt`."""
+    t = normalise_text(text)
+    p = normalise_text(prompt)
+    grams = {tuple(p[i:i + n]) for i in range(len(p) - n + 1)}
+    return any(tuple(t[i:i + n]) in grams for i in range(len(t) - n + 1))
 
 
 @dataclass
@@ -124,25 +133,36 @@ class WhisperRecognizer(Recognizer):
             self._spec = None
 
     # ------------------------------------------------------------------ decode
+    def _transcribe(self, audio: np.ndarray, prompt: str | None):
+        segments, _info = self.model.transcribe(
+            audio, language=self.language, beam_size=self.beam_size,
+            initial_prompt=prompt, without_timestamps=True,
+            condition_on_previous_text=False, temperature=0.0, vad_filter=False,
+        )
+        segs = list(segments)
+        return segs, " ".join(s.text.strip() for s in segs).strip()
+
     def _decode(self, audio: np.ndarray) -> tuple[str, dict]:
-        """Transcribe `audio` (speech region plus margins); returns text and decode info."""
+        """Transcribe `audio` (speech region plus margins); returns text and decode info.
+
+        If the transcript copies a run of 4+ words of the prompt (Whisper sometimes
+        "continues" the prompt's word list after a long digit string), decode again without
+        the prompt: a copied list would otherwise become invented digits."""
         t0 = time.perf_counter()
         start = self._ep.speech_start
         if start is not None:
             a = max(0, int((start - 0.3) * RATE))
             audio = audio[a:]
-        segments, info = self.model.transcribe(
-            audio, language=self.language, beam_size=self.beam_size,
-            initial_prompt=self._prompt, without_timestamps=True,
-            condition_on_previous_text=False, temperature=0.0, vad_filter=False,
-        )
-        segs = list(segments)
-        text = " ".join(s.text.strip() for s in segs).strip()
+        segs, text = self._transcribe(audio, self._prompt)
+        copied = bool(self._prompt) and copies_prompt(text, self._prompt)
+        if copied:
+            segs, text = self._transcribe(audio, None)
         lp = [s.avg_logprob for s in segs]
         meta = {
             "avg_logprob": round(float(np.mean(lp)), 3) if lp else None,
             "no_speech_prob": round(float(max((s.no_speech_prob for s in segs), default=1.0)), 3),
             "decode_s": round(time.perf_counter() - t0, 3),
+            "prompt_copied": copied,
         }
         return text, meta
 
