@@ -95,8 +95,14 @@ def main(argv: list[str] | None = None) -> int:
     for col in ("engine", "condition", "rate", "digit acc", "digit utt acc", "keyword acc", "OOG rejected",
                 "RTF", "latency med", "latency p90"):
         table.add_column(col, justify="right")
+    from ivr.speech.asr import RecognizerError
+
     for eng in args.engines.split(","):
-        rec = create_recognizer(eng)
+        try:
+            rec = create_recognizer(eng)
+        except RecognizerError as exc:
+            print(f"{eng}: skipped ({exc})")
+            continue
         for cond in args.conditions.split(","):
             for rate in (int(r) for r in args.rates.split(",")):
                 f = run_engine(rec, items, cond, rate)
