@@ -36,6 +36,15 @@ def test_streaming_gives_identical_results_for_any_chunking(rate, max_chunk):
     assert got == whole
 
 
+def test_batching_small_chunks_gives_the_same_digits():
+    x = generate(ALL, rate=16000, on_ms=45, off_ms=45, snr_db=15, seed=4)
+    det = DtmfDetector(16000, batch_ms=100)
+    got = []
+    for i in range(0, len(x), 320):  # 20 ms chunks
+        got += det.feed(x[i : i + 320])
+    assert got + det.flush() == detect(x, 16000)
+
+
 def test_digits_come_out_while_streaming_not_only_at_flush():
     x = generate("123", rate=8000, on_ms=80, off_ms=200)
     det = DtmfDetector(8000)
