@@ -68,10 +68,16 @@ def kinds(actions):
     return [type(a).__name__ for a in actions]
 
 
+def finish(call, at):
+    """The driver reports each queued prompt as finished (one PromptDone per Play)."""
+    for _ in range(len(call.pending)):
+        call.handle(PromptDone(at=at))
+
+
 def started(tree, at=0.0):
     call = CallSession(tree)
     acts = call.start(at=at)
-    call.handle(PromptDone(at=at + 2))
+    finish(call, at + 2)
     return call, acts
 
 
@@ -82,7 +88,9 @@ def test_start_plays_welcome_then_menu_and_listens(tree):
     listen = [a for a in acts if isinstance(a, Listen)][0]
     assert listen.node == "main" and listen.timeout == 10.0
     assert listen.grammar.phrases()["status"] == "1"
-    # timer does not run while the prompt plays
+    # timer does not run while the prompts play: the welcome ends, then the menu prompt
+    assert call.next_deadline is None
+    call.handle(PromptDone(at=1.5))
     assert call.next_deadline is None
     call.handle(PromptDone(at=4.0))
     assert call.next_deadline == pytest.approx(14.0)
@@ -100,14 +108,14 @@ def test_timeouts_counted_separately_and_exceed_to_hangup(tree):
     assert call.handle(Tick(at=11.9)) == []          # not due yet
     a1 = call.handle(Tick(at=12.0))
     assert texts(a1) == ["Tidak ada input.", "Pilih 1 atau 2."]
-    call.handle(PromptDone(at=14.0))
+    finish(call, 14.0)
     # a failure does not reset the timeout count
     a2 = call.handle(Digit("7", at=15.0))
     assert texts(a2) == ["Salah.", "Pilih 1 atau 2."]
-    call.handle(PromptDone(at=16.0))
+    finish(call, 16.0)
     a3 = call.handle(Tick(at=26.0))
     assert texts(a3)[0] == "Tidak ada input."
-    call.handle(PromptDone(at=27.0))
+    finish(call, 27.0)
     a4 = call.handle(Tick(at=37.0))
     assert texts(a4) == ["Batas habis."]
     assert isinstance(a4[-1], EndCall) and a4[-1].reason == "max-exceeded"
@@ -118,7 +126,7 @@ def test_three_invalid_keys_exceed(tree):
     call, _ = started(tree)
     for i, k in enumerate("789"):
         acts = call.handle(Digit(k, at=3.0 + i))
-        call.handle(PromptDone(at=3.5 + i))
+        finish(call, 3.5 + i)
     assert texts(acts) == ["Batas habis."]
     assert call.stats.outcome == "max-exceeded"
 
@@ -126,7 +134,7 @@ def test_three_invalid_keys_exceed(tree):
 def test_barge_in_digit_stops_prompt_and_counts(tree):
     call = CallSession(tree)
     call.start(at=0.0)
-    call.handle(PromptDone(at=1.0))
+    finish(call, 1.0)
     acts = call.handle(Digit("1", at=1.5))     # now in collect; its prompt is playing
     assert call.playing
     acts = call.handle(Digit("4", at=1.6))
@@ -141,16 +149,22 @@ def test_no_barge_in_ignores_digit(tree):
     acts = call.handle(Digit("1", at=0.5))
     assert acts == [] and call.stats.ignored_keys == 1
     assert call.node.id == "main"
+    # barge-in belongs to each prompt: once the welcome is over, the menu prompt (barge-in
+    # on) is playing and a key stops it and counts
+    call.handle(PromptDone(at=1.0))
+    acts = call.handle(Digit("1", at=1.5))
+    assert isinstance(acts[0], StopPlayback)
+    assert call.node.id == "pin"
 
 
 def test_collect_terminator_too_short_and_interdigit(tree):
     call, _ = started(tree)
     call.handle(Digit("1", at=3.0))
-    call.handle(PromptDone(at=4.0))
+    finish(call, 4.0)
     for i, k in enumerate("12#"):
         acts = call.handle(Digit(k, at=5.0 + i * 0.2))
     assert texts(acts) == ["Terlalu pendek.", "Masukkan PIN."]
-    call.handle(PromptDone(at=7.0))
+    finish(call, 7.0)
     call.handle(Digit("1", at=8.0))
     call.handle(Digit("2", at=8.2))
     call.handle(Digit("3", at=8.4))
@@ -164,7 +178,7 @@ def test_collect_terminator_too_short_and_interdigit(tree):
 def test_collect_max_length_ends_input(tree):
     call, _ = started(tree)
     call.handle(Digit("1", at=3.0))
-    call.handle(PromptDone(at=4.0))
+    finish(call, 4.0)
     acts = []
     for i, k in enumerate("123456"):
         acts = call.handle(Digit(k, at=5.0 + i * 0.2))
@@ -192,12 +206,12 @@ def test_global_keys_agent_back_repeat(tree):
     call, _ = started(tree)
     acts = call.handle(Digit("#", at=3.0))   # repeat
     assert texts(acts) == ["Tekan 1 atau 2."]
-    call.handle(PromptDone(at=4.0))
+    finish(call, 4.0)
     call.handle(Digit("1", at=5.0))          # into collect
-    call.handle(PromptDone(at=6.0))
+    finish(call, 6.0)
     acts = call.handle(Digit("*", at=7.0))   # back to main
     assert EnterNode("main", "menu") in acts
-    call.handle(PromptDone(at=8.0))
+    finish(call, 8.0)
     acts = call.handle(Digit("0", at=9.0))   # agent
     t = [a for a in acts if isinstance(a, Transfer)]
     assert t and t[0].queue == "informasi"
@@ -207,11 +221,11 @@ def test_global_keys_agent_back_repeat(tree):
 def test_collect_exceeded_goes_to_configured_node(tree):
     call, _ = started(tree)
     call.handle(Digit("1", at=3.0))
-    call.handle(PromptDone(at=4.0))
+    finish(call, 4.0)
     t = 5.0
     for _ in range(3):
         acts = call.handle(Digit("#", at=t))
-        call.handle(PromptDone(at=t + 1))
+        finish(call, t + 1)
         t += 2
     assert [a for a in acts if isinstance(a, Transfer)][0].fields == {"pin": ""}
 
@@ -221,11 +235,11 @@ def test_speech_choice_nomatch_and_low_confidence(tree):
     r_bad = RecognitionResult("halo selamat pagi", nomatch=True, confidence=0.9)
     acts = call.handle(Speech(r_bad, at=3.0))
     assert texts(acts) == ["Tidak dikenali.", "Pilih 1 atau 2."]
-    call.handle(PromptDone(at=4.0))
+    finish(call, 4.0)
     r_low = RecognitionResult("status", choice="1", nomatch=False, confidence=0.2)
     acts = call.handle(Speech(r_low, at=5.0))
     assert texts(acts)[0] == "Tidak dikenali."
-    call.handle(PromptDone(at=6.0))
+    finish(call, 6.0)
     r_ok = RecognitionResult("status", choice="1", nomatch=False, confidence=0.9)
     acts = call.handle(Speech(r_ok, at=7.0))
     assert EnterNode("pin", "collect") in acts
@@ -234,7 +248,7 @@ def test_speech_choice_nomatch_and_low_confidence(tree):
 def test_spoken_digits_fill_collect(tree):
     call, _ = started(tree)
     call.handle(Digit("1", at=3.0))
-    call.handle(PromptDone(at=4.0))
+    finish(call, 4.0)
     r = RecognitionResult("satu dua tiga empat", digits="1234", nomatch=False, confidence=0.9)
     acts = call.handle(Speech(r, at=6.0))
     assert any(isinstance(a, Invoke) and a.args == {"pin": "1234"} for a in acts)
@@ -243,7 +257,7 @@ def test_spoken_digits_fill_collect(tree):
 def test_speech_start_barges_in(tree):
     call = CallSession(tree)
     call.start(at=0.0)
-    call.handle(PromptDone(at=1.0))
+    finish(call, 1.0)
     call.handle(Digit("1", at=1.2))
     acts = call.handle(SpeechStarted(at=1.3))
     assert acts == [StopPlayback("speech")] and not call.playing

@@ -49,9 +49,11 @@ class CallLog:
             self._f = open(self.path, "a", encoding="utf-8")
         self._digits: list[str] = []
 
-    def write(self, t: float, kind: str, **data) -> None:
-        rec = {"t": round(float(t), 3), "kind": kind, **_plain(data)}
-        self._f.write(json.dumps(rec, ensure_ascii=False) + "\n")
+    def write(self, t: float, rec: str, **data) -> None:
+        """One record: `t` (seconds on the call's clock), `rec` (start, event, action, queue,
+        end) and the record's own fields."""
+        line = {"t": round(float(t), 3), "rec": rec, **_plain(data)}
+        self._f.write(json.dumps(line, ensure_ascii=False) + "\n")
 
     def event(self, ev, sensitive: bool = False) -> None:
         """Log an event. `sensitive` digits (keys typed into a collect, e.g. a NIK key by

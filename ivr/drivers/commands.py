@@ -19,9 +19,15 @@ def register(sub: argparse._SubParsersAction) -> None:
                "(space = pause that ends an inter-digit timeout, w = wait one timeout)")
     p.add_argument("--tree", help="call tree YAML (default: menus/vika.yaml)")
     p.add_argument("--keys", help="run non-interactively with this key script and print the transcript")
+    p.add_argument("--wav", metavar="FILE", help="run the call from a recording of the caller (WAV or any "
+                   "audio file; '-' reads stdin): tones are keys, silence lets timeouts run")
+    p.add_argument("--out-wav", metavar="FILE", help="with --wav: write a stereo call recording "
+                   "(caller left, IVR prompts right)")
+    p.add_argument("--no-tts", action="store_true",
+                   help="with --wav: estimate prompt lengths instead of rendering them with TTS")
     p.add_argument("--then", choices=["hangup", "silence"], default="hangup",
-                   help="after the key script: hang up at the next question (default) or stay silent "
-                        "until the call ends by itself")
+                   help="after the key script or the recording: hang up at the next question (default) "
+                        "or stay silent until the call ends by itself")
     p.add_argument("--today", help="date the services use, YYYY-MM-DD (default: today)")
     p.add_argument("--db", help="participants database (default: $IVR_HOME/participants.sqlite)")
     p.add_argument("--log", help="write the JSONL call log here (default: $IVR_HOME/logs/call-*.jsonl)")
@@ -51,11 +57,17 @@ def run_call(args) -> int:
     tree = open_tree(args.tree)
     today = parse_today(args.today)
     services = open_services(args.db)
+    if args.out_wav and not args.wav:
+        raise CliError("--out-wav needs --wav")
+    if args.keys is not None and args.wav:
+        raise CliError("use either --keys or --wav, not both")
     if args.keys is not None:
         bad = sorted(set(args.keys) - set("0123456789*#ABCDw "))
         if bad:
             raise CliError(f"--keys: unexpected character(s) {' '.join(map(repr, bad))} "
                            "(allowed: 0-9 * # A-D, space = pause, w = wait one timeout)")
+    elif args.wav:
+        pass
     elif not sys.stdin.isatty():
         raise CliError("standard input is not a terminal: use --keys \"...\" for a scripted call "
                        "(or run in a terminal for an interactive one)")
@@ -73,7 +85,11 @@ def run_call(args) -> int:
             if args.then == "silence":
                 call.run_until_end()
             call.hangup()
-            for line in rt.transcript:
+            for line in rt.lines():
+                print(line.format(args.unmask))
+        elif args.wav:
+            _wav_call(rt, args)
+            for line in rt.lines():
                 print(line.format(args.unmask))
         else:
             from ivr.drivers.keypad import KeypadCall
@@ -99,6 +115,40 @@ def run_call(args) -> int:
     elif log_path:
         print(f"(log: {log_path})", file=sys.stderr)
     return 0
+
+
+def _wav_call(rt, args) -> None:
+    from ivr.dsp.audio import AudioError, write_wav
+    from ivr.drivers.wavfile import AudioCall, EstimatedVoice, load_caller_audio
+
+    try:
+        samples, rate = load_caller_audio(args.wav)
+    except AudioError as exc:
+        raise CliError(str(exc)) from None
+    voice = EstimatedVoice() if args.no_tts else _tts_voice(required=bool(args.out_wav))
+    call = AudioCall(rt, rate, voice)
+    call.begin()
+    call.feed(samples)
+    call.end_of_audio(args.then)
+    if args.out_wav:
+        out_rate = 16000
+        write_wav(args.out_wav, call.recording(samples, out_rate), out_rate)
+        print(f"(call recording: {args.out_wav}, stereo {out_rate} Hz: caller left, prompts right)", file=sys.stderr)
+
+
+def _tts_voice(required: bool):
+    """Prompts rendered by the offline TTS (cached); estimated lengths when TTS is missing."""
+    from ivr.drivers.wavfile import EstimatedVoice
+
+    try:
+        from ivr.speech.voice import TtsVoice
+
+        return TtsVoice.create()
+    except Exception as exc:  # TTS missing or broken: say so once, go on without audio
+        if required:
+            raise CliError(f"--out-wav needs the offline TTS (espeak-ng via pyttsx3): {exc}") from None
+        print(f"ivr: note: prompts are not rendered ({exc}); their lengths are estimated", file=sys.stderr)
+        return EstimatedVoice()
 
 
 def _speaker():

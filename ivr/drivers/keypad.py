@@ -36,7 +36,7 @@ class KeypadCall:
         self.out = stream
         self.fd = sys.stdin.fileno() if fd is None else fd
         self.t0 = time.monotonic()
-        self.prompt_end: float | None = None
+        self.prompt_ends: list[float] = []   # when each queued prompt will have been heard
         self.shown = 0
 
     def now(self) -> float:
@@ -46,15 +46,15 @@ class KeypadCall:
         for line in self.rt.transcript[self.shown:]:
             self.out.write("\r\x1b[K" + line.format(self.unmask) + "\n")
         self.shown = len(self.rt.transcript)
-        total = 0.0
         for a in actions:
-            if isinstance(a, Play) and self.speaker is not None:
-                total += self.speaker.play(a.text)
-            if isinstance(a, StopPlayback) and self.speaker is not None:
-                self.speaker.stop()
-                self.prompt_end = None
-        if any(isinstance(a, Play) for a in actions):
-            self.prompt_end = self.now() + total
+            if isinstance(a, Play):
+                dur = self.speaker.play(a.text) if self.speaker is not None else 0.0
+                start = max(self.now(), self.prompt_ends[-1] if self.prompt_ends else 0.0)
+                self.prompt_ends.append(start + dur)
+            if isinstance(a, StopPlayback):
+                if self.speaker is not None:
+                    self.speaker.stop()
+                self.prompt_ends.clear()
         self._status()
 
     def _status(self) -> None:
@@ -78,12 +78,12 @@ class KeypadCall:
             self._show(self.rt.start(at=self.now()))
             while not self.rt.ended:
                 now = self.now()
-                if self.prompt_end is not None and now >= self.prompt_end:
-                    self.prompt_end = None
+                if self.prompt_ends and now >= self.prompt_ends[0]:
+                    self.prompt_ends.pop(0)
                     self._show(self.rt.feed(PromptDone(at=now)))
                     continue
                 deadline = self.rt.next_deadline
-                waits = [t - now for t in (deadline, self.prompt_end) if t is not None]
+                waits = [t - now for t in (deadline, self.prompt_ends[0] if self.prompt_ends else None) if t is not None]
                 timeout = max(0.0, min(waits)) if waits else None
                 r, _, _ = select.select([self.fd], [], [], timeout)
                 now = self.now()

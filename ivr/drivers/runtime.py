@@ -68,6 +68,8 @@ class CallRuntime:
         self.started_at = 0.0
         self.now = 0.0
         self.listen: Listen | None = None
+        self._play_lines: dict[int, Line] = {}
+        self._burst: Line | None = None
 
     # ---- driving -------------------------------------------------------------------------
     def start(self, at: float = 0.0) -> list[Action]:
@@ -93,7 +95,7 @@ class CallRuntime:
         caller holds for an agent, also the queue model's next event."""
         dl = self.session.next_deadline
         if self.queue is not None and self.queue_state == "waiting":
-            nxt = self.queue.env.peek() - self.queue.offset
+            nxt = self.queue.next_event_at()
             if nxt != float("inf"):
                 dl = nxt if dl is None else min(dl, nxt)
         return dl
@@ -112,14 +114,34 @@ class CallRuntime:
                                           self.queue.estimated_wait(self.call_id)))
         return self.feed(Tick(at=at))
 
-    def caller(self, text: str, at: float) -> None:
-        self.transcript.append(Line(at, "caller", text, self.session.node.id if self.session.node else ""))
+    def caller(self, text: str, at: float, burst: bool = False) -> None:
+        """Note what the caller did. With `burst`, keys typed in a row join one line
+        (stamped with the first key's time) until `end_burst`."""
+        if burst and self._burst is not None and self.transcript and self.transcript[-1] is self._burst:
+            self._burst.text += text
+            return
+        line = Line(at, "caller", text, self.session.node.id if self.session.node else "")
+        self.transcript.append(line)
+        self._burst = line if burst else None
+
+    def end_burst(self) -> None:
+        self._burst = None
+
+    def played_at(self, action: Play, start: float) -> None:
+        """A driver that schedules prompts reports when this one really started."""
+        line = self._play_lines.pop(id(action), None)
+        if line is not None:
+            line.t = start
+
+    def lines(self) -> list[Line]:
+        """The transcript in time order (prompts are stamped when they really started)."""
+        return sorted(self.transcript, key=lambda line: line.t)
 
     def result(self) -> CallResult:
         s = self.session.stats
         return CallResult(s.outcome, s.end_node, list(s.path), s.transfer,
                           (s.ended_at if s.ended_at is not None else self.now) - self.started_at,
-                          list(self.transcript), dict(self.session.vars))
+                          self.lines(), dict(self.session.vars))
 
     # ---- actions -------------------------------------------------------------------------
     def _run(self, actions: list[Action], at: float) -> list[Action]:
@@ -133,7 +155,9 @@ class CallRuntime:
             if self.on_action:
                 self.on_action(a, at)
             if isinstance(a, Play):
-                self.transcript.append(Line(at, "ivr", a.text, a.node))
+                line = Line(at, "ivr", a.text, a.node)
+                self.transcript.append(line)
+                self._play_lines[id(a)] = line
             elif isinstance(a, Listen):
                 self.listen = a
             elif isinstance(a, EnterNode):

@@ -5,8 +5,9 @@ sleeps or reads a clock; a driver does those things and tells the session what h
 That makes every timeout, retry and barge-in rule testable in microseconds with a fake clock,
 and makes a WAV-driven call deterministic.
 
-Timing model: prompts are played by the driver; the session knows a prompt is still
-playing until the driver sends `PromptDone`. Listening (and the no-input timer) starts when
+Timing model: prompts are played by the driver, one after another; the driver sends one
+`PromptDone` as each `Play` finishes, so the session always knows which prompt is playing
+(barge-in is a property of that prompt). Listening (and the no-input timer) starts when
 the prompts end. A key pressed while a prompt plays stops it and counts as input when
 barge-in is on, and is ignored when it is off.
 """
@@ -83,12 +84,15 @@ class CallSession:
         self.node: Node | None = None
         self.failures = 0
         self.timeouts = 0
-        self.playing = False
-        self.barge_ok = True
+        self.pending: list[bool] = []   # barge-in flag of each prompt still playing, in order
         self.listening: _Listening | None = None
         self.waiting_service: Node | None = None
         self.holding: _Hold | None = None
         self.history: list[str] = []
+        # A collect that ends at max_length leaves the caller's habitual "#" in flight; it
+        # is swallowed if it arrives within the inter-digit timeout, instead of counting
+        # as an empty answer (or a repeat request) at the next node.
+        self._swallow: tuple[str, float] | None = None
         self.ended = False
         self.now = 0.0
         self._hops = 0
@@ -114,6 +118,10 @@ class CallSession:
         return li.started_at + node.timeout
 
     @property
+    def playing(self) -> bool:
+        return bool(self.pending)
+
+    @property
     def waiting_for_input(self) -> bool:
         return self.listening is not None and not self.ended
 
@@ -128,17 +136,18 @@ class CallSession:
         elif isinstance(event, Hangup):
             self._end("caller-hangup", out)
         elif isinstance(event, PromptDone):
-            self.playing = False
-            if self.listening and self.listening.started_at is None:
+            if self.pending:
+                self.pending.pop(0)
+            if not self.pending and self.listening and self.listening.started_at is None:
                 self.listening.started_at = event.at
         elif isinstance(event, Tick):
             self._tick(event.at, out)
         elif isinstance(event, Digit):
             self._digit(event, out)
         elif isinstance(event, SpeechStarted):
-            if self.playing and self.barge_ok and self.listening:
+            if self.pending and self.pending[0] and self.listening:
                 out.append(StopPlayback("speech"))
-                self.playing = False
+                self.pending.clear()
                 self.listening.started_at = event.at
         elif isinstance(event, Speech):
             self._speech(event, out)
@@ -155,10 +164,7 @@ class CallSession:
         if not raw:
             return
         p = Play(self.render(raw), node.id, prompt, node.barge_in)
-        if not self.playing:
-            self.barge_ok = True
-        self.playing = True
-        self.barge_ok = self.barge_ok and node.barge_in
+        self.pending.append(node.barge_in)
         self.stats.prompts.append(p)
         out.append(p)
 
@@ -208,6 +214,7 @@ class CallSession:
             fields = {k: self.render(v) for k, v in node.fields}
             t = Transfer(node.queue, node.request_type, fields, node.id)
             self.stats.transfer = t
+            self.vars["antrean"] = node.queue
             out.append(t)
             if node.agent:
                 self.holding = _Hold(node)   # the driver answers with QueueUpdate events
@@ -261,9 +268,9 @@ class CallSession:
                     h.next_announce += h.every
         elif isinstance(ev, Digit):
             if h.callback_key and ev.key == h.callback_key:
-                if self.playing:
+                if self.pending:
                     out.append(StopPlayback("dtmf"))
-                    self.playing = False
+                    self.pending.clear()
                 self.holding = None
                 out.append(LeaveQueue("callback", node.id, ev.key))
                 if node.callback:
@@ -319,16 +326,21 @@ class CallSession:
         li = self.listening
         if li is None:
             return False
-        if self.playing:
-            if not self.barge_ok:
+        if self.pending:
+            if not self.pending[0]:
                 return False
             out.append(StopPlayback("dtmf"))
-            self.playing = False
+            self.pending.clear()
         if li.started_at is None:
             li.started_at = self.now
         return True
 
     def _digit(self, ev: Digit, out: list[Action]) -> None:
+        if self._swallow is not None:
+            key, until = self._swallow
+            self._swallow = None
+            if ev.key == key and ev.at <= until:
+                return
         if not self._barge(out):
             self.stats.ignored_keys += 1
             return
@@ -343,6 +355,8 @@ class CallSession:
                 li.digits += key
                 li.last_digit_at = ev.at
                 if len(li.digits) >= node.max_length:
+                    if node.terminator:
+                        self._swallow = (node.terminator, ev.at + node.inter_digit_timeout)
                     self._finish_collect(node, li.digits, out)
                 return
             action = self.tree.global_keys.action_for(key)

@@ -269,5 +269,5 @@ def run_scenario(sc: Scenario, services_factory, tree_cache: dict) -> ScenarioRe
             call.run_until_end()
         fails += _Check(rt, since).run(sc.end, "end")
     res = ScenarioResult(sc, not fails, fails, time.perf_counter() - t0, set(rt.session.stats.path),
-                         [line.format() for line in rt.transcript])
+                         [line.format() for line in rt.lines()])
     return res

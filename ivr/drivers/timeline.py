@@ -1,0 +1,134 @@
+"""A call on a simulated timeline: prompts take time, deadlines fire, nothing sleeps.
+
+Shared by the scripted-keys driver and the WAV driver. Prompts are queued one after another
+(each `Play` starts when the previous one ends and lasts `voice.duration(text)`); as time
+moves forward, `advance_to` sends each prompt's `PromptDone` and each due timeout in time
+order. Caller input arrives at its own time, so a key typed 0.3 s into a prompt barges in
+exactly as it would on a real line.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+import numpy as np
+
+from ivr.drivers.runtime import CallRuntime
+from ivr.engine.events import Play, PromptDone, StopPlayback
+
+CHARS_PER_SECOND = 14.0
+
+
+def estimate_seconds(text: str) -> float:
+    """Rough spoken length of a prompt (espeak-ng at ~165 words/min says ~14 chars/s)."""
+    return 0.3 + len(text) / CHARS_PER_SECOND
+
+
+class PromptVoice(Protocol):
+    """How long a prompt lasts and what it sounds like."""
+
+    def duration(self, text: str) -> float: ...
+    def render(self, text: str, rate: int) -> np.ndarray | None: ...
+
+
+class EstimatedVoice:
+    """No TTS: prompt lengths are estimated from the text; no prompt audio."""
+
+    def duration(self, text: str) -> float:
+        return estimate_seconds(text)
+
+    def render(self, text: str, rate: int) -> np.ndarray | None:
+        return None
+
+
+@dataclass
+class PlayedPrompt:
+    text: str
+    start: float
+    end: float          # planned end
+    cut: float | None = None  # barge-in time, if stopped
+
+
+class Timeline:
+    """Prompt scheduling and deadline firing over a runtime (see module docstring)."""
+
+    def __init__(self, runtime: CallRuntime, voice: PromptVoice | None = None, t0: float = 0.0):
+        self.rt = runtime
+        self.voice = voice or EstimatedVoice()
+        self.t = t0
+        self.t0 = t0
+        self.prompt_ends: list[float] = []   # end time of each prompt still playing, in order
+        self.played: list[PlayedPrompt] = []
+
+    @property
+    def session(self):
+        return self.rt.session
+
+    @property
+    def prompt_end(self) -> float | None:
+        """When the prompts now queued will have finished."""
+        return self.prompt_ends[-1] if self.prompt_ends else None
+
+    def begin(self) -> None:
+        self._after(self.rt.start(at=self.t), self.t)
+
+    def _after(self, actions, at: float) -> None:
+        for a in actions:
+            if isinstance(a, Play):
+                start = max(at, self.prompt_ends[-1] if self.prompt_ends else at)
+                dur = self.voice.duration(a.text)
+                self.rt.played_at(a, start)
+                self.played.append(PlayedPrompt(a.text, start, start + dur))
+                self.prompt_ends.append(start + dur)
+            elif isinstance(a, StopPlayback):
+                for p in self.played:
+                    if p.cut is None and p.end > at:
+                        p.cut = max(at, p.start)
+                self.prompt_ends.clear()
+
+    def feed_event(self, ev) -> None:
+        """Deliver a caller event at its time (time must already have reached it)."""
+        self._after(self.rt.feed(ev), ev.at)
+
+    def advance_to(self, t: float) -> None:
+        """Let time reach `t`: prompts end and deadlines fire, in time order."""
+        while not self.rt.ended:
+            cands = []
+            if self.prompt_ends and self.prompt_ends[0] <= t:
+                cands.append((self.prompt_ends[0], 0))
+            dl = self.rt.next_deadline
+            if dl is not None and dl <= t:
+                cands.append((dl, 1))
+            if not cands:
+                break
+            when, kind = min(cands)
+            if kind == 0:
+                self.prompt_ends.pop(0)
+                self.feed_event(PromptDone(at=when))
+            else:
+                self._after(self.rt.tick(when), when)
+        self.t = max(self.t, t)
+
+    def settle(self, limit_s: float = 3600.0) -> None:
+        """Run until the call waits for the caller with nothing playing and no input pending
+        (or it ends)."""
+        while not self.rt.ended and self.t < self.t0 + limit_s:
+            li = self.session.listening
+            if self.prompt_ends:
+                self.advance_to(self.prompt_ends[-1])
+            elif li is not None and li.digits:
+                dl = self.rt.next_deadline
+                if dl is None:
+                    break
+                self.advance_to(dl)
+            else:
+                break
+
+    def run_until_end(self, limit_s: float = 3600.0) -> None:
+        """The caller stays silent until the call ends by itself."""
+        while not self.rt.ended and self.t < self.t0 + limit_s:
+            nxt = [x for x in (self.prompt_ends[0] if self.prompt_ends else None, self.rt.next_deadline)
+                   if x is not None]
+            if not nxt:
+                break
+            self.advance_to(max(min(nxt), self.t))

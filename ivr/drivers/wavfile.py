@@ -1,0 +1,152 @@
+"""A call driven by a recording of the caller (`ivr call --wav caller.wav`).
+
+The audio timeline is the clock: the file is processed in chunks, DTMF tones become key
+events at the moment each tone started, silence lets timeouts fire at exactly the time the
+tree says, and a tone that starts while a prompt is still playing barges in. Nothing
+sleeps, so a call runs much faster than real time and the same file always gives the same
+call. With `--out-wav` a stereo recording is written: the caller on the left channel, the
+IVR's prompts (as rendered by TTS) on the right, time-aligned, cut where the caller barged in.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Protocol
+
+import numpy as np
+
+from ivr.drivers.runtime import CallRuntime
+from ivr.drivers.timeline import EstimatedVoice, PromptVoice, Timeline  # noqa: F401
+from ivr.engine.events import Digit, Hangup, Speech, SpeechStarted
+
+CHUNK_S = 0.1  # seconds of audio per processing step; events keep their exact times anyway
+
+
+class SpeechInput(Protocol):
+    """What the WAV and microphone drivers need from a speech recogniser with endpointing:
+    feed 16 kHz mono PCM as it arrives; get back `("start", t)` when the caller starts
+    speaking and `("final", t, RecognitionResult)` when an utterance is recognised."""
+
+    def set_grammar(self, grammar) -> None: ...
+    def feed(self, pcm16k: np.ndarray, t0: float) -> list[tuple]: ...
+    def flush(self, t: float) -> list[tuple]: ...
+
+
+class AudioCall(Timeline):
+    """Drive a runtime from caller audio on its own timeline (see module docstring)."""
+
+    def __init__(self, runtime: CallRuntime, rate: int, voice: PromptVoice | None = None,
+                 t0: float = 0.0, speech: SpeechInput | None = None):
+        from ivr.dsp.dtmf import DtmfDetector
+
+        super().__init__(runtime, voice, t0)
+        self.rate = int(rate)
+        self.det = DtmfDetector(self.rate)
+        self.speech = speech
+        self._rs16 = None
+        self._grammar = None
+        self.keys: list[tuple[float, str]] = []
+
+    def _after(self, actions, at: float) -> None:
+        super()._after(actions, at)
+        li = self.rt.listen
+        if self.speech is not None and li is not None and li.grammar is not self._grammar:
+            self._grammar = li.grammar
+            self.speech.set_grammar(li.grammar)
+
+    # ---- audio side ------------------------------------------------------------------------
+    def feed(self, samples: np.ndarray) -> None:
+        """Process caller audio (mono float32 at `self.rate`) that follows what came before."""
+        n = int(self.rate * CHUNK_S)
+        for i in range(0, len(samples), n):
+            if self.rt.ended:
+                return
+            chunk = samples[i:i + n]
+            t_start = self.t
+            t_end = t_start + len(chunk) / self.rate
+            events: list[tuple[float, int, object]] = []
+            self.det.feed(chunk)
+            for st in self.det.pop_starts():
+                events.append((self.t0 + st.time, 0, Digit(st.digit, at=self.t0 + st.time)))
+            if self.speech is not None:
+                for ev in self.speech.feed(self._to16k(chunk), t_start):
+                    if ev[0] == "start":
+                        events.append((ev[1], 1, SpeechStarted(at=ev[1])))
+                    elif ev[0] == "final":
+                        events.append((ev[1], 2, Speech(ev[2], at=ev[1])))
+            for when, _, ev in sorted(events, key=lambda e: (e[0], e[1])):
+                self.advance_to(when)
+                if self.rt.ended:
+                    return
+                if isinstance(ev, Digit):
+                    self.keys.append((when, ev.key))
+                    self.rt.caller(ev.key, when, burst=True)
+                else:
+                    self.rt.end_burst()
+                self.feed_event(ev)
+            self.advance_to(t_end)
+
+    def _to16k(self, chunk: np.ndarray) -> np.ndarray:
+        if self.rate == 16000:
+            return chunk
+        if self._rs16 is None:
+            from ivr.dsp.audio import StreamResampler
+
+            self._rs16 = StreamResampler(self.rate, 16000)
+        return self._rs16.feed(chunk)
+
+    def end_of_audio(self, then: str = "hangup", limit_s: float = 3600.0) -> None:
+        """The recording ended: the caller hangs up (default), or stays silent until the call
+        ends by itself (`then="silence"`)."""
+        if self.speech is not None and not self.rt.ended:
+            for ev in self.speech.flush(self.t):
+                if ev[0] == "final":
+                    self.advance_to(ev[1])
+                    if not self.rt.ended:
+                        self.feed_event(Speech(ev[2], at=max(ev[1], self.t)))
+        if then == "silence":
+            self.run_until_end(limit_s)
+        else:
+            # the caller hears the prompts out (and a half-typed entry times out), then hangs up
+            self.settle()
+        if not self.rt.ended:
+            self.feed_event(Hangup(at=self.t))
+
+    # ---- recording -------------------------------------------------------------------------
+    def recording(self, caller: np.ndarray, out_rate: int) -> np.ndarray:
+        """Stereo [frames, 2]: caller left, prompts right, on the call's timeline."""
+        from ivr.dsp.audio import resample
+
+        left = resample(caller.astype(np.float32), self.rate, out_rate) if self.rate != out_rate else caller
+        ends = [p.cut if p.cut is not None else p.end for p in self.played]
+        total_s = max([len(caller) / self.rate] + [e - self.t0 for e in ends])
+        n = int(np.ceil(total_s * out_rate)) + 1
+        out = np.zeros((n, 2), dtype=np.float32)
+        out[: len(left), 0] = left[:n]
+        for p in self.played:
+            audio = self.voice.render(p.text, out_rate)
+            if audio is None:
+                continue
+            stop = p.cut if p.cut is not None else p.end
+            a = int(round((p.start - self.t0) * out_rate))
+            m = min(len(audio), max(0, int(round((stop - p.start) * out_rate))), n - a)
+            if m > 0:
+                out[a:a + m, 1] += audio[:m]
+        return np.clip(out, -1.0, 1.0)
+
+
+def load_caller_audio(path: str | Path) -> tuple[np.ndarray, int]:
+    """Caller audio as mono float32 at its own rate (a stereo file: its first channel)."""
+    from ivr.dsp.audio import read_audio
+
+    samples, rate = read_audio(str(path))
+    return samples[:, 0].astype(np.float32), int(rate)
+
+
+def feed_audio(call, path: str | Path) -> None:
+    """Scenario step `audio: FILE`: play caller audio into a ScriptedCall at its clock."""
+    samples, rate = load_caller_audio(path)
+    call.settle()
+    ac = AudioCall(call.rt, rate, call.voice, t0=call.t)
+    ac.feed(samples)
+    ac.settle()
+    call.t = ac.t
