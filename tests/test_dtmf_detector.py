@@ -127,3 +127,17 @@ def test_bad_input_is_rejected_clearly():
     with pytest.raises(ValueError, match="one channel"):
         DtmfDetector(8000).feed(np.zeros((100, 2)))
     assert len(KEYS) == 16 and key_freqs("d") == (941.0, 1633.0)
+
+
+def test_gliding_whistle_pair_is_not_a_key():
+    """Two tones sweeping -2 % -> +2 % (each window within tolerance) wander too much."""
+    rate, dur = 8000, 0.12
+    t = np.arange(int(rate * dur)) / rate
+    fl, fh = key_freqs("8")
+    sweep = lambda f: 2 * np.pi * f * (0.98 * t + 0.04 * t * t / (2 * dur))  # noqa: E731
+    x = np.zeros(int(rate * 0.4), np.float32)
+    x[800 : 800 + len(t)] = 0.3 * np.sin(sweep(fl)) + 0.3 * np.sin(sweep(fh))
+    assert detect(x, rate) == []
+    steady = x.copy()
+    steady[800 : 800 + len(t)] = 0.3 * np.sin(2 * np.pi * fl * t) + 0.3 * np.sin(2 * np.pi * fh * t)
+    assert digits_string(detect(steady, rate)) == "8"

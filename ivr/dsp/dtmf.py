@@ -18,15 +18,19 @@ How it works (and why):
     within ``max_freq_dev`` of nominal: the lag-one frame phase (unambiguous to
     +-100 Hz) picks the branch of the lag-two phase (twice as precise).  This is what
     makes +-1.5 % pass and +-3.5 % fail crisply, independent of level and noise;
-  - the second harmonic of each tone is at least ``max_harmonic_db`` below it.
+  - neither tone's second harmonic is more than ``harmonic_window_db`` above the limit
+    ``max_harmonic_db`` (measured with the key's own fundamentals projected out, since
+    2 x 697 Hz lies only 58 Hz from 1336 Hz).
   The cheap tests run on every window, the rest only on the few windows that pass them.
 * Windows naming the same key form a digit; runs of at most ``max_gap_windows`` missed
   windows (a 10 ms interruption costs 3-5) are bridged, a 40 ms pause (9+) is not.  A
   lone window of another key inside a digit counts as a miss; two in a row end the digit.
-* Start and end are refined from the 5 ms block energies relative to the digit's steady
-  energy (fractional blocks), giving times to about a millisecond; the digit is reported
-  if its duration is at least ``min_duration`` (accept >= 40 ms, reject <= 23 ms) and it
-  has at least ``min_hits`` windows.
+* A digit is reported if it has at least ``min_hits`` windows, lasts at least
+  ``min_duration`` (accept >= 40 ms, reject <= 23 ms), its second harmonics average at
+  least ``-max_harmonic_db`` dB down, and each tone's frequency holds still (standard
+  deviation over the windows <= ``max_freq_spread``; whistles and glides wander).
+  Start and end are refined from the 5 ms block energies relative to the digit's steady
+  tone energy (fractional blocks), giving times to about a millisecond.
 
 Streaming: `DtmfDetector.feed` takes chunks of any size and returns the digits completed
 so far; results are identical however the stream is cut (state is carried: the last three
