@@ -147,3 +147,11 @@ def test_endpointer_ignores_steady_noise():
     ep = EnergyEndpointer()
     ev = ep.feed((0.05 * rng.standard_normal(16000 * 3)).astype(np.float32))
     assert ev == [] and not ep.ended
+
+
+def test_acronyms_are_spelled_letter_by_letter_for_pocketsphinx():
+    from ivr.speech.asr.sphinx_engine import is_acronym
+
+    assert is_acronym("rjtp") and is_acronym("sms") and is_acronym("ritp") and is_acronym("npwp")
+    assert not is_acronym("tagihan") and not is_acronym("bangku") and not is_acronym("email")
+    assert g2p("sms") == g2p("es") + g2p("em") + g2p("es")

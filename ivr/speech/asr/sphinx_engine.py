@@ -35,9 +35,27 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
 )
 
 
+# Letter names, for acronyms said letter by letter (RJTP = "er je te pe", SMS = "es em es").
+LETTER_NAMES = {
+    "a": "a", "b": "be", "c": "ce", "d": "de", "e": "e", "f": "ef", "g": "ge", "h": "ha", "i": "i",
+    "j": "je", "k": "ka", "l": "el", "m": "em", "n": "en", "o": "o", "p": "pe", "q": "ki", "r": "er",
+    "s": "es", "t": "te", "u": "u", "v": "fe", "w": "we", "x": "eks", "y": "ye", "z": "zet",
+}
+
+
+def is_acronym(word: str) -> bool:
+    """No vowel, or a short word ending in a consonant pair Indonesian never ends with."""
+    w = word.lower()
+    if not re.search(r"[aiueo]", w):
+        return True
+    return len(w) <= 5 and bool(re.search(r"[^aiueo]{2}$", w)) and not w.endswith(("ng", "ny", "ks", "rs"))
+
+
 def g2p(word: str) -> list[str]:
     """Indonesian word -> en-us phones, e.g. "tujuh" -> T UW JH UW HH."""
     w = "".join(normalise_text(word))
+    if w and w.isalpha() and is_acronym(w):
+        return [ph for ch in w for ph in g2p(LETTER_NAMES[ch])]
     out: list[str] = []
     i = 0
     while i < len(w):
@@ -57,11 +75,11 @@ def g2p(word: str) -> list[str]:
 # Common words that are nobody's answer: a garbage path in the grammar, so that speech
 # outside the grammar can land somewhere other than the nearest answer (a nomatch).
 GARBAGE = ("halo", "selamat", "pagi", "siang", "malam", "terima", "kasih", "apa", "baik", "bisa",
-           "tidak", "sudah", "belum", "begini", "kenapa", "bagaimana", "dengan", "untuk", "ini",
-           "itu", "kartu", "rumah", "sakit", "obat", "uang", "bulan", "tahun", "orang")
+           "sudah", "belum", "begini", "kenapa", "bagaimana", "dengan", "ini", "itu", "kartu",
+           "rumah", "sakit", "obat", "bulan", "tahun", "orang")
 
 
-GARBAGE_WEIGHT = 1e-5
+GARBAGE_WEIGHT = 1e-10
 
 
 def _jsgf(matcher: GrammarMatcher) -> tuple[str, set[str]]:
