@@ -144,7 +144,7 @@ def main(argv: list[str] | None = None) -> int:
     from rich.console import Console
     from rich.table import Table
 
-    con = Console()
+    con = Console(width=None if Console().is_terminal else 130)
     mm = Multimon()
     x, sent = call_like_stream(args.minutes)
     long = np.tile(x, args.repeat)

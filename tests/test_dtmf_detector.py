@@ -23,9 +23,10 @@ def test_every_key_at_any_rate(rate):
 @pytest.mark.parametrize("rate", [8000, 44100])
 @pytest.mark.parametrize("max_chunk", [7, 160, 4000])
 def test_streaming_gives_identical_results_for_any_chunking(rate, max_chunk):
-    x = generate(ALL * 3, rate=rate, on_ms=45, off_ms=40, snr_db=12, seed=3)
+    reps = 1 if max_chunk < 100 else 3  # tiny chunks are slow to feed; keep the test quick
+    x = generate(ALL * reps, rate=rate, on_ms=45, off_ms=40, snr_db=12, seed=3)
     whole = detect(x, rate)
-    assert digits_string(whole) == ALL * 3
+    assert digits_string(whole) == ALL * reps
     rng = np.random.default_rng(max_chunk)
     det, got, i = DtmfDetector(rate), [], 0
     while i < len(x):

@@ -15,7 +15,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("dtmf", help="generate or detect DTMF key tones in audio files",
                        description="Generate DTMF audio, or detect the keys in a recording (ITU-T Q.24 rules).")
     dsub = p.add_subparsers(dest="dtmf_command", metavar="ACTION")
-    p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
+
+    def show_help(_args: argparse.Namespace) -> int:
+        p.print_help()
+        return 2
+
+    p.set_defaults(func=show_help)
 
     g = dsub.add_parser("gen", help="write a WAV (or FLAC/OGG/MP3) of key tones",
                         description="Write key tones to an audio file; the container follows the extension.")
