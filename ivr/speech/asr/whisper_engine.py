@@ -109,6 +109,8 @@ class WhisperRecognizer(Recognizer):
     def _on_start(self, grammar: Grammar) -> None:
         self.matcher = GrammarMatcher(grammar, self.min_similarity)
         self._prompt = build_prompt(self.matcher) if self.use_prompt else None
+        # an answer is short: cap the tokens so a runaway decode cannot cost seconds
+        self._max_tokens = 16 + (6 * grammar.max_digits if grammar.digits else 24)
         self._cancel_spec()
 
     def _on_audio(self, x: np.ndarray, events: list) -> Partial | None:
@@ -138,6 +140,7 @@ class WhisperRecognizer(Recognizer):
             audio, language=self.language, beam_size=self.beam_size,
             initial_prompt=prompt, without_timestamps=True,
             condition_on_previous_text=False, temperature=0.0, vad_filter=False,
+            max_new_tokens=self._max_tokens,
         )
         segs = list(segments)
         return segs, " ".join(s.text.strip() for s in segs).strip()
