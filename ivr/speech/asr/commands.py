@@ -72,7 +72,7 @@ def grammar_from_args(args) -> Grammar:
     try:
         tree = load_tree(args.tree)
     except TreeLoadError as exc:
-        raise CliError(f"{args.tree}: {str(exc).splitlines()[0]}") from None
+        raise CliError(str(exc).splitlines()[0]) from None
     if args.node not in tree.nodes:
         raise CliError(f"{args.tree}: no node {args.node!r}")
     g = tree.grammar_for(args.node)
