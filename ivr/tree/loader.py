@@ -26,6 +26,7 @@ from ivr.tree.spec import (
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODE_VISITS = 200_000
 MAX_DEPTH = 32
+MAX_COMPOSE_DEPTH = 40
 NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 VAR_REF = re.compile(r"\{([^{}]*)\}")
 VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -65,8 +66,93 @@ class _Budget(Exception):
 
 
 def _did_you_mean(word: str, choices) -> str:
-    m = difflib.get_close_matches(str(word), list(choices), n=1, cutoff=0.6)
-    return f"did you mean '{m[0]}'?" if m else "expected one of: " + ", ".join(sorted(choices))
+    choices = [str(c) for c in choices]
+    if not choices:
+        return ""
+    m = difflib.get_close_matches(str(word), choices, n=1, cutoff=0.6)
+    if m:
+        return f"did you mean '{m[0]}'?"
+    if len(choices) > 12:
+        return "expected one of: " + ", ".join(sorted(choices)[:12]) + ", ..."
+    return "expected one of: " + ", ".join(sorted(choices))
+
+
+class _ComposeLoader(yaml.SafeLoader):
+    """SafeLoader whose composer refuses nesting deeper than MAX_COMPOSE_DEPTH.
+
+    PyYAML composes recursively: 10,000 nested `[` would take most of a minute to fail with a
+    RecursionError deep inside the parser. Counting depth as nodes are composed stops such a
+    file at the first level too many, in milliseconds, with the line and column where it is.
+    """
+
+    depth = 0
+
+    def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
+        self.depth += 1
+        try:
+            if self.depth > MAX_COMPOSE_DEPTH:
+                mark = self.peek_event().start_mark
+                raise _TooDeep(mark)
+            return super().compose_node(parent, index)
+        finally:
+            self.depth -= 1
+
+
+class _TooDeep(Exception):
+    def __init__(self, mark):
+        super().__init__("too deep")
+        self.mark = mark
+
+
+def _compose(text: str):
+    loader = _ComposeLoader(text)
+    try:
+        return loader.get_single_node()
+    finally:
+        loader.dispose()
+
+
+def _unclosed_quote_hint(text: str, error_line: int) -> str:
+    """PyYAML reports an unclosed quote where the string finally ends, often lines later;
+    point at the line that opened it."""
+    lines = text.splitlines()
+    for i in range(max(0, error_line - 30), min(error_line, len(lines))):
+        body = lines[i].split(" #", 1)[0]
+        if body.replace('\\"', "").count('"') % 2 == 1:
+            return f"is the quote opened on line {i + 1} closed?"
+    return ""
+
+
+def _check_expansion(root, path: str) -> None:
+    """Refuse a document whose aliases expand to more than MAX_NODE_VISITS values (a
+    "billion laughs" bomb), wherever in the file it is, before anything walks it. PyYAML's
+    composer shares aliased nodes, so composing is cheap; walking would not be."""
+    if root is None:
+        return
+    tops = root.value if isinstance(root, yaml.MappingNode) else [(root, root)]
+    count = 0
+    for knode, vnode in tops:
+        stack = [vnode]
+        while stack:
+            node = stack.pop()
+            count += 1
+            if count > MAX_NODE_VISITS:
+                m = knode.start_mark
+                raise TreeLoadError([TreeError(
+                    Pos(path, m.line + 1, m.column + 1),
+                    f"the document expands to more than {MAX_NODE_VISITS} values (alias bomb?)",
+                    "a call tree needs no nested aliases", code="budget")])
+            if isinstance(node, yaml.MappingNode):
+                for k, v in node.value:
+                    stack.append(k)
+                    stack.append(v)
+            elif isinstance(node, yaml.SequenceNode):
+                stack.extend(node.value)
+
+
+def _yaml_int(vnode) -> int:
+    """The integer YAML 1.1 means by an int-tagged scalar (1_000, 0x1F, 0o17, 0b1, 1:20)."""
+    return yaml.constructor.SafeConstructor().construct_yaml_int(vnode)
 
 
 class _Loader:
@@ -74,6 +160,7 @@ class _Loader:
         self.path = path
         self.errors: list[TreeError] = []
         self.visits = 0
+        self.broken_ids: set[str] = set()
 
     # ---- helpers -------------------------------------------------------------------------
     def pos(self, node) -> Pos:
@@ -161,7 +248,11 @@ class _Loader:
             if tag != T_INT:
                 self.err(vnode, f"{what} must be an integer, got {self.kind(vnode)}", code="type")
                 return None
-            num = int(val, 0) if not val.lstrip("+-").isdigit() else int(val)
+            try:
+                num = _yaml_int(vnode)
+            except (ValueError, TypeError):
+                self.err(vnode, f"{what} must be an integer, got '{val}'", code="type")
+                return None
         elif t == "number":
             if tag not in (T_INT, T_FLOAT):
                 self.err(vnode, f"{what} must be a number of seconds, got {self.kind(vnode)}", code="type")
@@ -196,7 +287,7 @@ class _Loader:
     @staticmethod
     def _want(t: str) -> str:
         return {"str": "a string", "node": "a node id", "int": "an integer", "number": "a number",
-                "bool": "true or false"}.get(t, t)
+                "bool": "true or false", "enum": "one word (a name)", "key": "a DTMF key"}.get(t, t)
 
     def strlist(self, vnode, what: str, depth: int) -> tuple[str, ...]:
         self.visit(depth)
@@ -340,10 +431,14 @@ class _Loader:
                 node = self.node(nid, knode, vnode, defaults, default_prompts)
                 if node is not None:
                     nodes[nid] = node
+                else:
+                    self.broken_ids.add(nid)  # reported already; gotos to it are not dangling
 
         tree = Tree(path=self.path, name=str(name or ""), start=start or "", nodes=nodes,
                     global_keys=global_keys, global_words=global_words, agent_node=agent_node,
-                    min_confidence=min_conf, language=str(language or "id"), variables=variables)
+                    min_confidence=min_conf, language=str(language or "id"), variables=variables,
+                    key_pos={**{k: self.pos(v) for k, (_, v) in got.items()},
+                             **{f"defaults.prompts.{k}": p for k, (_, p) in default_prompts.items()}})
         self.check_refs(tree, got)
         return tree
 
@@ -372,8 +467,10 @@ class _Loader:
             if t is not None:
                 self.check_vars(t, got["prompt"][1])
                 ptexts["greet_long"] = str(t)
+                key_pos["prompts.greet_long"] = self.pos(got["prompt"][1])
         if "prompts" in got:
             pp = self.prompts(got["prompts"][1], f"{what}: prompts", 3)
+            key_pos.update({f"prompts.{k}": v[1] for k, v in pp.items()})
             if "prompt" in got and "greet_long" in pp:
                 self.err(got["prompts"][1], f"{what} sets both prompt and prompts.greet_long", "keep one", code="duplicate")
             ptexts.update({k: v[0] for k, v in pp.items()})
@@ -433,7 +530,9 @@ class _Loader:
             if "service" in got:
                 kw["service"] = str(self.scalar(got["service"][1], fields["service"], f"{what}: service", 3) or "")
             if "args" in got:
-                kw["args"] = tuple((k, v) for k, v, _ in self.strmap(got["args"][1], f"{what}: args", 3))
+                sm = self.strmap(got["args"][1], f"{what}: args", 3)
+                kw["args"] = tuple((k, v) for k, v, _ in sm)
+                key_pos.update({f"args.{k}": p for k, _, p in sm})
             if "branches" in got:
                 br = []
                 for k, v, p in self.strmap(got["branches"][1], f"{what}: branches", 3):
@@ -451,7 +550,9 @@ class _Loader:
             if "request" in got:
                 kw["request_type"] = str(self.scalar(got["request"][1], fields["request"], f"{what}: request", 3) or kw["request_type"])
             if "fields" in got:
-                kw["fields"] = tuple((k, v) for k, v, _ in self.strmap(got["fields"][1], f"{what}: fields", 3))
+                sm = self.strmap(got["fields"][1], f"{what}: fields", 3)
+                kw["fields"] = tuple((k, v) for k, v, _ in sm)
+                key_pos.update({f"fields.{k}": p for k, _, p in sm})
             for key in ("agent", "callback"):
                 if key in got:
                     kw[key] = self.scalar(got[key][1], fields[key], f"{what}: {key}", 3)
@@ -503,7 +604,7 @@ class _Loader:
         ids = tree.nodes.keys()
 
         def ref(target: str | None, pos: Pos, what: str) -> None:
-            if target and target not in ids:
+            if target and target not in ids and target not in self.broken_ids:
                 self.err(pos, f"{what} goes to unknown node '{target}'", _did_you_mean(target, ids), code="dangling")
 
         if tree.start:
@@ -528,7 +629,11 @@ def load_tree_text(text: str, path: str = "<string>") -> Tree:
     if len(text.encode("utf-8", "replace")) > MAX_BYTES:
         raise TreeLoadError([TreeError(Pos(path, 1, 1), f"file is larger than {MAX_BYTES // 1024} KiB", code="size")])
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root = _compose(text)
+    except _TooDeep as exc:
+        pos = Pos(path, exc.mark.line + 1, exc.mark.column + 1)
+        raise TreeLoadError([TreeError(pos, f"nesting deeper than {MAX_COMPOSE_DEPTH} levels",
+                                       "a call tree needs fewer than 10", code="budget")]) from None
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         pos = Pos(path, mark.line + 1, mark.column + 1) if mark else Pos(path, 1, 1)
@@ -537,11 +642,16 @@ def load_tree_text(text: str, path: str = "<string>") -> Tree:
         line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
         if re.search(r"^\s*[*#&!]", line) or "alias" in str(exc.problem):
             hint = "quote keys like '*' and '#' (\"*\": ...)"
+        elif "\\t" in str(exc.problem):
+            hint = "indent with spaces, not tabs"
+        elif mark:
+            hint = _unclosed_quote_hint(text, mark.line)
         raise TreeLoadError([TreeError(pos, msg, hint, code="syntax")]) from None
     except yaml.YAMLError as exc:
         raise TreeLoadError([TreeError(Pos(path, 1, 1), f"YAML error: {exc}", code="syntax")]) from None
     except RecursionError:
         raise TreeLoadError([TreeError(Pos(path, 1, 1), "nesting is too deep to read", f"at most {MAX_DEPTH} levels", code="budget")]) from None
+    _check_expansion(root, path)
     try:
         tree = loader.load(root)
     except _Budget as exc:

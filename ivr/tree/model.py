@@ -159,6 +159,8 @@ class Tree:
     min_confidence: float = 0.5
     language: str = "id"
     variables: dict[str, str] = field(default_factory=dict)
+    # positions of top-level keys and of `defaults.prompts.NAME`, for lint messages
+    key_pos: dict = field(default_factory=dict, compare=False, repr=False)
     _grammars: dict = field(default_factory=dict, compare=False, repr=False)
 
     def node(self, node_id: str) -> Node:

@@ -1,0 +1,170 @@
+"""`ivr graph`: a diagram of a call tree, drawn by Graphviz.
+
+Shapes say what a node does (menu box, collect parallelogram, say note, service component,
+transfer house, hangup double octagon); edge labels say what leads there (the key and label of
+an option, a service outcome). The ways a caller ends up somewhere by failing (on_exceeded)
+are dashed, and the global keys are written once in the legend rather than drawn from every
+menu.
+"""
+from __future__ import annotations
+
+import textwrap
+from pathlib import Path
+
+import graphviz
+
+from ivr.tree.model import Node, Tree
+
+FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
+
+STYLE: dict[str, dict[str, str]] = {
+    "menu": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbeafe"},
+    "collect": {"shape": "parallelogram", "style": "filled", "fillcolor": "#fef9c3"},
+    "say": {"shape": "note", "style": "filled", "fillcolor": "#f3f4f6"},
+    "service": {"shape": "component", "style": "filled", "fillcolor": "#dcfce7"},
+    "transfer": {"shape": "house", "style": "filled", "fillcolor": "#fde68a", "peripheries": "2"},
+    "hangup": {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#fecaca"},
+}
+
+
+class GraphError(ValueError):
+    """The output cannot be made (unknown format, Graphviz missing)."""
+
+
+def _node_label(n: Node, labels: bool) -> str:
+    if not labels:
+        return n.id
+    detail = ""
+    if n.kind == "collect":
+        length = str(n.min_length) if n.min_length == n.max_length else f"{n.min_length}-{n.max_length}"
+        detail = f"{n.var}: {length} digits" + (f", {n.validator}" if n.validator != "none" else "")
+    elif n.kind == "service":
+        detail = f"service {n.service}"
+    elif n.kind == "transfer":
+        detail = f"queue {n.queue}"
+    elif n.kind in ("say", "hangup") and n.prompts.greet_long:
+        detail = textwrap.shorten(n.prompts.greet_long, 40, placeholder="...")
+    return n.id + (f"\n{detail}" if detail else "")
+
+
+def build(tree: Tree, labels: bool = True, rankdir: str = "LR") -> graphviz.Digraph:
+    """The diagram as a graphviz.Digraph (not yet rendered)."""
+    g = graphviz.Digraph(name=tree.name or "tree")
+    g.attr(rankdir=rankdir, fontname="Helvetica", fontsize="11", nodesep="0.25", ranksep="0.6",
+           labelloc="t", label=f"{tree.name} - {len(tree.nodes)} nodes" if labels else tree.name)
+    g.attr("node", fontname="Helvetica", fontsize="10", margin="0.08,0.04")
+    g.attr("edge", fontname="Helvetica", fontsize="9", color="#4b5563", arrowsize="0.7")
+
+    g.node("__start__", "start", shape="circle", style="filled", fillcolor="#111827", fontcolor="white",
+           width="0.5", fixedsize="true")
+    if tree.start in tree.nodes:
+        g.edge("__start__", tree.start)
+    agent_side = agent_dialogue(tree)
+    for n in tree.nodes.values():
+        if n.id not in agent_side:
+            g.node(n.id, _node_label(n, labels), **STYLE.get(n.kind, {}))
+    if agent_side:
+        with g.subgraph(name="cluster_agent") as c:
+            c.attr(label="after an agent answers (simulated agent)", style="rounded,dashed", color="#9ca3af",
+                   fontcolor="#6b7280")
+            for n in tree.nodes.values():
+                if n.id in agent_side:
+                    c.node(n.id, _node_label(n, labels), **STYLE.get(n.kind, {}))
+    common_exceeded = usual_exceeded_target(tree)
+
+    def edge(src: str, dst: str | None, label: str = "", **attrs: str) -> None:
+        if dst and dst in tree.nodes:
+            g.edge(src, dst, label=label if labels else "", **attrs)
+
+    for n in tree.nodes.values():
+        for o in n.options:
+            key = o.key if o.key is not None else f"\"{o.words[0]}\""
+            edge(n.id, o.goto, f"{key} {o.label}".strip() if o.label else key)
+        if n.next:
+            edge(n.id, n.next)
+        by_target: dict[str, list[str]] = {}
+        for outcome, target in n.branches:
+            by_target.setdefault(target, []).append(outcome)
+        for target, outcomes in by_target.items():
+            edge(n.id, target, "\n".join(outcomes))
+        if n.default:
+            edge(n.id, n.default, "other", style="dotted")
+        if n.kind == "transfer":
+            edge(n.id, n.agent, "agent answers", color="#b45309", penwidth="1.5")
+            edge(n.id, n.callback, "callback", style="dotted")
+        if n.kind in ("menu", "collect") and n.on_exceeded.goto and n.on_exceeded.goto != common_exceeded:
+            edge(n.id, n.on_exceeded.goto, "timeout/invalid", style="dashed", color="#dc2626",
+                 fontcolor="#dc2626")
+
+    if labels:
+        gk = tree.global_keys
+        parts = [f"{key} {action}" for action, key in (("back", gk.back), ("agent", gk.agent), ("repeat", gk.repeat)) if key]
+        legend = "global keys: " + ", ".join(parts) if parts else "no global keys"
+        if tree.agent_node and gk.agent:
+            legend += f" (agent -> {tree.agent_node})"
+        legend += "\\ldashed red: max failures/timeouts reached"
+        if common_exceeded:
+            legend += f" (not drawn: -> {common_exceeded})"
+        legend += "\\l"
+        g.node("__legend__", legend, shape="plaintext", fontsize="9")
+    return g
+
+
+def agent_dialogue(tree: Tree) -> set[str]:
+    """Nodes a call reaches only after an agent answers (through a transfer's `agent` or
+    `callback`): drawn together, apart from the IVR menus."""
+    def walk(skip_agent: bool) -> set[str]:
+        roots = [r for r in (tree.start, tree.agent_node) if r in tree.nodes]
+        seen, todo = set(roots), list(roots)
+        while todo:
+            n = tree.nodes[todo.pop()]
+            targets = [t for t, _ in n.targets()]
+            if skip_agent and n.kind == "transfer":
+                targets = [t for t in targets if t not in (n.agent, n.callback)]
+            for t in targets:
+                if t in tree.nodes and t not in seen:
+                    seen.add(t)
+                    todo.append(t)
+        return seen
+    return walk(False) - walk(True)
+
+
+def usual_exceeded_target(tree: Tree) -> str | None:
+    """The on_exceeded target most menus and collects share (usually the tree default), if
+    at least four do: its edges would cross the whole diagram, so the legend names it instead."""
+    counts: dict[str, int] = {}
+    for n in tree.nodes.values():
+        if n.kind in ("menu", "collect") and n.on_exceeded.goto:
+            counts[n.on_exceeded.goto] = counts.get(n.on_exceeded.goto, 0) + 1
+    if not counts:
+        return None
+    target, count = max(counts.items(), key=lambda kv: kv[1])
+    return target if count >= 4 else None
+
+
+def output_format(path: str | Path) -> str:
+    suffix = Path(path).suffix.lower()
+    fmt = FORMATS.get(suffix)
+    if fmt is None:
+        raise GraphError(f"unknown output format '{suffix or Path(path).name}': use one of "
+                         + ", ".join(sorted(FORMATS)))
+    return fmt
+
+
+def render(tree: Tree, path: str | Path, labels: bool = True, rankdir: str = "LR") -> Path:
+    """Write the diagram to `path`; the format follows its suffix."""
+    fmt = output_format(path)
+    g = build(tree, labels, rankdir)
+    p = Path(path)
+    if fmt == "dot":
+        data = g.source.encode("utf-8")
+    else:
+        try:
+            data = g.pipe(format=fmt)
+        except graphviz.ExecutableNotFound:
+            raise GraphError("Graphviz 'dot' is not installed (apt install graphviz); "
+                             "or write a .dot file and render it elsewhere") from None
+        except graphviz.CalledProcessError as exc:
+            raise GraphError(f"Graphviz failed: {(exc.stderr or b'').decode(errors='replace').strip()}") from None
+    p.write_bytes(data)
+    return p

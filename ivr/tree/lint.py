@@ -1,0 +1,467 @@
+"""`ivr lint`: problems a tree can load with but should not ship with.
+
+The loader already rejects what cannot run (unknown keys, wrong types, dangling gotos). Lint
+looks at the tree as a graph and as a caller would meet it: nodes nobody can reach, options
+that can never be chosen because a global key or word takes them first, loops a caller can
+never leave, prompts that say nothing, and `{variables}` nothing ever sets (which the engine
+would quietly speak as an empty string).
+
+Every finding is a `TreeError` with a severity: `error` for what breaks a call, `warning` for
+what is probably a mistake. `ivr lint` fails on both unless `--allow-warnings` is given.
+"""
+from __future__ import annotations
+
+import difflib
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+from ivr.tree.loader import VAR_REF, TreeError, TreeLoadError, load_tree
+from ivr.tree.model import GLOBAL_ACTIONS, PROMPT_NAMES, Node, Pos, Tree
+
+WAITING_KINDS = ("menu", "collect")        # nodes that listen to the caller
+QUEUE_PROMPTS = ("queue_position", "queue_periodic", "queue_full")
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """What lint knows about a service: the outcomes it returns and the variables it sets."""
+
+    outcomes: tuple[str, ...]
+    sets: tuple[str, ...]
+
+
+_PESERTA = ServiceSpec(
+    outcomes=("aktif", "menunggak", "nonaktif", "tidak_ditemukan", "tgl_lahir_salah"),
+    sets=("nama", "status", "kelas", "segmen", "iuran", "tunggakan_bulan", "tagihan", "jatuh_tempo", "va",
+          "fktp", "alasan", "jumlah_anggota", "tagihan_peserta"),
+)
+
+#: The JKN services of ivr.jkn.services (kept here so lint needs no database). Every service
+#: may also fail, which the engine turns into the outcome `error`.
+SERVICES: dict[str, ServiceSpec] = {
+    "cek_peserta": _PESERTA,
+    "cek_tagihan": _PESERTA,
+    "iuran_kelas": ServiceSpec(("ok",), ("kelas_1", "kelas_2", "kelas_3", "kelas_3_penuh", "kelas_3_subsidi", "ppu")),
+    "permintaan": ServiceSpec(("selesai", "ditolak", "tidak_ditemukan"),
+                              ("tiket", "pesan", "alasan", "kartu", "va", "kelas", "iuran")),
+}
+SERVICE_ERROR_OUTCOME = "error"
+
+#: Variables the engine itself sets (see ivr.engine.session).
+ENGINE_VARS: dict[str, str] = {
+    "antrean": "the queue of the transfer",
+    "posisi": "the caller's place in the agent queue",
+    "waktu_tunggu": "the estimated wait in the agent queue",
+    "agen": "the agent who answered",
+}
+#: Extra variables a collect validator sets (ivr.engine.validators).
+VALIDATOR_VARS: dict[str, tuple[str, ...]] = {"date": ("tanggal",)}
+
+
+# ---- graph helpers --------------------------------------------------------------------------
+def global_available(tree: Tree, node: Node, action: str) -> bool:
+    """Can the caller use global `action` at this node (by key or by word)?"""
+    if node.kind not in WAITING_KINDS or action not in node.globals_enabled:
+        return False
+    if action == "agent" and not tree.agent_node:
+        return False
+    key = getattr(tree.global_keys, action)
+    if key is not None and node.kind == "collect" and (key.isdigit() or key == node.terminator):
+        key = None  # digits and the terminator belong to the collect
+    if key is not None and node.kind == "menu" and any(o.key == key for o in node.options):
+        key = None  # the option wins
+    return key is not None or bool(tree.global_words.get(action))
+
+
+def edges(tree: Tree) -> dict[str, list[tuple[str, str]]]:
+    """node id -> [(target id, why)], for every way the call can move on, including the global
+    `agent` key. `back` only returns to where the caller has been, so it adds no edge."""
+    out: dict[str, list[tuple[str, str]]] = {nid: [] for nid in tree.nodes}
+    for n in tree.nodes.values():
+        for o in n.options:
+            out[n.id].append((o.goto, f"option {o.key or 'say:' + o.words[0]}"))
+        if n.next:
+            out[n.id].append((n.next, "next"))
+        for outcome, target in n.branches:
+            out[n.id].append((target, f"branch {outcome}"))
+        if n.default:
+            out[n.id].append((n.default, "default"))
+        if n.kind == "transfer":
+            if n.agent:
+                out[n.id].append((n.agent, "agent"))
+            if n.callback:
+                out[n.id].append((n.callback, "callback"))
+        if n.kind in WAITING_KINDS and n.on_exceeded.goto:
+            out[n.id].append((n.on_exceeded.goto, "on_exceeded"))
+        if tree.agent_node and global_available(tree, n, "agent"):
+            out[n.id].append((tree.agent_node, "global agent"))
+    return {k: [(t, why) for t, why in v if t in tree.nodes] for k, v in out.items()}
+
+
+def reachable(tree: Tree, graph: dict[str, list[tuple[str, str]]] | None = None) -> set[str]:
+    graph = graph if graph is not None else edges(tree)
+    roots = [r for r in (tree.start, tree.agent_node) if r and r in tree.nodes]
+    seen = set(roots)
+    todo = deque(roots)
+    while todo:
+        for t, _ in graph[todo.popleft()]:
+            if t not in seen:
+                seen.add(t)
+                todo.append(t)
+    return seen
+
+
+def strongly_connected(nodes: list[str], succ: dict[str, list[str]]) -> list[list[str]]:
+    """Tarjan's algorithm, iterative (trees may be deep; Python's stack is not)."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    out: list[list[str]] = []
+    counter = 0
+    for root in nodes:
+        if root in index:
+            continue
+        work = [(root, 0)]
+        while work:
+            v, i = work.pop()
+            if i == 0:
+                index[v] = low[v] = counter
+                counter += 1
+                stack.append(v)
+                on_stack.add(v)
+            recurse = False
+            children = succ.get(v, [])
+            while i < len(children):
+                w = children[i]
+                i += 1
+                if w not in index:
+                    work.append((v, i))
+                    work.append((w, 0))
+                    recurse = True
+                    break
+                if w in on_stack:
+                    low[v] = min(low[v], index[w])
+            if recurse:
+                continue
+            if low[v] == index[v]:
+                comp = []
+                while True:
+                    w = stack.pop()
+                    on_stack.discard(w)
+                    comp.append(w)
+                    if w == v:
+                        break
+                out.append(comp)
+            if work:
+                parent = work[-1][0]
+                low[parent] = min(low[parent], low[v])
+    return out
+
+
+def _cycle_text(start: str, members: set[str], succ: dict[str, list[str]], limit: int = 6) -> str:
+    """A shortest cycle through `start` inside `members`, as 'a -> b -> a'."""
+    prev: dict[str, str] = {}
+    todo = deque([start])
+    last = None
+    while todo and last is None:
+        v = todo.popleft()
+        for w in succ.get(v, []):
+            if w == start and (v != start or len(members) == 1):  # a self-loop says little
+                last = v
+                break
+            if w in members and w not in prev:
+                prev[w] = v
+                todo.append(w)
+    path = [start]
+    v = last
+    while v is not None and v != start:
+        path.insert(1, v)
+        v = prev.get(v)
+    names = path + [start]
+    if len(names) > limit + 1:
+        names = names[:limit] + ["...", start]
+    return " -> ".join(names)
+
+
+# ---- the checks -----------------------------------------------------------------------------
+class _Linter:
+    def __init__(self, tree: Tree):
+        self.tree = tree
+        self.out: list[TreeError] = []
+        self.graph = edges(tree)
+        self.order = {nid: i for i, nid in enumerate(tree.nodes)}
+
+    def add(self, pos: Pos, message: str, hint: str = "", severity: str = "error", code: str = "") -> None:
+        self.out.append(TreeError(pos, message, hint, severity, code))
+
+    def run(self) -> list[TreeError]:
+        self.unreachable()
+        for n in self.tree.nodes.values():
+            if n.kind == "menu":
+                self.menu_options(n)
+            if n.kind == "collect":
+                self.collect(n)
+            if n.kind == "service":
+                self.service(n)
+            self.prompts(n)
+        self.default_prompts()
+        self.loops()
+        self.variables()
+        seen: set[tuple] = set()
+        unique = []
+        for e in self.out:
+            k = (e.pos.line, e.pos.col, e.message)
+            if k not in seen:
+                seen.add(k)
+                unique.append(e)
+        return sorted(unique, key=lambda e: (e.pos.line, e.pos.col, e.message))
+
+    # -- reachability -------------------------------------------------------------------
+    def unreachable(self) -> None:
+        if not self.tree.start or self.tree.start not in self.tree.nodes:
+            return
+        seen = reachable(self.tree, self.graph)
+        for n in self.tree.nodes.values():
+            if n.id not in seen:
+                self.add(n.pos, f"node '{n.id}' is unreachable",
+                         "no path leads to it from start or agent_node; link it or delete it",
+                         "warning", "unreachable")
+
+    # -- options ------------------------------------------------------------------------
+    def menu_options(self, n: Node) -> None:
+        t = self.tree
+        for o in n.options:
+            pos = o.pos or n.pos
+            if o.key is not None:
+                action = t.global_keys.action_for(o.key)
+                if action and action in n.globals_enabled and not (action == "agent" and not t.agent_node):
+                    others = [a for a in n.globals_enabled if a != action]
+                    self.add(pos, f"key '{o.key}' clashes with global key {action}",
+                             f"the option wins, so '{action}' never works at node '{n.id}'; use another key "
+                             f"or set `globals: [{', '.join(others)}]` on the node", "error", "global-clash")
+                if o.key in "ABCD" and not o.words:
+                    self.add(pos, f"key '{o.key}' is not on phone keypads",
+                             "most callers cannot press A-D; add `say:` words or use 0-9, * or #",
+                             "warning", "keypad")
+            for w in o.words:
+                for action in GLOBAL_ACTIONS:
+                    if action in n.globals_enabled and w in t.global_words.get(action, ()):
+                        self.add(pos, f"spoken word '{w}' is also a global word for {action}",
+                                 f"at node '{n.id}' '{w}' could mean either; remove it from one of them",
+                                 "error", "global-clash")
+
+    def collect(self, n: Node) -> None:
+        pos = n.key_pos.get("terminator", n.pos)
+        if n.terminator and n.terminator.isdigit():
+            self.add(pos, f"node '{n.id}': terminator '{n.terminator}' is a digit",
+                     f"the digit {n.terminator} would end the input instead of being part of {n.var}; use '#'",
+                     "error", "terminator")
+
+    def service(self, n: Node) -> None:
+        spec = SERVICES.get(n.service)
+        pos = n.key_pos.get("service", n.pos)
+        if spec is None:
+            m = difflib.get_close_matches(n.service, list(SERVICES), n=1)
+            hint = f"did you mean '{m[0]}'?" if m else "known services: " + ", ".join(sorted(SERVICES))
+            self.add(pos, f"node '{n.id}': unknown service '{n.service}'", hint, "warning", "service")
+            return
+        known = set(spec.outcomes) | {SERVICE_ERROR_OUTCOME}
+        for outcome, _ in n.branches:
+            if outcome not in known:
+                self.add(n.key_pos.get("branches", n.pos),
+                         f"node '{n.id}': service '{n.service}' never returns outcome '{outcome}'",
+                         "its outcomes are " + ", ".join(spec.outcomes + (SERVICE_ERROR_OUTCOME,)),
+                         "warning", "branch")
+        if not n.default:
+            missing = [o for o in spec.outcomes + (SERVICE_ERROR_OUTCOME,) if o not in dict(n.branches)]
+            if missing:
+                self.add(n.pos, f"node '{n.id}': outcome(s) {', '.join(missing)} have no branch and there is no default",
+                         "the call would end with an error; add `default: NODE`", "warning", "branch")
+
+    # -- prompts ------------------------------------------------------------------------
+    def prompts(self, n: Node) -> None:
+        greet = n.prompts.greet_long
+        for name in PROMPT_NAMES:
+            pos = n.key_pos.get(f"prompts.{name}")
+            if pos is not None and not n.prompts.get(name).strip():
+                self.add(pos, f"node '{n.id}': prompt '{name}' is empty" if name != "greet_long"
+                         else f"node '{n.id}' ({n.kind}) has an empty prompt",
+                         "write the text, or delete the key", "error", "empty-prompt")
+        if greet.strip() or "prompts.greet_long" in n.key_pos:
+            return
+        if n.kind in WAITING_KINDS:
+            self.add(n.pos, f"node '{n.id}' ({n.kind}) has no greet_long prompt",
+                     "the caller would not know what to press or enter", "error", "empty-prompt")
+        elif n.kind == "say":
+            self.add(n.pos, f"node '{n.id}' (say) has no prompt", "a say node exists to say something",
+                     "error", "empty-prompt")
+        elif n.kind in ("hangup", "transfer"):
+            self.add(n.pos, f"node '{n.id}' ({n.kind}) has no prompt", "tell the caller what happens next",
+                     "warning", "empty-prompt")
+
+    def prompt_pos(self, n: Node, name: str) -> Pos:
+        """Where the text a node speaks as `name` was written (its own key, the prompt it
+        falls back to, or the tree default)."""
+        fallback = {"greet_short": "greet_long", "nomatch": "invalid", "too_short": "invalid"}
+        for key in (name, fallback.get(name)):
+            if key is None:
+                continue
+            pos = n.key_pos.get(f"prompts.{key}")
+            if pos is not None and n.prompts.get(key) == n.prompts.get(name):
+                return pos
+            pos = self.tree.key_pos.get(f"defaults.prompts.{key}")
+            if pos is not None and f"prompts.{key}" not in n.key_pos:
+                return pos
+        return n.pos
+
+    def default_prompts(self) -> None:
+        t = self.tree
+        for name in PROMPT_NAMES:
+            pos = t.key_pos.get(f"defaults.prompts.{name}")
+            if pos is None:
+                continue
+            texts = {n.prompts.get(name) for n in t.nodes.values() if f"prompts.{name}" not in n.key_pos}
+            if any(not s.strip() for s in texts):
+                self.add(pos, f"default prompt '{name}' is empty",
+                         "write the text, or delete the key", "error", "empty-prompt")
+
+    # -- loops ----------------------------------------------------------------------------
+    def loops(self) -> None:
+        t = self.tree
+        succ = {k: [w for w, _ in v] for k, v in self.graph.items()}
+        ids = list(t.nodes)
+        reported: set[str] = set()
+
+        # 1. cycles of nodes that never wait for the caller (say, service)
+        quick = {k: [w for w in v if t.nodes[w].kind in ("say", "service")]
+                 for k, v in succ.items() if t.nodes[k].kind in ("say", "service")}
+        for comp in strongly_connected([i for i in ids if i in quick], quick):
+            members = set(comp)
+            if len(comp) == 1 and comp[0] not in quick[comp[0]]:
+                continue
+            first = min(comp, key=self.order.__getitem__)
+            cycle = _cycle_text(first, members, quick)
+            leaves = any(w not in members for v in comp for w in succ[v])
+            if not leaves:
+                self.add(t.nodes[first].pos, f"infinite loop: {cycle} never waits for the caller",
+                         "say and service nodes move on at once; put a menu or a hangup in the loop",
+                         "error", "loop")
+                reported |= members
+            else:
+                self.add(t.nodes[first].pos, f"loop {cycle} never waits for the caller",
+                         "it only ends when a service returns another outcome; the engine stops a call "
+                         "after 200 such steps", "warning", "loop")
+
+        # 2. loops (with menus) that a caller can never leave
+        preds: dict[str, set[str]] = {k: set() for k in ids}
+        for v, ws in succ.items():
+            for w in ws:
+                preds[w].add(v)
+        for comp in strongly_connected(ids, succ):
+            members = set(comp)
+            if members & reported:
+                continue
+            if len(comp) == 1 and comp[0] not in succ[comp[0]]:
+                continue
+            nodes = [t.nodes[v] for v in comp]
+            if any(w not in members for v in comp for w in succ[v]):
+                continue
+            if any(n.kind in ("transfer", "hangup") for n in nodes):
+                continue
+            if any(n.kind in WAITING_KINDS and not n.on_exceeded.goto for n in nodes):
+                continue  # max_failures / max_timeouts hang up
+            entered_from_menu = any(t.nodes[p].kind in WAITING_KINDS for v in comp for p in preds[v] - members)
+            if entered_from_menu and any(global_available(t, n, "back") for n in nodes):
+                continue  # the back key returns to the menu the caller came from
+            first = min(comp, key=self.order.__getitem__)
+            where = _cycle_text(first, members, succ)
+            if where.count(" -> ") < len(comp):  # the shortest cycle misses some: name them all
+                names = sorted(comp, key=self.order.__getitem__)
+                where = "nodes " + ", ".join(names[:8]) + (", ..." if len(names) > 8 else "") + " only lead to each other"
+            self.add(t.nodes[first].pos, f"loop with no way out: {where}",
+                     "no option, branch or on_exceeded leaves it and it has no hangup or transfer; "
+                     "the caller can only hang up", "error", "loop")
+
+    # -- variables --------------------------------------------------------------------------
+    def settable(self) -> set[str] | None:
+        """Every variable something can set; None when an unknown service could set anything."""
+        t = self.tree
+        names = set(t.variables) | set(ENGINE_VARS)
+        for n in t.nodes.values():
+            if n.kind == "collect":
+                if n.var:
+                    names.add(n.var)
+                names.update(VALIDATOR_VARS.get(n.validator, ()))
+            if n.kind == "service":
+                spec = SERVICES.get(n.service)
+                if spec is None:
+                    return None
+                names.update(spec.sets)
+        return names
+
+    def variables(self) -> None:
+        t = self.tree
+        names = self.settable()
+        if names is None:
+            return
+        for n in t.nodes.values():
+            uses: list[tuple[str, Pos]] = []
+            for name in PROMPT_NAMES:
+                if name in QUEUE_PROMPTS and n.kind != "transfer":
+                    continue
+                text = n.prompts.get(name)
+                if not text or "{" not in text:
+                    continue
+                uses.append((text, self.prompt_pos(n, name)))
+            for prefix, pairs in (("args", n.args), ("fields", n.fields)):
+                for k, v in pairs:
+                    uses.append((v, n.key_pos.get(f"{prefix}.{k}") or n.key_pos.get(prefix) or n.pos))
+            for text, pos in uses:
+                for m in VAR_REF.finditer(text):
+                    var = m.group(1)
+                    if var in names:
+                        continue
+                    close = difflib.get_close_matches(var, sorted(names), n=1)
+                    hint = (f"did you mean '{{{close[0]}}}'? " if close else "") + \
+                        "no collect var, tree variable or service sets it, so it is spoken as nothing"
+                    self.add(pos, f"variable '{{{var}}}' is never set", hint, "warning", "variable")
+
+
+def lint(tree: Tree) -> list[TreeError]:
+    """Problems in a loaded tree, beyond the loader's errors, sorted by position."""
+    return _Linter(tree).run()
+
+
+@dataclass
+class LintResult:
+    """Everything `ivr lint` says about one file."""
+
+    path: str
+    problems: list[TreeError]
+    nodes: int = 0
+    loaded: bool = True
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "error")
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for p in self.problems if p.severity == "warning")
+
+
+def lint_file(path: str | Path) -> LintResult:
+    """Load and lint one file. A missing file raises FileNotFoundError (a usage error, not a
+    problem in a tree)."""
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(str(p))
+    if p.is_dir():
+        raise IsADirectoryError(str(p))
+    try:
+        tree = load_tree(p)
+    except TreeLoadError as exc:
+        return LintResult(str(p), list(exc.errors), 0, loaded=False)
+    return LintResult(str(p), lint(tree), len(tree.nodes))
