@@ -37,8 +37,11 @@ so far; results are identical however the stream is cut (state is carried: the l
 blocks, block-energy history, and the run-length state machine; reported times are rounded
 to 10 us and levels to 0.01 dB so float summation order cannot show through).  `tone_active` says
 whether a digit tone is sounding right now (for barge-in); `pop_starts()` returns
-`ToneStart` events (digit and its start time) as soon as a digit is recognised, before it
-ends.  Rates 8000 and 16000 are native; others are resampled (streaming, chunk-independent)
+`ToneStart` events (digit and its start time) as soon as a digit is recognised (its first
+``announce_hits`` windows pass the digit-level checks), before it ends.  Start events and
+digits agree in the conformance matrix except near its edges (a 30 ms tone, 6 dB SNR,
+where a start event may lack its digit or the reverse), so treat `feed()`'s digits as
+the keys and start events as "a key is sounding" (barge-in).  Rates 8000 and 16000 are native; others are resampled (streaming, chunk-independent)
 to the nearest of the two.
 
 Levels: dBFS with a full-scale sine = 0 dBFS (see `ivr.dsp.audio`).  -25 dBm0 per tone is
@@ -129,6 +132,7 @@ class DtmfConfig:
     harmonic_window_db: float = 8.0  # any single window may exceed that limit by this much
     min_duration: float = 0.031
     min_hits: int = 4
+    announce_hits: int = 5  # windows before a ToneStart (5 = the tone has filled >= 30 ms)
     max_gap_windows: int = 7
 
 
@@ -431,12 +435,16 @@ class _Core:
                         self._miss = 0
                         oth.count = 0
             cur = self._cur
-            if cur is not None and not cur.announced and cur.hits >= cfg.min_hits:
-                # this run is contiguous hits; find the window where hits reached min_hits
+            if cur is not None and not cur.announced and cur.hits >= cfg.announce_hits:
+                # this run is contiguous hits and took the digit to announce_hits: judge it
+                # on exactly those first windows (so chunking cannot change the answer)
                 cur.announced = True
-                w_at = g0 + e - (cur.hits - cfg.min_hits) - 1
-                k = self.H / self.rate
-                self._starts.append(ToneStart(KEYS[cur.key], (cur.first + 1) * k, (w_at + 4) * k, self.channel))
+                kk = cfg.announce_hits - (cur.hits - L)
+                acc_at = cur.acc - acc + (cum[s + kk] - cum[s])
+                if self._digit_ok(acc_at, cfg.announce_hits):
+                    k = self.H / self.rate
+                    w_at = gs + kk - 1
+                    self._starts.append(ToneStart(KEYS[cur.key], (cur.first + 1) * k, (w_at + 4) * k, self.channel))
         self._emit_done(final=False)
 
     def _finish(self) -> None:
@@ -445,16 +453,17 @@ class _Core:
         self._miss = 0
         if seg is None or seg.hits < self.cfg.min_hits:
             return
-        n = seg.hits
-        a = seg.acc
+        if self._digit_ok(seg.acc, seg.hits):
+            self._done.append(seg)
+
+    def _digit_ok(self, a: np.ndarray, n: int) -> bool:
+        """Digit-level checks on feature sums over `n` hit windows."""
         if a[F_H] > n:  # mean harmonic measure above the limit: a voice, not a key
-            return
+            return False
         # frequency must hold still over the digit (whistles and glides wander)
         sl = math.sqrt(max(a[F_DL2] / n - (a[F_DL] / n) ** 2, 0.0))
         sh = math.sqrt(max(a[F_DH2] / n - (a[F_DH] / n) ** 2, 0.0))
-        if max(sl, sh) > self.cfg.max_freq_spread:
-            return
-        self._done.append(seg)
+        return max(sl, sh) <= self.cfg.max_freq_spread
 
     def _emit_done(self, final: bool) -> None:
         """Turn closed segments into digits once the blocks after them have been seen.
@@ -588,7 +597,9 @@ class DtmfDetector:
             self._rs = StreamResampler(self.rate, self.native_rate)
         self._core.flush()
         out = self._core.take()
+        starts = self._core._starts  # still to be popped by the caller
         self._core.reset()
+        self._core._starts = starts
         return out
 
     @property
