@@ -25,16 +25,20 @@ def test_every_key_at_any_rate(rate):
 def test_streaming_gives_identical_results_for_any_chunking(rate, max_chunk):
     reps = 1 if max_chunk < 100 else 3  # tiny chunks are slow to feed; keep the test quick
     x = generate(ALL * reps, rate=rate, on_ms=45, off_ms=40, snr_db=12, seed=3)
-    whole = detect(x, rate)
-    assert digits_string(whole) == ALL * reps
+    ref = DtmfDetector(rate)
+    whole = ref.feed(x) + ref.flush()
+    whole_starts = ref.pop_starts()
+    assert digits_string(whole) == ALL * reps and [s.digit for s in whole_starts] == list(ALL * reps)
     rng = np.random.default_rng(max_chunk)
-    det, got, i = DtmfDetector(rate), [], 0
+    det, got, starts, i = DtmfDetector(rate), [], [], 0
     while i < len(x):
         n = int(rng.integers(1, max_chunk + 1))
         got += det.feed(x[i : i + n])
+        starts += det.pop_starts()
         i += n
     got += det.flush()
     assert got == whole
+    assert starts + det.pop_starts() == whole_starts
 
 
 def test_batching_small_chunks_gives_the_same_digits():
