@@ -27,6 +27,11 @@ STYLE: dict[str, dict[str, str]] = {
 }
 
 
+def _escape(text: str) -> str:
+    """Prompt text inside a dot label: backslashes are dot escapes, so double them."""
+    return text.replace("\\", "\\\\")
+
+
 class GraphError(ValueError):
     """The output cannot be made (unknown format, Graphviz missing)."""
 
@@ -44,7 +49,7 @@ def _node_label(n: Node, labels: bool) -> str:
         detail = f"queue {n.queue}"
     elif n.kind in ("say", "hangup") and n.prompts.greet_long:
         detail = textwrap.shorten(n.prompts.greet_long, 40, placeholder="...")
-    return n.id + (f"\n{detail}" if detail else "")
+    return n.id + (f"\\n{_escape(detail)}" if detail else "")
 
 
 def build(tree: Tree, labels: bool = True, rankdir: str = "LR") -> graphviz.Digraph:
@@ -65,7 +70,8 @@ def build(tree: Tree, labels: bool = True, rankdir: str = "LR") -> graphviz.Digr
             g.node(n.id, _node_label(n, labels), **STYLE.get(n.kind, {}))
     if agent_side:
         with g.subgraph(name="cluster_agent") as c:
-            c.attr(label="after an agent answers (simulated agent)", style="rounded,dashed", color="#9ca3af",
+            c.attr(label="after an agent answers (simulated agent)" if labels else "", style="rounded,dashed",
+                   color="#9ca3af",
                    fontcolor="#6b7280")
             for n in tree.nodes.values():
                 if n.id in agent_side:
@@ -79,14 +85,14 @@ def build(tree: Tree, labels: bool = True, rankdir: str = "LR") -> graphviz.Digr
     for n in tree.nodes.values():
         for o in n.options:
             key = o.key if o.key is not None else f"\"{o.words[0]}\""
-            edge(n.id, o.goto, f"{key} {o.label}".strip() if o.label else key)
+            edge(n.id, o.goto, _escape(f"{key} {o.label}".strip() if o.label else key))
         if n.next:
             edge(n.id, n.next)
         by_target: dict[str, list[str]] = {}
         for outcome, target in n.branches:
             by_target.setdefault(target, []).append(outcome)
         for target, outcomes in by_target.items():
-            edge(n.id, target, "\n".join(outcomes))
+            edge(n.id, target, "\\n".join(outcomes))
         if n.default:
             edge(n.id, n.default, "other", style="dotted")
         if n.kind == "transfer":
