@@ -32,6 +32,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", help="participants database (default: $IVR_HOME/participants.sqlite)")
     p.add_argument("--log", help="write the JSONL call log here (default: $IVR_HOME/logs/call-*.jsonl)")
     p.add_argument("--no-log", action="store_true", help="do not write a call log")
+    p.add_argument("--queue-config", metavar="FILE",
+                   help="agent queue model (default: queues.yaml beside the tree)")
+    p.add_argument("--queue-seed", type=int, default=None,
+                   help="seed of the simulated queue traffic (default: a new one each call)")
+    p.add_argument("--hour", type=float, default=None,
+                   help="time of day the call starts, for the queue's traffic and shifts (default: the config's)")
+    p.add_argument("--no-queue", action="store_true",
+                   help="transfers end the call instead of waiting for a simulated agent")
     p.add_argument("--json", action="store_true", help="print the call result as JSON after the transcript")
     p.add_argument("--unmask", action="store_true", help="show NIK/card/phone numbers unmasked in the transcript")
     p.add_argument("--no-audio", action="store_true", help="interactive: show prompts as text only")
@@ -52,9 +60,17 @@ def _log_path(args) -> Path | None:
 def run_call(args) -> int:
     from ivr.drivers.calllog import CallLog
     from ivr.drivers.runtime import CallRuntime
-    from ivr.drivers.setup import open_services, open_tree, parse_today
+    from ivr.drivers.setup import default_tree_path, open_queue, open_services, open_tree, parse_today
 
     tree = open_tree(args.tree)
+    queue = None
+    if not args.no_queue:
+        seed = args.queue_seed
+        if seed is None:
+            import random
+
+            seed = random.SystemRandom().randrange(1 << 31)
+        queue = open_queue(args.tree or default_tree_path(), args.queue_config, seed, args.hour)
     today = parse_today(args.today)
     services = open_services(args.db)
     if args.out_wav and not args.wav:
@@ -74,7 +90,7 @@ def run_call(args) -> int:
     log_path = _log_path(args)
     log = CallLog(log_path) if log_path else None
     try:
-        rt = CallRuntime(tree, services=services, today=today, log=log)
+        rt = CallRuntime(tree, services=services, today=today, log=log, queue=queue)
         if args.keys is not None:
             from ivr.drivers.scripted import ScriptedCall
 

@@ -104,6 +104,10 @@ class CallRuntime:
         """Time has reached `at`: fire due timeouts, or bring the queue up to date."""
         if self.queue is not None and self.queue_state == "waiting" and not self.ended:
             self._queue_events(self.queue.advance(at))
+            if self.queue.next_event_at() <= at:
+                # SimPy's run(until=t) leaves events scheduled exactly at t for later: take
+                # them now, or the driver would be woken for the same instant forever.
+                self._queue_events(self.queue.advance(at + 1e-6))
             status = self.queue.status(self.call_id)
             if status == "connected":
                 self.queue_state = "connected"

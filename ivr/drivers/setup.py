@@ -48,3 +48,30 @@ def open_services(db: str | None):
         return JknServices(db) if db else JknServices()
     except (OSError, ValueError) as exc:
         raise CliError(f"participants database: {exc}") from None
+
+
+def queue_config_path(tree_path: str | Path, explicit: str | None = None) -> Path | None:
+    """The agent-queue file for a tree: --queue-config, else queues.yaml beside the tree."""
+    if explicit:
+        return Path(explicit)
+    p = Path(tree_path).parent / "queues.yaml"
+    return p if p.exists() else None
+
+
+def open_queue(tree_path: str | Path, config: str | None = None, seed: int | None = 0,
+               start_hour: float | None = None):
+    """A LiveQueue for one call (None when the tree has no queue file: transfers then end
+    the call, as a plain IVR hand-off would)."""
+    path = queue_config_path(tree_path, config)
+    if path is None:
+        return None
+    from ivr.queue.config import QueueConfigError, load_config
+    from ivr.queue.model import LiveQueue
+
+    try:
+        cfg = load_config(path)
+    except QueueConfigError as exc:
+        raise CliError(str(exc).splitlines()[0]) from None
+    except OSError as exc:
+        raise CliError(f"{path}: {exc.strerror or exc}") from None
+    return LiveQueue(cfg, seed=seed, start_hour=start_hour)

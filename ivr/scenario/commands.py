@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--junit", metavar="OUT.xml", help="write JUnit XML results")
     p.add_argument("--min-coverage", type=float, default=None, metavar="PCT",
                    help="fail unless every tree's node coverage is at least PCT percent")
-    p.add_argument("--db", help="participants database for the services (default: $IVR_HOME/participants.sqlite)")
+    p.add_argument("--db", help="participants database for the services (default: a fresh in-memory copy "
+                                "per scenario, so scenarios cannot affect each other)")
     p.add_argument("-v", "--verbose", action="store_true", help="print the transcript of failing scenarios")
     p.set_defaults(func=run_tests)
 
@@ -51,7 +52,9 @@ def run_tests(args) -> int:
     services_cache: dict = {}
 
     def services(db):
-        key = db or args.db
+        key = db or args.db or ":memory:"
+        if key == ":memory:":
+            return open_services(key)   # a fresh copy per scenario: no state leaks between them
         if key not in services_cache:
             services_cache[key] = open_services(key)
         return services_cache[key]

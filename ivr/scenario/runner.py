@@ -40,8 +40,9 @@ from ivr.yamlsafe import LineDict, YamlError, load_yaml_file
 INPUT_KEYS = ("keys", "barge", "say", "wait", "audio", "hangup")
 EXPECT_KEYS = ("prompt", "prompt_regex", "not_prompt", "node", "visited", "outcome", "end_node",
                "transfer", "vars")
-SCENARIO_KEYS = ("name", "steps", "end", "today", "tree", "db", "description")
-FILE_KEYS = ("tree", "today", "db", "scenarios", "name", "steps", "end", "description")
+SCENARIO_KEYS = ("name", "steps", "end", "today", "tree", "db", "queue", "description")
+FILE_KEYS = ("tree", "today", "db", "queue", "scenarios", "name", "steps", "end", "description")
+QUEUE_KEYS = ("seed", "hour", "config")
 
 
 class ScenarioError(ValueError):
@@ -58,6 +59,7 @@ class Scenario:
     db: str | None
     steps: list[LineDict]
     end: dict | None
+    queue: dict | None = None   # None: no queue model (transfers end the call)
 
 
 @dataclass
@@ -115,8 +117,28 @@ def load_scenarios(path: str | Path, default_tree: Path) -> list[Scenario]:
         if end is not None:
             _check_expect(str(p), end, "end")
         db = sc.get("db", doc.get("db"))
+        queue = _queue_settings(str(p), sc.get("queue", doc.get("queue", {})), base, sc)
         out.append(Scenario(str(sc.get("name") or f"{p.stem} #{i + 1}"), str(p), getattr(sc, "line", 1),
-                            tree_path, today, str(base / db) if db else None, steps, end))
+                            tree_path, today, (db if db in (":memory:", "unavailable") else str(base / db)) if db else None,
+                            steps, end, queue))
+    return out
+
+
+def _queue_settings(path: str, q, base: Path, where) -> dict | None:
+    """`queue: off` (transfers end the call) or {seed, hour, config}; default: the queue
+    file beside the tree, seed 0."""
+    if q is False or q == "off":
+        return None
+    if q is None or q is True or q == "on":
+        q = {}
+    if not isinstance(q, dict):
+        raise ScenarioError(f"{_where(path, where)}: queue must be 'off' or a mapping with {', '.join(QUEUE_KEYS)}")
+    for k in q:
+        if k not in QUEUE_KEYS:
+            raise ScenarioError(f"{_where(path, q)}: unknown queue setting '{k}' (expected one of {', '.join(QUEUE_KEYS)})")
+    out = {"seed": int(q.get("seed", 0)), "hour": q.get("hour"), "config": None}
+    if q.get("config"):
+        out["config"] = str(base / str(q["config"]))
     return out
 
 
@@ -209,6 +231,13 @@ class _Check:
         return fails
 
 
+class _Unavailable:
+    """`db: unavailable`: the JKN back end is down; every service call fails."""
+
+    def invoke(self, name, args, today=None):
+        raise ConnectionError("JKN back end unavailable (scenario setting)")
+
+
 def run_scenario(sc: Scenario, services_factory, tree_cache: dict) -> ScenarioResult:
     from ivr.drivers.runtime import CallRuntime
     from ivr.drivers.scripted import ScriptedCall
@@ -224,7 +253,16 @@ def run_scenario(sc: Scenario, services_factory, tree_cache: dict) -> ScenarioRe
     tree = tree_cache[key]
     if isinstance(tree, Exception):
         return ScenarioResult(sc, False, [f"tree does not load: {str(tree).splitlines()[0]}"])
-    rt = CallRuntime(tree, services=services_factory(sc.db), today=sc.today)
+    queue = None
+    if sc.queue is not None:
+        from ivr.drivers.setup import open_queue
+
+        try:
+            queue = open_queue(sc.tree, sc.queue["config"], sc.queue["seed"], sc.queue["hour"])
+        except Exception as exc:  # a broken queue file fails the scenario, not the runner
+            return ScenarioResult(sc, False, [f"queue model: {exc}"])
+    services = _Unavailable() if sc.db == "unavailable" else services_factory(sc.db)
+    rt = CallRuntime(tree, services=services, today=sc.today, queue=queue)
     call = ScriptedCall(rt)
     call.start()
     fails: list[str] = []
