@@ -342,3 +342,14 @@ def test_whitespace_prompts():
 def test_lint_file_reports_loader_errors_as_problems():
     r = lint_file(TREES / "broken" / "unknown_key.yaml")
     assert not r.loaded and r.errors == 1 and r.problems[0].code == "unknown-key"
+
+
+def test_directory_lints_every_tree_in_it(capsys, tmp_path):
+    rc, out = run_lint(capsys, str(TREES))
+    assert rc == 1
+    warnings = sum(1 for p in BROKEN if expectation(p)[2] == "warning")
+    files = len(BROKEN) + len(GOOD)
+    assert f"{files} files" in out[-1]
+    assert f"{len(BROKEN) - warnings} errors, {warnings} warnings" in out[-1]
+    assert main(["lint", str(tmp_path)]) == 2
+    assert "no .yaml files" in capsys.readouterr().err

@@ -16,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Load each tree and report every problem as file:line:col: severity: message (hint). "
                     "Exit 0 only when there is nothing to report (warnings count, unless --allow-warnings); "
                     "1 when a tree has problems; 2 when a file is missing.")
-    p.add_argument("trees", nargs="+", metavar="TREE", help="call tree YAML file(s)")
+    p.add_argument("trees", nargs="+", metavar="TREE", help="call tree YAML file(s), or directories of them")
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
     p.add_argument("--allow-warnings", action="store_true", help="exit 0 when there are warnings but no errors")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
@@ -44,7 +44,16 @@ def cmd_lint(args: argparse.Namespace) -> int:
 
     results = []
     missing = []
+    paths: list[str] = []
     for path in args.trees:
+        if Path(path).is_dir():
+            found = sorted(str(f) for f in Path(path).rglob("*") if f.suffix in (".yaml", ".yml") and f.is_file())
+            if not found:
+                missing.append(f"{path}: no .yaml files in this directory")
+            paths.extend(found)
+        else:
+            paths.append(path)
+    for path in paths:
         try:
             results.append(lint_file(path))
         except FileNotFoundError:
