@@ -1,0 +1,91 @@
+"""`ivr call --keys`: scripted calls through the real console command, their transcripts,
+call logs (masked), and requests stored by the simulated agent."""
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+IVR = [sys.executable, "-m", "ivr"]
+AKTIF = ("3174054508900002", "05081990")
+MENUNGGAK = ("3273011708850003", "17081985")
+
+
+def ivr(*args, timeout=120, **kw):
+    return subprocess.run(IVR + list(args), capture_output=True, text=True, timeout=timeout, **kw)
+
+
+@pytest.fixture()
+def db(tmp_path):
+    return str(tmp_path / "jkn.sqlite")
+
+
+def test_status_kepesertaan_for_participant_in_arrears(db, tmp_path):
+    log = tmp_path / "call.jsonl"
+    r = ivr("call", "--today", "2026-11-23", "--db", db, "--log", str(log), "--json",
+            "--keys", f"1 1 {MENUNGGAK[0]}# {MENUNGGAK[1]} 9")
+    assert r.returncode == 0, r.stderr
+    out = r.stdout
+    assert "atas nama Budi" in out and "tunggakan iuran 3 bulan" in out
+    assert "Tagihan iuran Anda Rp300.000" in out and "10 Desember 2026" in out
+    res = json.loads(out.strip().splitlines()[-1])
+    assert res["outcome"] == "hangup" and "status_menunggak" in res["path"]
+    # transcript and log mask the NIK and the date of birth
+    assert MENUNGGAK[0] not in out and "3273********0003" in out
+    records = [json.loads(line) for line in log.read_text().splitlines()]
+    assert records[0]["rec"] == "start" and records[-1]["rec"] == "end"
+    assert records[-1]["outcome"] == "hangup" and "status_menunggak" in records[-1]["path"]
+    assert records[-1]["duration"] > 30
+    raw = log.read_text()
+    assert MENUNGGAK[0] not in raw and "8888801876543210" not in raw
+    keys = [r for r in records if r["rec"] == "event" and r.get("type") == "Digit"]
+    assert keys and any(k.get("masked") for k in keys)       # NIK keys are not logged one by one
+
+
+def test_invalid_nik_gets_retry_prompt_and_three_failures_end_the_call(db):
+    bad = "1234567890123456"
+    r = ivr("call", "--db", db, "--no-log", "--json", "--keys", f"1 1 {bad}# {bad}# {bad}#")
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.count("NIK yang Anda masukkan tidak valid") == 2
+    assert "Silakan masukkan 16 digit NIK Anda" in r.stdout
+    assert "melebihi batas percobaan" in r.stdout
+    res = json.loads(r.stdout.strip().splitlines()[-1])
+    assert res["outcome"] == "hangup" and res["end_node"] == "gagal_verifikasi"
+
+
+def test_keys_script_spaces_and_waits(db):
+    # w waits a whole timeout at the main menu: the timeout prompt plays, then 2 still works
+    r = ivr("call", "--db", db, "--no-log", "--no-queue", "--keys", "w2 1 9")
+    assert r.returncode == 0, r.stderr
+    assert "Maaf, kami belum menerima pilihan Anda" in r.stdout
+    assert "Kelas 1 Rp150.000" in r.stdout and "Terima kasih telah menghubungi" in r.stdout
+
+
+def test_ganti_nomor_hp_ticket_is_stored_and_shown(db):
+    r = ivr("call", "--today", "2026-11-23", "--db", db, "--no-log", "--queue-seed", "0",
+            "--keys", f"3 5 1 {AKTIF[0]}# 081234567890#")
+    assert r.returncode == 0, r.stderr
+    m = re.search(r"Nomor tiket Anda (165-\d{6}-\d{5})", r.stdout)
+    assert m, r.stdout
+    ticket = m.group(1)
+    shown = ivr("requests", "show", ticket, "--db", db)
+    assert shown.returncode == 0, shown.stderr
+    assert "ganti_nomor_hp" in shown.stdout and "081234567890" not in shown.stdout
+    unmasked = ivr("requests", "show", ticket, "--db", db, "--unmask")
+    assert "081234567890" in unmasked.stdout
+
+
+def test_bad_arguments_are_one_line_errors(tmp_path):
+    r = ivr("call", "--keys", "1x2", "--no-log")
+    assert r.returncode == 2 and "unexpected character" in r.stderr and "Traceback" not in r.stderr
+    r = ivr("call", "--no-log", stdin=subprocess.DEVNULL)
+    assert r.returncode == 2 and "not a terminal" in r.stderr
+    broken = tmp_path / "t.yaml"
+    broken.write_text("version: 1\nstart: a\nnodes:\n  a: {type: say, prompt: x, next: nowhere}\n")
+    r = ivr("call", "--tree", str(broken), "--keys", "1", "--no-log")
+    assert r.returncode == 2 and "t.yaml:4" in r.stderr and "nowhere" in r.stderr
+    r = ivr("call", "--today", "23-11-2026", "--keys", "1", "--no-log")
+    assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr

@@ -1,0 +1,143 @@
+"""WAV-piped calls: every fixture in audio_fixtures/ takes the path its manifest says; the
+fixtures are rebuilt by their script; --out-wav writes a time-aligned stereo recording."""
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import importlib.util
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import yaml
+
+from ivr.dsp.audio import read_audio
+from ivr.drivers.runtime import CallRuntime
+from ivr.drivers.wavfile import AudioCall, load_caller_audio
+from ivr.jkn.services import JknServices
+from ivr.tree.loader import load_tree
+
+IVR = [sys.executable, "-m", "ivr"]
+
+
+@pytest.fixture(scope="module")
+def fixtures_dir(repo):
+    return repo / "audio_fixtures"
+
+
+@pytest.fixture(scope="module")
+def manifest(fixtures_dir):
+    return yaml.safe_load((fixtures_dir / "manifest.yaml").read_text())
+
+
+@pytest.fixture(scope="module")
+def vika(repo):
+    return load_tree(repo / "menus" / "vika.yaml")
+
+
+@pytest.fixture(scope="module")
+def voice():
+    from ivr.speech.voice import TtsVoice
+
+    return TtsVoice.create()
+
+
+def test_fixtures_are_rebuilt_identically(fixtures_dir, tmp_path):
+    spec = importlib.util.spec_from_file_location("make_fixtures", fixtures_dir / "make_fixtures.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    built = mod.build_all(tmp_path)
+    assert {p.name for p in built} == {p.name for p in fixtures_dir.glob("*.wav")}
+    for p in built:
+        assert hashlib.sha256(p.read_bytes()).hexdigest() == \
+            hashlib.sha256((fixtures_dir / p.name).read_bytes()).hexdigest(), p.name
+
+
+def _run(vika, path, voice, today):
+    samples, rate = load_caller_audio(path)
+    rt = CallRuntime(vika, services=JknServices(":memory:"), today=today)
+    call = AudioCall(rt, rate, voice)
+    call.begin()
+    call.feed(samples)
+    call.end_of_audio()
+    return rt, call
+
+
+def test_every_fixture_takes_its_manifest_path(vika, manifest, fixtures_dir, voice):
+    today = dt.date.fromisoformat(str(manifest["today"]))
+    assert len(manifest["fixtures"]) >= 5
+    for fx in manifest["fixtures"]:
+        rt, _ = _run(vika, fixtures_dir / fx["file"], voice, today)
+        stats = rt.session.stats
+        said = "\n".join(line.text for line in rt.transcript if line.who == "ivr")
+        for node in fx["visited"]:
+            assert node in stats.path, (fx["file"], node, stats.path)
+        for node in fx.get("not_visited", []):
+            assert node not in stats.path, (fx["file"], node)
+        for text in fx["prompt"]:
+            assert text in said, (fx["file"], text)
+        assert stats.end_node == fx["end_node"], fx["file"]
+        assert stats.outcome == fx["outcome"], fx["file"]
+
+
+def test_key_during_unbargeable_welcome_is_ignored(vika, fixtures_dir, voice):
+    rt, _ = _run(vika, fixtures_dir / "barge_in_stereo.wav", voice, dt.date(2026, 11, 23))
+    assert rt.session.stats.ignored_keys == 1
+    # the 2 arrived while the main-menu prompt was still playing and stopped it
+    assert any(line.text.startswith("(prompt dihentikan") for line in rt.transcript)
+
+
+def test_audio_timeline_is_the_clock(vika, fixtures_dir, voice):
+    """Timeouts happen at the audio time the tree says: 10 s after the NIK prompt ends."""
+    rt, call = _run(vika, fixtures_dir / "diam_nik.wav", voice, dt.date(2026, 11, 23))
+    nik_prompts = [p for p in call.played if p.text.startswith("Masukkan 16 digit NIK")]
+    timeout_prompts = [p for p in call.played if p.text.startswith("Maaf, kami belum menerima NIK")]
+    assert nik_prompts and timeout_prompts
+    assert timeout_prompts[0].start == pytest.approx(nik_prompts[0].end + 10.0, abs=1e-6)
+
+
+def test_cli_wav_call_with_stereo_recording(fixtures_dir, tmp_path, voice):
+    out = tmp_path / "call.wav"
+    log = tmp_path / "call.jsonl"
+    r = subprocess.run(IVR + ["call", "--wav", str(fixtures_dir / "status_aktif.wav"), "--today", "2026-11-23",
+                              "--no-queue", "--out-wav", str(out), "--log", str(log), "--json"],
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    result = json.loads(r.stdout.strip().splitlines()[-1])
+    assert "status_aktif" in result["path"]
+    stereo, rate = read_audio(str(out))
+    assert stereo.shape[1] == 2 and rate == 16000
+    caller, prompts = stereo[:, 0], stereo[:, 1]
+    # the caller channel is the input (its DTMF is there), the prompt channel holds speech
+    from ivr.dsp.dtmf import detect, digits_string
+
+    assert digits_string(detect(caller, rate)) == "113174054508900002#05081990"
+    assert detect(prompts, rate) == []
+    # the welcome prompt sits at t=0 on the prompt channel, exactly as rendered
+    welcome = voice.render("Selamat datang di BPJS Kesehatan Care Center 165, layanan Voice Interactive JKN. "
+                           "Layanan ini tersedia 24 jam.", rate)
+    n = min(len(welcome), rate * 5)
+    assert np.allclose(prompts[:n], welcome[:n], atol=2e-4)
+    assert float(np.sqrt(np.mean(prompts[:n] ** 2))) > 0.01
+    # and the log masks the NIK
+    text = log.read_text()
+    assert "3174054508900002" not in text and "3174********0002" in text
+
+
+def test_cli_wav_from_stdin(fixtures_dir):
+    data = (fixtures_dir / "salah_tiga_kali.wav").read_bytes()
+    r = subprocess.run(IVR + ["call", "--wav", "-", "--no-queue", "--no-log", "--no-tts", "--json"],
+                       input=data, capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout.decode().strip().splitlines()[-1])["outcome"] == "transfer"
+
+
+@pytest.mark.parametrize("content", [b"hello, not audio\n", b"RIFF\x24\x00\x00\x00WAVEfmt "])
+def test_cli_wav_bad_input_is_one_line_error(tmp_path, content):
+    p = tmp_path / "bad.wav"
+    p.write_bytes(content)
+    r = subprocess.run(IVR + ["call", "--wav", str(p), "--no-log"], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.count("\n") == 1 and "bad.wav" in r.stderr and "Traceback" not in r.stderr
