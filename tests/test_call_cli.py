@@ -60,7 +60,7 @@ def test_keys_script_spaces_and_waits(db):
     # w waits a whole timeout at the main menu: the timeout prompt plays, then 2 still works
     r = ivr("call", "--db", db, "--no-log", "--no-queue", "--keys", "w2 1 9")
     assert r.returncode == 0, r.stderr
-    assert "Maaf, kami belum menerima pilihan Anda" in r.stdout
+    assert "Maaf, kami belum menerima jawaban Anda" in r.stdout
     assert "Kelas 1 Rp150.000" in r.stdout and "Terima kasih telah menghubungi" in r.stdout
 
 

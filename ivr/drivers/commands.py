@@ -16,7 +16,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Run one call through a call tree. Without --keys, an interactive call in the "
                     "terminal: press keys 0-9 * # (no Enter), q to hang up.",
         epilog='Example: ivr call --keys "1 1 3174054508900002# 08091990"  '
-               "(space = pause that ends an inter-digit timeout, w = wait one timeout)")
+               "(space = pause that ends an inter-digit timeout, w = wait one timeout, or in the agent queue "
+               "until an agent answers)")
     p.add_argument("--tree", help="call tree YAML (default: menus/vika.yaml)")
     p.add_argument("--keys", help="run non-interactively with this key script and print the transcript")
     p.add_argument("--wav", metavar="FILE", help="run the call from a recording of the caller (WAV or any "

@@ -20,7 +20,7 @@ from ivr.engine.session import CallSession
 from ivr.privacy import mask_pii
 from ivr.tree.model import Tree
 
-TRANSFER_NOTICE = "Anda akan dihubungkan dengan agen."
+BURST_GAP_S = 1.0   # keys closer than this in time are one entry in the transcript
 
 
 @dataclass
@@ -70,6 +70,7 @@ class CallRuntime:
         self.listen: Listen | None = None
         self._play_lines: dict[int, Line] = {}
         self._burst: Line | None = None
+        self._burst_last = 0.0
 
     # ---- driving -------------------------------------------------------------------------
     def start(self, at: float = 0.0) -> list[Action]:
@@ -121,12 +122,14 @@ class CallRuntime:
     def caller(self, text: str, at: float, burst: bool = False) -> None:
         """Note what the caller did. With `burst`, keys typed in a row join one line
         (stamped with the first key's time) until `end_burst`."""
-        if burst and self._burst is not None and self.transcript and self.transcript[-1] is self._burst:
+        if burst and self._burst is not None and at - self._burst_last <= BURST_GAP_S:
             self._burst.text += text
+            self._burst_last = at
             return
         line = Line(at, "caller", text, self.session.node.id if self.session.node else "")
         self.transcript.append(line)
         self._burst = line if burst else None
+        self._burst_last = at
 
     def end_burst(self) -> None:
         self._burst = None

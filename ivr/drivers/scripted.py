@@ -60,7 +60,8 @@ class ScriptedCall(Timeline):
     def press(self, keys: str, barge: bool = False) -> None:
         """Press keys. Each group of keys answers the question just asked: the caller hears
         the prompts out first. A space is a pause long enough to end an inter-digit timeout;
-        `w` waits one full timeout of the current node. With `barge`, the first group is
+        `w` waits one full timeout of the current node (while holding for an agent: until
+        the agent answers). With `barge`, the first group is
         pressed while the last prompt is still playing (barge-in)."""
         if barge:
             self._during_last_prompt()
@@ -76,6 +77,8 @@ class ScriptedCall(Timeline):
                     continue
                 if k == " ":
                     self.advance_to(self.t + li.inter_digit_timeout + 0.01)
+                elif self.session.holding is not None:
+                    self.wait_for_agent()
                 else:
                     self.settle()
                     self.advance_to(self.t + li.timeout + 0.01)
@@ -85,6 +88,16 @@ class ScriptedCall(Timeline):
             self.feed_event(Digit(k, at=self.t))
             self.advance_to(self.t + KEY_GAP)
         self.rt.end_burst()
+
+    def wait_for_agent(self, limit_s: float = 3600.0) -> None:
+        """Hold (silently) until the call leaves the agent queue."""
+        end = self.t + limit_s
+        while self.session.holding is not None and not self.rt.ended and self.t < end:
+            nxt = [x for x in (self.prompt_ends[0] if self.prompt_ends else None, self.rt.next_deadline)
+                   if x is not None]
+            if not nxt:
+                break
+            self.advance_to(max(min(nxt), self.t))
 
     def wait(self, seconds: float) -> None:
         """Stay silent for `seconds` (counted from the end of the prompts now playing)."""
