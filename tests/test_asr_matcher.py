@@ -155,3 +155,12 @@ def test_acronyms_are_spelled_letter_by_letter_for_pocketsphinx():
     assert is_acronym("rjtp") and is_acronym("sms") and is_acronym("ritp") and is_acronym("npwp")
     assert not is_acronym("tagihan") and not is_acronym("bangku") and not is_acronym("email")
     assert g2p("sms") == g2p("es") + g2p("em") + g2p("es")
+
+
+def test_acronym_phrases_match_when_spelled_out_but_prompt_keeps_the_acronym():
+    g = Grammar((Choice("2", ("rawat jalan pertama", "rjtp")), Choice("5", ("sms",))))
+    m = GrammarMatcher(g)
+    assert m.match("er je te pe").choice == "2"
+    assert m.match("RJTP.").choice == "2"
+    assert m.match("es em es").choice == "5"
+    assert "er je te pe" not in build_prompt(m) and "rjtp" in build_prompt(m)

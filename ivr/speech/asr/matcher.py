@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from ivr.engine.grammar import DIGIT_WORDS, Grammar
 
-from .phonetic import indel_cost, normalise_text, phones, similarity, sub_cost
+from .phonetic import indel_cost, normalise_text, phones, similarity, spelled, sub_cost
 
 # Words callers add around an answer ("saya mau pendaftaran"); dropped unless the grammar
 # itself uses them.
@@ -58,6 +58,10 @@ class GrammarMatcher:
             for w, d in DIGIT_WORDS.items():
                 if d in tokens:
                     items.append((w, d))
+        # acronyms may be said (and transcribed) letter by letter: "er je te pe" for RJTP
+        variants = [(sp, t) for p, t in items if (sp := spelled(p))]
+        self._variants = {p for p, _ in variants}
+        items += variants
         self.choice_items = [(p, t) for p, t in items if p]
         self.vocab_words = {w for p, _ in self.choice_items for w in p.split()}
         if grammar.digits:
@@ -66,7 +70,7 @@ class GrammarMatcher:
     # ------------------------------------------------------------------ public
     def words_for_prompt(self) -> list[str]:
         """Every phrase a caller may say, for a recogniser prompt or a grammar file."""
-        out = [p for p, _ in self.choice_items]
+        out = [p for p, _ in self.choice_items if p not in self._variants]
         if self.grammar.digits:
             out += list(DIGIT_WORDS)
         seen: set[str] = set()

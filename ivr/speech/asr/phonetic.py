@@ -65,6 +65,31 @@ def indel_cost(p: str) -> float:
     return 0.9
 
 
+# Letter names, for acronyms said letter by letter (RJTP = "er je te pe", SMS = "es em es").
+LETTER_NAMES = {
+    "a": "a", "b": "be", "c": "ce", "d": "de", "e": "e", "f": "ef", "g": "ge", "h": "ha", "i": "i",
+    "j": "je", "k": "ka", "l": "el", "m": "em", "n": "en", "o": "o", "p": "pe", "q": "ki", "r": "er",
+    "s": "es", "t": "te", "u": "u", "v": "fe", "w": "we", "x": "eks", "y": "ye", "z": "zet",
+}
+
+
+def is_acronym(word: str) -> bool:
+    """No vowel, or a short word ending in a consonant pair Indonesian never ends with."""
+    w = word.lower()
+    if not re.search(r"[aiueo]", w):
+        return True
+    return len(w) <= 5 and bool(re.search(r"[^aiueo]{2}$", w)) and not w.endswith(("ng", "ny", "ks", "rs"))
+
+
+def spelled(phrase: str) -> str | None:
+    """The phrase with its acronyms said letter by letter ("rawat jalan rjtp" ->
+    "rawat jalan er je te pe"), or None when it has no acronym."""
+    words = phrase.split()
+    if not any(w.isalpha() and is_acronym(w) for w in words):
+        return None
+    return " ".join(" ".join(LETTER_NAMES[c] for c in w) if w.isalpha() and is_acronym(w) else w for w in words)
+
+
 _NUM_RE = re.compile(r"\d+")
 _NONWORD_RE = re.compile(r"[^a-z0-9\s]+")
 

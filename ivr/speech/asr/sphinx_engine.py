@@ -20,7 +20,7 @@ from ivr.engine.grammar import DIGIT_WORDS, Grammar, RecognitionResult
 from .base import Partial, Recognizer, RecognizerError
 from .endpoint import EndpointConfig
 from .matcher import GrammarMatcher, Match
-from .phonetic import normalise_text
+from .phonetic import LETTER_NAMES, is_acronym, normalise_text
 
 # Indonesian letters -> CMU (en-us) phones.  Schwa and /e/ share the letter "e"; schwa is
 # far more common in the words an IVR uses (empat, enam, delapan, sembilan, pendaftaran).
@@ -33,22 +33,6 @@ _RULES: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("r", ("R",)), ("s", ("S",)), ("t", ("T",)), ("v", ("F",)), ("w", ("W",)),
     ("x", ("K", "S")), ("y", ("Y",)), ("z", ("Z",)),
 )
-
-
-# Letter names, for acronyms said letter by letter (RJTP = "er je te pe", SMS = "es em es").
-LETTER_NAMES = {
-    "a": "a", "b": "be", "c": "ce", "d": "de", "e": "e", "f": "ef", "g": "ge", "h": "ha", "i": "i",
-    "j": "je", "k": "ka", "l": "el", "m": "em", "n": "en", "o": "o", "p": "pe", "q": "ki", "r": "er",
-    "s": "es", "t": "te", "u": "u", "v": "fe", "w": "we", "x": "eks", "y": "ye", "z": "zet",
-}
-
-
-def is_acronym(word: str) -> bool:
-    """No vowel, or a short word ending in a consonant pair Indonesian never ends with."""
-    w = word.lower()
-    if not re.search(r"[aiueo]", w):
-        return True
-    return len(w) <= 5 and bool(re.search(r"[^aiueo]{2}$", w)) and not w.endswith(("ng", "ny", "ks", "rs"))
 
 
 def g2p(word: str) -> list[str]:
