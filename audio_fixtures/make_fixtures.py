@@ -20,6 +20,9 @@ sys.path.insert(0, str(HERE.parent))
 from ivr.dsp.audio import write_wav  # noqa: E402
 from ivr.dsp.dtmf_gen import generate  # noqa: E402
 
+import tempfile  # noqa: E402
+
+_CACHE = tempfile.TemporaryDirectory(prefix="ivr-fixture-tts-")
 WELCOME_S = 12.0   # the welcome prompt (about 10 s) cannot be interrupted
 
 
@@ -41,6 +44,18 @@ class Caller:
                                    lead_ms=0, trail_ms=off_ms).astype(np.float32))
         return self
 
+    def say(self, text: str, rate_wpm: int = 130) -> "Caller":
+        """Speech synthesised by espeak-ng (Indonesian): fine for plumbing, not a stand-in
+        for real callers when judging accuracy."""
+        from ivr.dsp.audio import resample
+        from ivr.speech.tts import Tts
+
+        # a private cache: the fixture must not depend on what other runs synthesised
+        x, r = Tts(rate=rate_wpm, cache_dir=_CACHE.name).load(text)
+        x = x if x.ndim == 1 else x[:, 0]
+        self.parts.append(resample(x.astype(np.float32), r, self.rate).astype(np.float32) * 0.7)
+        return self
+
     def audio(self) -> np.ndarray:
         x = np.concatenate(self.parts) if self.parts else np.zeros(0, np.float32)
         if self.noise_dbfs is not None:
@@ -49,7 +64,7 @@ class Caller:
         return np.clip(x, -1, 1).astype(np.float32)
 
 
-def fixtures() -> dict[str, tuple[np.ndarray, int, str]]:
+def fixtures(speech: bool = True) -> dict[str, tuple[np.ndarray, int, str]]:
     """name -> (samples [frames] or [frames, 2], rate, subtype)"""
     out = {}
     # status kepesertaan, active participant: 1 (self-service), 1 (status), NIK#, date
@@ -71,6 +86,16 @@ def fixtures() -> dict[str, tuple[np.ndarray, int, str]]:
     c = Caller(rate=8000, seed=5).pause(3.0).keys("4").pause(WELCOME_S - 3.0).keys("2").pause(1.5).keys("1").pause(1.0)
     mono = c.audio()
     out["barge_in_stereo.wav"] = (np.stack([mono, np.zeros_like(mono)], axis=1), 8000, "ULAW")
+    # speech: the menu choices, the NIK (read in groups of four, zeros as "nol" and
+    # "kosong") and the date of birth by voice; a PBI participant
+    c = Caller(rate=16000, seed=6).pause(WELCOME_S).say("status").pause(2.0).say("status kepesertaan").pause(2.0)
+    for group in ("lima satu tujuh satu", "kosong tiga satu dua", "kosong tiga enam dua", "kosong kosong kosong lima"):
+        c.say(group).pause(1.5)
+    c.pause(1.0).say("satu dua kosong tiga").pause(1.5).say("satu sembilan", 120).pause(1.5).say("enam dua", 120).pause(3.0)
+    out["suara_status.wav"] = (c.audio(), 16000, "ULAW")
+    # speech that is no answer at all: the no-match prompt
+    c = Caller(rate=8000, seed=7).pause(WELCOME_S).say("halo selamat pagi apa kabar").pause(3.0)
+    out["suara_nonsense.wav"] = (c.audio(), 8000, "ULAW")
     return out
 
 

@@ -283,3 +283,15 @@ def test_loop_without_input_is_stopped():
     acts = call.start(at=0.0)
     assert acts[-1].reason == "error"
     assert len(acts) < 1000
+
+
+def test_spoken_digit_groups_accumulate_until_min_length(tree):
+    call, _ = started(tree)
+    call.handle(Digit("1", at=3.0))
+    finish(call, 4.0)
+    r1 = RecognitionResult("satu dua", digits="12", nomatch=False, confidence=0.9)
+    assert not any(isinstance(a, Invoke) for a in call.handle(Speech(r1, at=6.0)))
+    assert call.listening.digits == "12" and call.next_deadline == pytest.approx(9.0)
+    r2 = RecognitionResult("tiga empat", digits="34", nomatch=False, confidence=0.9)
+    acts = call.handle(Speech(r2, at=8.0))
+    assert any(isinstance(a, Invoke) and a.args == {"pin": "1234"} for a in acts)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import importlib.util
 import json
 import subprocess
 import sys
@@ -45,31 +44,49 @@ def voice():
 
 
 def test_fixtures_are_rebuilt_identically(fixtures_dir, tmp_path):
-    spec = importlib.util.spec_from_file_location("make_fixtures", fixtures_dir / "make_fixtures.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    built = mod.build_all(tmp_path)
+    # a fresh process, as a user would run the script
+    r = subprocess.run([sys.executable, str(fixtures_dir / "make_fixtures.py"), str(tmp_path)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    built = sorted(tmp_path.glob("*.wav"))
     assert {p.name for p in built} == {p.name for p in fixtures_dir.glob("*.wav")}
     for p in built:
         assert hashlib.sha256(p.read_bytes()).hexdigest() == \
             hashlib.sha256((fixtures_dir / p.name).read_bytes()).hexdigest(), p.name
 
 
-def _run(vika, path, voice, today):
+@pytest.fixture(scope="module")
+def recognizers():
+    made = {}
+
+    def get(engine):
+        if engine not in made:
+            from ivr.speech.asr.engines import create_recognizer
+
+            made[engine] = create_recognizer(engine)
+        return made[engine]
+
+    return get
+
+
+def _run(vika, path, voice, today, recognizer=None):
+    from ivr.drivers.speech_input import RecognizerInput
+
     samples, rate = load_caller_audio(path)
     rt = CallRuntime(vika, services=JknServices(":memory:"), today=today)
-    call = AudioCall(rt, rate, voice)
+    call = AudioCall(rt, rate, voice, speech=RecognizerInput(recognizer) if recognizer else None)
     call.begin()
     call.feed(samples)
     call.end_of_audio()
     return rt, call
 
 
-def test_every_fixture_takes_its_manifest_path(vika, manifest, fixtures_dir, voice):
+def test_every_fixture_takes_its_manifest_path(vika, manifest, fixtures_dir, voice, recognizers):
     today = dt.date.fromisoformat(str(manifest["today"]))
-    assert len(manifest["fixtures"]) >= 5
+    assert len(manifest["fixtures"]) >= 7
     for fx in manifest["fixtures"]:
-        rt, _ = _run(vika, fixtures_dir / fx["file"], voice, today)
+        rec = recognizers(fx["speech"]) if fx.get("speech") else None
+        rt, _ = _run(vika, fixtures_dir / fx["file"], voice, today, rec)
         stats = rt.session.stats
         said = "\n".join(line.text for line in rt.transcript if line.who == "ivr")
         for node in fx["visited"]:
@@ -80,6 +97,13 @@ def test_every_fixture_takes_its_manifest_path(vika, manifest, fixtures_dir, voi
             assert text in said, (fx["file"], text)
         assert stats.end_node == fx["end_node"], fx["file"]
         assert stats.outcome == fx["outcome"], fx["file"]
+
+
+def test_keys_are_not_heard_as_speech(vika, fixtures_dir, voice, recognizers):
+    """With speech recognition on, a DTMF-only call goes exactly as without it."""
+    rt, _ = _run(vika, fixtures_dir / "status_aktif.wav", voice, dt.date(2026, 11, 23), recognizers("whisper"))
+    assert "status_aktif" in rt.session.stats.path
+    assert not any(line.text.startswith('"') for line in rt.transcript if line.who == "caller")
 
 
 def test_key_during_unbargeable_welcome_is_ignored(vika, fixtures_dir, voice):

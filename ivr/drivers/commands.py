@@ -24,6 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "audio file; '-' reads stdin): tones are keys, silence lets timeouts run")
     p.add_argument("--out-wav", metavar="FILE", help="with --wav: write a stereo call recording "
                    "(caller left, IVR prompts right)")
+    p.add_argument("--speech", default="whisper", metavar="ENGINE",
+                   help="with --wav: recognise caller speech with whisper (default), pocketsphinx or vosk; "
+                        "'off' for keys only")
+    p.add_argument("--whisper-model", metavar="DIR", help="a CTranslate2 Whisper model directory (default: the bundled base model)")
+    p.add_argument("--vosk-model", metavar="DIR", help="a Vosk model directory (or IVR_VOSK_MODEL)")
     p.add_argument("--no-tts", action="store_true",
                    help="with --wav: estimate prompt lengths instead of rendering them with TTS")
     p.add_argument("--then", choices=["hangup", "silence"], default="hangup",
@@ -143,7 +148,7 @@ def _wav_call(rt, args) -> None:
     except AudioError as exc:
         raise CliError(str(exc)) from None
     voice = EstimatedVoice() if args.no_tts else _tts_voice(required=bool(args.out_wav))
-    call = AudioCall(rt, rate, voice)
+    call = AudioCall(rt, rate, voice, speech=_speech_input(args))
     call.begin()
     call.feed(samples)
     call.end_of_audio(args.then)
@@ -151,6 +156,23 @@ def _wav_call(rt, args) -> None:
         out_rate = 16000
         write_wav(args.out_wav, call.recording(samples, out_rate), out_rate)
         print(f"(call recording: {args.out_wav}, stereo {out_rate} Hz: caller left, prompts right)", file=sys.stderr)
+
+
+def _speech_input(args):
+    """The caller-speech recogniser for audio calls, or None (`--speech off`)."""
+    if args.speech == "off":
+        return None
+    from ivr.drivers.speech_input import RecognizerInput
+    from ivr.speech.asr.base import RecognizerError
+    from ivr.speech.asr.engines import ENGINES, create_recognizer
+
+    if args.speech not in ENGINES:
+        raise CliError(f"--speech: unknown engine '{args.speech}' (choose {', '.join(ENGINES)} or off)")
+    try:
+        rec = create_recognizer(args.speech, whisper_model=args.whisper_model, vosk_model=args.vosk_model)
+    except RecognizerError as exc:
+        raise CliError(f"speech engine {args.speech}: {exc} (or use --speech off)") from None
+    return RecognizerInput(rec)
 
 
 def _tts_voice(required: bool):

@@ -44,6 +44,9 @@ class AudioCall(Timeline):
         self.speech = speech
         self._rs16 = None
         self._grammar = None
+        self._tone_before = False
+        self._pending: list[float] = []   # starts of tones not yet confirmed as digits
+        self.pos = t0                     # audio time fed so far
         self.keys: list[tuple[float, str]] = []
 
     def _after(self, actions, at: float) -> None:
@@ -55,35 +58,59 @@ class AudioCall(Timeline):
 
     # ---- audio side ------------------------------------------------------------------------
     def feed(self, samples: np.ndarray) -> None:
-        """Process caller audio (mono float32 at `self.rate`) that follows what came before."""
+        """Process caller audio (mono float32 at `self.rate`) that follows what came before.
+
+        Keys are the detector's confirmed digits, at the time each tone started. While a
+        tone is sounding but not yet confirmed, the call's clock waits at the tone's start,
+        so a timeout cannot slip in between a key's start and its recognition."""
         n = int(self.rate * CHUNK_S)
         for i in range(0, len(samples), n):
             if self.rt.ended:
                 return
             chunk = samples[i:i + n]
-            t_start = self.t
-            t_end = t_start + len(chunk) / self.rate
+            t_start = self.pos
+            self.pos += len(chunk) / self.rate
             events: list[tuple[float, int, object]] = []
-            self.det.feed(chunk)
-            for st in self.det.pop_starts():
-                events.append((self.t0 + st.time, 0, Digit(st.digit, at=self.t0 + st.time)))
+            digits = self.det.feed(chunk)
+            starts = self.det.pop_starts()
+            self._pending += [self.t0 + st.time for st in starts]
+            for d in digits:
+                events.append((self.t0 + d.start, 0, Digit(d.digit, at=self.t0 + d.start)))
+            tone = bool(starts or digits) or self.det.tone_active
             if self.speech is not None:
-                for ev in self.speech.feed(self._to16k(chunk), t_start):
+                pcm = self._to16k(chunk)
+                if tone or self._tone_before:   # key tones are not speech: drop the utterance
+                    self.speech.mute()
+                    pcm = pcm[:0]
+                for ev in self.speech.feed(pcm, t_start):
                     if ev[0] == "start":
                         events.append((ev[1], 1, SpeechStarted(at=ev[1])))
                     elif ev[0] == "final":
                         events.append((ev[1], 2, Speech(ev[2], at=ev[1])))
-            for when, _, ev in sorted(events, key=lambda e: (e[0], e[1])):
-                self.advance_to(when)
-                if self.rt.ended:
-                    return
-                if isinstance(ev, Digit):
-                    self.keys.append((when, ev.key))
-                    self.rt.caller(ev.key, when, burst=True)
-                else:
-                    self.rt.end_burst()
-                self.feed_event(ev)
-            self.advance_to(t_end)
+            self._tone_before = tone
+            self._deliver(events)
+            if self.rt.ended:
+                return
+            if not self.det.tone_active:
+                self._pending = []
+            limit = min([self.pos] + self._pending)
+            self.advance_to(limit)
+
+    def _deliver(self, events) -> None:
+        for when, _, ev in sorted(events, key=lambda e: (e[0], e[1])):
+            self.advance_to(when)
+            if self.rt.ended:
+                return
+            if isinstance(ev, Digit):
+                self.keys.append((when, ev.key))
+                self.rt.caller(ev.key, when, burst=True)
+            else:
+                self.rt.end_burst()
+                if isinstance(ev, Speech):
+                    r = ev.result
+                    said = f'"{r.text}"' if r.text else "(suara tidak jelas)"
+                    self.rt.caller(said + ("" if not r.nomatch else " [tidak dikenali]"), when)
+            self.feed_event(ev)
 
     def _to16k(self, chunk: np.ndarray) -> np.ndarray:
         if self.rate == 16000:
@@ -97,12 +124,13 @@ class AudioCall(Timeline):
     def end_of_audio(self, then: str = "hangup", limit_s: float = 3600.0) -> None:
         """The recording ended: the caller hangs up (default), or stays silent until the call
         ends by itself (`then="silence"`)."""
+        if not self.rt.ended:
+            self._deliver([(self.t0 + d.start, 0, Digit(d.digit, at=self.t0 + d.start)) for d in self.det.flush()])
+            self._pending = []
+            self.advance_to(self.pos)
         if self.speech is not None and not self.rt.ended:
-            for ev in self.speech.flush(self.t):
-                if ev[0] == "final":
-                    self.advance_to(ev[1])
-                    if not self.rt.ended:
-                        self.feed_event(Speech(ev[2], at=max(ev[1], self.t)))
+            self._deliver([(max(ev[1], self.t), 2, Speech(ev[2], at=max(ev[1], self.t)))
+                           for ev in self.speech.flush(self.t) if ev[0] == "final"])
         if then == "silence":
             self.run_until_end(limit_s)
         else:

@@ -321,15 +321,15 @@ class CallSession:
         else:
             self._end("max-exceeded", out)
 
-    def _barge(self, out: list[Action]) -> bool:
-        """A key arrived: may it count? Stops a playing prompt when barge-in allows."""
+    def _barge(self, out: list[Action], reason: str = "dtmf") -> bool:
+        """Input arrived: may it count? Stops a playing prompt when barge-in allows."""
         li = self.listening
         if li is None:
             return False
         if self.pending:
             if not self.pending[0]:
                 return False
-            out.append(StopPlayback("dtmf"))
+            out.append(StopPlayback(reason))
             self.pending.clear()
         if li.started_at is None:
             li.started_at = self.now
@@ -410,7 +410,7 @@ class CallSession:
 
     def _speech(self, ev: Speech, out: list[Action]) -> None:
         r: RecognitionResult = ev.result
-        if not self._barge(out):
+        if not self._barge(out, "speech"):
             self.stats.ignored_keys += 1
             return
         node = self.tree.nodes[self.listening.node]
@@ -430,7 +430,13 @@ class CallSession:
                 self._choose(node, r.choice, out)
             return
         if r.digits is not None and node.kind == "collect":
-            self._finish_collect(node, self.listening.digits + r.digits, out)
+            # spoken digits add to what was keyed or said before: a caller may read a
+            # 16-digit NIK in groups, pausing between them (the inter-digit timeout applies)
+            li = self.listening
+            li.digits += r.digits
+            li.last_digit_at = ev.at
+            if len(li.digits) >= node.min_length:
+                self._finish_collect(node, li.digits, out)
             return
         self.listening = None
         self._failure(node, "nomatch", out)

@@ -1,0 +1,78 @@
+"""Caller speech for the audio drivers (WAV file, microphone): a recogniser run over the
+caller's audio, one utterance at a time, against the grammar of the current listen.
+
+It turns the recogniser's endpointing into timed events for the engine:
+`("start", t)` when the caller starts to speak (barge-in) and `("final", t, result)` when an
+utterance is recognised, `t` on the driver's timeline. DTMF tones are not speech: while a
+tone sounds the recogniser is reset (`mute`), so a key press never becomes a no-match.
+"""
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from ivr.engine.grammar import Grammar
+
+MAX_UTTERANCE_S = 15.0
+
+
+class RecognizerInput:
+    def __init__(self, recognizer, max_utterance_s: float = MAX_UTTERANCE_S):
+        self.rec = recognizer
+        self.grammar: Grammar | None = None
+        self.max_utterance_s = max_utterance_s
+        self.origin: float | None = None   # driver time of the utterance's first sample
+        self.announced = False
+        self.results = 0
+
+    def set_grammar(self, grammar: Grammar) -> None:
+        # A caller may read a long number in groups ("tiga dua tujuh tiga ... nol nol nol
+        # tiga"); the engine joins the groups, so one utterance may hold any part of it.
+        if grammar.digits and grammar.min_digits > 1:
+            grammar = dataclasses.replace(grammar, min_digits=1)
+        self.grammar = grammar
+        self._restart()
+
+    def _restart(self) -> None:
+        if self.grammar is not None:
+            self.rec.start(self.grammar)
+        self.origin = None
+        self.announced = False
+
+    def mute(self) -> None:
+        """A DTMF tone is sounding: drop whatever was heard of this utterance."""
+        self._restart()
+
+    def _speech_start(self) -> float | None:
+        ep = getattr(self.rec, "_ep", None)
+        return getattr(ep, "speech_start", None)
+
+    def feed(self, pcm16k: np.ndarray, t0: float) -> list[tuple]:
+        if self.grammar is None or len(pcm16k) == 0:
+            return []
+        if self.origin is None:
+            self.origin = t0
+        self.rec.feed(pcm16k)
+        out: list[tuple] = []
+        start = self._speech_start()
+        if start is not None and not self.announced:
+            self.announced = True
+            out.append(("start", self.origin + start))
+        too_long = start is not None and self.rec.duration - start > self.max_utterance_s
+        if self.rec.endpoint or too_long:
+            out.append(self._final())
+        return out
+
+    def _final(self) -> tuple:
+        t = self.origin + self.rec.duration
+        result = self.rec.finish()
+        self.results += 1
+        self._restart()
+        return ("final", t, result)
+
+    def flush(self, t: float) -> list[tuple]:
+        """End of the audio: an utterance in progress is recognised as it is."""
+        if self.grammar is None or self.origin is None or not self.announced:
+            return []
+        return [self._final()]
