@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-APT_PKGS=(espeak-ng graphviz sox libsndfile1 libportaudio2 multimon-ng pulseaudio pulseaudio-utils
+APT_PKGS=(espeak-ng graphviz sox libsndfile1 libportaudio2 libasound2-plugins multimon-ng pulseaudio pulseaudio-utils
           asterisk-core-sounds-en-wav asterisk-moh-opsound-wav)
 missing=()
 for p in "${APT_PKGS[@]}"; do

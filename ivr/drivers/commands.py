@@ -22,10 +22,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--keys", help="run non-interactively with this key script and print the transcript")
     p.add_argument("--wav", metavar="FILE", help="run the call from a recording of the caller (WAV or any "
                    "audio file; '-' reads stdin): tones are keys, silence lets timeouts run")
+    p.add_argument("--mic", action="store_true",
+                   help="a live call: prompts to the sound output, the caller on the microphone "
+                        "(keys as DTMF tones or speech)")
+    p.add_argument("--input-device", metavar="DEV", help="with --mic: input device (index or part of its name)")
+    p.add_argument("--output-device", metavar="DEV", help="with --mic: output device (index or part of its name)")
+    p.add_argument("--max-seconds", type=float, default=1800.0, help="with --mic: end the call after this long")
     p.add_argument("--out-wav", metavar="FILE", help="with --wav: write a stereo call recording "
                    "(caller left, IVR prompts right)")
     p.add_argument("--speech", default="whisper", metavar="ENGINE",
-                   help="with --wav: recognise caller speech with whisper (default), pocketsphinx or vosk; "
+                   help="with --wav/--mic: recognise caller speech with whisper (default), pocketsphinx or vosk; "
                         "'off' for keys only")
     p.add_argument("--whisper-model", metavar="DIR", help="a CTranslate2 Whisper model directory (default: the bundled base model)")
     p.add_argument("--vosk-model", metavar="DIR", help="a Vosk model directory (or IVR_VOSK_MODEL)")
@@ -81,14 +87,14 @@ def run_call(args) -> int:
     services = open_services(args.db)
     if args.out_wav and not args.wav:
         raise CliError("--out-wav needs --wav")
-    if args.keys is not None and args.wav:
-        raise CliError("use either --keys or --wav, not both")
+    if sum(x is not None and x is not False for x in (args.keys, args.wav, args.mic or None)) > 1:
+        raise CliError("use one of --keys, --wav and --mic")
     if args.keys is not None:
         bad = sorted(set(args.keys) - set("0123456789*#ABCDw "))
         if bad:
             raise CliError(f"--keys: unexpected character(s) {' '.join(map(repr, bad))} "
                            "(allowed: 0-9 * # A-D, space = pause, w = wait one timeout)")
-    elif args.wav:
+    elif args.wav or args.mic:
         pass
     elif not sys.stdin.isatty():
         raise CliError("standard input is not a terminal: use --keys \"...\" for a scripted call "
@@ -109,6 +115,12 @@ def run_call(args) -> int:
             call.hangup()
             for line in rt.lines():
                 print(line.format(args.unmask))
+        elif args.mic:
+            from ivr.drivers.microphone import MicOptions, run_mic_call
+
+            voice = _tts_voice(required=True)
+            run_mic_call(rt, voice, _speech_input(args),
+                         MicOptions(args.input_device, args.output_device, args.max_seconds, args.unmask))
         elif args.wav:
             _wav_call(rt, args)
             for line in rt.lines():
@@ -185,7 +197,7 @@ def _tts_voice(required: bool):
         return TtsVoice.create()
     except Exception as exc:  # TTS missing or broken: say so once, go on without audio
         if required:
-            raise CliError(f"--out-wav needs the offline TTS (espeak-ng via pyttsx3): {exc}") from None
+            raise CliError(f"spoken prompts need the offline TTS (espeak-ng via pyttsx3): {exc}") from None
         print(f"ivr: note: prompts are not rendered ({exc}); their lengths are estimated", file=sys.stderr)
         return EstimatedVoice()
 

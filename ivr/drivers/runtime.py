@@ -134,6 +134,11 @@ class CallRuntime:
     def end_burst(self) -> None:
         self._burst = None
 
+    @property
+    def typing(self) -> Line | None:
+        """The transcript line of keys being typed right now (a burst still open)."""
+        return self._burst if self._burst is not None and self.now - self._burst_last <= BURST_GAP_S else None
+
     def played_at(self, action: Play, start: float) -> None:
         """A driver that schedules prompts reports when this one really started."""
         line = self._play_lines.pop(id(action), None)

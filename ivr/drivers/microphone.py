@@ -1,0 +1,197 @@
+"""A live call through the sound card: `ivr call --mic`.
+
+Prompts are spoken to the output device; the input device is the caller. The input
+stream's own sample count is the call's clock (as the audio timeline is for a WAV call), so
+the same machinery runs both: DTMF in the microphone audio are keys, speech is recognised
+against the current node's grammar, and either one stops a prompt that allows barge-in.
+"""
+from __future__ import annotations
+
+import queue
+import sys
+import threading
+from dataclasses import dataclass
+
+import numpy as np
+
+from ivr.cli import CliError
+from ivr.drivers.runtime import CallRuntime
+from ivr.drivers.wavfile import AudioCall
+from ivr.engine.events import Hangup, Play, StopPlayback
+
+RATE = 16000
+BLOCK = 1600  # 100 ms
+
+
+def _devices():
+    import sounddevice as sd
+
+    try:
+        return sd.query_devices()
+    except Exception as exc:  # PortAudio missing or broken
+        raise CliError(f"sound devices are not available: {exc}") from None
+
+
+def describe_devices() -> str:
+    devs = _devices()
+    if not len(devs):
+        return "no sound devices at all"
+    return "; ".join(f"{i}: {d['name']} ({d['max_input_channels']} in, {d['max_output_channels']} out)"
+                     for i, d in enumerate(devs))
+
+
+def pick_device(spec: str | None, kind: str) -> int | None:
+    """An input/output device by index or by (part of) its name; None = the default. Raises
+    CliError naming the devices there are when none fits."""
+    import sounddevice as sd
+
+    devs = _devices()
+    key = "max_input_channels" if kind == "input" else "max_output_channels"
+    if spec is None:
+        default = sd.default.device[0 if kind == "input" else 1]
+        if default is None or default < 0:
+            cands = [i for i, d in enumerate(devs) if d[key] > 0]
+            if not cands:
+                raise CliError(f"no {kind} device found (devices: {describe_devices()})")
+            return cands[0]
+        return None
+    if spec.isdigit():
+        i = int(spec)
+        if i < len(devs) and devs[i][key] > 0:
+            return i
+    else:
+        for i, d in enumerate(devs):
+            if spec.lower() in d["name"].lower() and d[key] > 0:
+                return i
+    raise CliError(f"no {kind} device matches '{spec}' (devices: {describe_devices()})")
+
+
+class Speaker:
+    """Plays queued prompt audio on an output stream; `stop` empties the queue at once."""
+
+    def __init__(self, device=None, rate: int = RATE):
+        import sounddevice as sd
+
+        self.rate = rate
+        self._buf = np.zeros(0, dtype=np.float32)
+        self._lock = threading.Lock()
+        self.stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=device,
+                                      callback=self._callback, blocksize=BLOCK)
+        self.stream.start()
+
+    def _callback(self, out, frames, _time, _status) -> None:
+        with self._lock:
+            n = min(frames, len(self._buf))
+            out[:n, 0] = self._buf[:n]
+            out[n:, 0] = 0.0
+            self._buf = self._buf[n:]
+
+    def play(self, audio: np.ndarray) -> None:
+        with self._lock:
+            self._buf = np.concatenate([self._buf, audio.astype(np.float32)])
+
+    def stop(self) -> None:
+        with self._lock:
+            self._buf = np.zeros(0, dtype=np.float32)
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return len(self._buf) > 0
+
+    def close(self) -> None:
+        self.stream.stop()
+        self.stream.close()
+
+
+@dataclass
+class MicOptions:
+    input_device: str | None = None
+    output_device: str | None = None
+    max_seconds: float = 1800.0
+    unmask: bool = False
+
+
+class MicCall(AudioCall):
+    """AudioCall fed from the microphone, with prompts sent to the speaker as scheduled."""
+
+    def __init__(self, runtime: CallRuntime, voice, speaker: Speaker, speech=None, out=sys.stdout,
+                 unmask: bool = False):
+        super().__init__(runtime, RATE, voice, speech=speech)
+        self.speaker = speaker
+        self.out = out
+        self.unmask = unmask
+        self.shown = 0
+
+    def _after(self, actions, at: float) -> None:
+        super()._after(actions, at)
+        for a in actions:
+            if isinstance(a, Play):
+                self.speaker.play(self.voice.render(a.text, self.speaker.rate))
+            elif isinstance(a, StopPlayback):
+                self.speaker.stop()
+        self.show()
+
+    def show(self) -> None:
+        lines = self.rt.transcript
+        upto = len(lines)
+        typing = self.rt.typing
+        if typing is not None:   # keys still being typed: print from there once the entry is complete
+            for i in range(self.shown, len(lines)):
+                if lines[i] is typing:
+                    upto = i
+                    break
+        for line in lines[self.shown:upto]:
+            self.out.write(line.format(self.unmask) + "\n")
+        self.shown = upto
+        self.out.flush()
+
+
+def run_mic_call(rt: CallRuntime, voice, speech, opts: MicOptions) -> None:
+    import sounddevice as sd
+
+    in_dev = pick_device(opts.input_device, "input")
+    out_dev = pick_device(opts.output_device, "output")
+    blocks: queue.Queue[np.ndarray] = queue.Queue()
+
+    def on_input(indata, _frames, _time, _status) -> None:
+        blocks.put(indata[:, 0].copy())
+
+    try:
+        speaker = Speaker(out_dev)
+        stream = sd.InputStream(samplerate=RATE, channels=1, dtype="float32", device=in_dev,
+                                blocksize=BLOCK, callback=on_input)
+    except Exception as exc:  # PortAudio refuses the device or format
+        raise CliError(f"cannot open the sound devices: {exc} (devices: {describe_devices()})") from None
+    call = MicCall(rt, voice, speaker, speech, unmask=opts.unmask)
+    try:
+        stream.start()
+        print(f"{rt.tree.name}: panggilan dimulai (mikrofon). Ctrl-C untuk menutup telepon.", flush=True)
+        call.begin()
+        while not rt.ended and call.pos < opts.max_seconds:
+            try:
+                block = blocks.get(timeout=5.0)
+            except queue.Empty:
+                raise CliError("the input device delivers no audio") from None
+            call.feed(block)
+            call.rt.now = max(call.rt.now, call.pos)
+            call.show()
+        if not rt.ended:
+            call.feed_event(Hangup(at=call.t))
+        # let the goodbye prompt finish playing
+        end = call.prompt_end or call.t
+        while call.pos < end + 0.3:
+            try:
+                blocks.get(timeout=5.0)
+            except queue.Empty:
+                break
+            call.pos += BLOCK / RATE
+        call.show()
+    except KeyboardInterrupt:
+        if not rt.ended:
+            call.feed_event(Hangup(at=call.t))
+            call.show()
+    finally:
+        stream.stop()
+        stream.close()
+        speaker.close()
