@@ -24,7 +24,7 @@ FILLERS = frozenset(
     "eh em ehm hmm hm mm mmm uh um ah oh saya mau ingin pilih yang tolong aja saja deh dong "
     "nih pak bu ibu bapak mbak mas minta".split()
 )
-DEFAULT_MIN_SIMILARITY = 0.72
+DEFAULT_MIN_SIMILARITY = 0.75  # the threshold measured on real speakers in issue 7
 WORD_PENALTY = 0.35  # per word in the digit loop: prefer fewer, longer words when equal
 
 
