@@ -28,12 +28,24 @@ def _read_until(fd: int, needle: str, buf: list[str], timeout: float = 30.0) -> 
     raise AssertionError(f"did not see {needle!r}; got: {''.join(buf)[-2000:]}")
 
 
-def test_interactive_keypad_call(tmp_path):
+def _spawn(tmp_path):
+    """`ivr call` on a fresh pseudo-terminal: (process, terminal fd)."""
     master, slave = pty.openpty()
     env = dict(os.environ, IVR_HOME=str(tmp_path), TERM="xterm")
     proc = subprocess.Popen([sys.executable, "-m", "ivr", "call", "--no-audio", "--no-queue", "--no-log"],
                             stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
     os.close(slave)
+    return proc, master
+
+
+def _finish(proc, master) -> None:
+    if proc.poll() is None:
+        proc.kill()
+    os.close(master)
+
+
+def test_interactive_keypad_call(tmp_path):
+    proc, master = _spawn(tmp_path)
     buf: list[str] = []
     try:
         _read_until(master, "Untuk mengulang, tekan pagar", buf)
@@ -51,18 +63,12 @@ def test_interactive_keypad_call(tmp_path):
         _read_until(master, "Terima kasih telah menghubungi", buf)
         proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
+        _finish(proc, master)
     assert proc.returncode == 0
 
 
 def test_interactive_hangup_with_q(tmp_path):
-    master, slave = pty.openpty()
-    env = dict(os.environ, IVR_HOME=str(tmp_path), TERM="xterm")
-    proc = subprocess.Popen([sys.executable, "-m", "ivr", "call", "--no-audio", "--no-queue", "--no-log"],
-                            stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
-    os.close(slave)
+    proc, master = _spawn(tmp_path)
     buf: list[str] = []
     try:
         _read_until(master, "sisa percobaan", buf)
@@ -70,7 +76,5 @@ def test_interactive_hangup_with_q(tmp_path):
         _read_until(master, "caller-hangup", buf)
         proc.wait(timeout=30)
     finally:
-        if proc.poll() is None:
-            proc.kill()
-        os.close(master)
+        _finish(proc, master)
     assert proc.returncode == 0

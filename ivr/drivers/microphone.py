@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import queue
 import sys
-import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +17,7 @@ from ivr.cli import CliError
 from ivr.drivers.runtime import CallRuntime
 from ivr.drivers.wavfile import AudioCall
 from ivr.engine.events import Hangup, Play, StopPlayback
+from ivr.speech.speaker import OutputQueue
 
 RATE = 16000
 BLOCK = 1600  # 100 ms
@@ -66,44 +66,6 @@ def pick_device(spec: str | None, kind: str) -> int | None:
     raise CliError(f"no {kind} device matches '{spec}' (devices: {describe_devices()})")
 
 
-class Speaker:
-    """Plays queued prompt audio on an output stream; `stop` empties the queue at once."""
-
-    def __init__(self, device=None, rate: int = RATE):
-        import sounddevice as sd
-
-        self.rate = rate
-        self._buf = np.zeros(0, dtype=np.float32)
-        self._lock = threading.Lock()
-        self.stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=device,
-                                      callback=self._callback, blocksize=BLOCK)
-        self.stream.start()
-
-    def _callback(self, out, frames, _time, _status) -> None:
-        with self._lock:
-            n = min(frames, len(self._buf))
-            out[:n, 0] = self._buf[:n]
-            out[n:, 0] = 0.0
-            self._buf = self._buf[n:]
-
-    def play(self, audio: np.ndarray) -> None:
-        with self._lock:
-            self._buf = np.concatenate([self._buf, audio.astype(np.float32)])
-
-    def stop(self) -> None:
-        with self._lock:
-            self._buf = np.zeros(0, dtype=np.float32)
-
-    @property
-    def busy(self) -> bool:
-        with self._lock:
-            return len(self._buf) > 0
-
-    def close(self) -> None:
-        self.stream.stop()
-        self.stream.close()
-
-
 @dataclass
 class MicOptions:
     input_device: str | None = None
@@ -115,7 +77,7 @@ class MicOptions:
 class MicCall(AudioCall):
     """AudioCall fed from the microphone, with prompts sent to the speaker as scheduled."""
 
-    def __init__(self, runtime: CallRuntime, voice, speaker: Speaker, speech=None, out=sys.stdout,
+    def __init__(self, runtime: CallRuntime, voice, speaker: OutputQueue, speech=None, out=sys.stdout,
                  unmask: bool = False):
         super().__init__(runtime, RATE, voice, speech=speech)
         self.speaker = speaker
@@ -158,7 +120,7 @@ def run_mic_call(rt: CallRuntime, voice, speech, opts: MicOptions) -> None:
         blocks.put(indata[:, 0].copy())
 
     try:
-        speaker = Speaker(out_dev)
+        speaker = OutputQueue(out_dev, RATE, BLOCK)
         stream = sd.InputStream(samplerate=RATE, channels=1, dtype="float32", device=in_dev,
                                 blocksize=BLOCK, callback=on_input)
     except Exception as exc:  # PortAudio refuses the device or format

@@ -77,3 +77,19 @@ def connect(path: str | Path, *, must_exist: bool = True, wal: bool = True) -> s
 def has_table(conn: sqlite3.Connection, name: str) -> bool:
     row = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (name,)).fetchone()
     return row is not None
+
+
+class OwnsConnection:
+    """A store that owns one SQLite connection (`self.conn`): `close()` it, or use it as a
+    context manager."""
+
+    conn: sqlite3.Connection
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()

@@ -22,7 +22,7 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from ivr.jkn.billing import Month, kelas_ppu
-from ivr.jkn.db import JknDatabaseError, check_sqlite_file, connect, default_db_path, has_table
+from ivr.jkn.db import JknDatabaseError, OwnsConnection, check_sqlite_file, connect, default_db_path, has_table
 from ivr.jkn.identifiers import DATA_DIR, make_nik, virtual_account
 
 SCHEMA_VERSION = 1
@@ -462,7 +462,7 @@ def ensure_db(path: str | Path | None = None) -> Path:
     return p
 
 
-class ParticipantStore:
+class ParticipantStore(OwnsConnection):
     """Look-ups (and the few updates agents make) on the participants table."""
 
     def __init__(self, path: str | Path | None = None, conn: sqlite3.Connection | None = None):
@@ -474,15 +474,6 @@ class ParticipantStore:
         self.conn = conn
         if not has_table(conn, "participants"):
             raise JknDatabaseError(f"{self.path}: no participants table (not an ivr JKN database?)")
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def _one(self, sql: str, args: tuple) -> Participant | None:
         row = self.conn.execute(sql, args).fetchone()

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.jkn.db import JknDatabaseError, connect, default_db_path, has_table
+from ivr.jkn.db import JknDatabaseError, OwnsConnection, connect, default_db_path, has_table
 
 STATUSES = ("selesai", "ditolak", "callback")
 TICKET_PREFIX = "165"
@@ -64,7 +64,7 @@ def _row(r: sqlite3.Row) -> Request:
                    dt.datetime.fromisoformat(r["created_at"]))
 
 
-class RequestStore:
+class RequestStore(OwnsConnection):
     """Requests in the JKN database file (default: the participants file, see ivr.jkn.db)."""
 
     def __init__(self, path: str | Path | None = None, conn: sqlite3.Connection | None = None):
@@ -82,15 +82,6 @@ class RequestStore:
                 conn.executescript(SCHEMA)
             except sqlite3.DatabaseError as exc:
                 raise JknDatabaseError(f"{self.path}: {exc}") from None
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def add(self, jenis: str, status: str, fields: Mapping[str, str], created_at: dt.datetime,
             alasan: str | None = None, nik: str | None = None,

@@ -33,7 +33,7 @@ from pathlib import Path
 
 from ivr.jkn import billing
 from ivr.jkn.billing import Month, Tagihan, format_rupiah, format_tanggal, iuran_peserta, iuran_ppu
-from ivr.jkn.db import connect
+from ivr.jkn.db import OwnsConnection, connect
 from ivr.jkn.identifiers import (InvalidIdentifier, nik_matches_birth_date, parse_ddmmyyyy, validate_nik,
                                  virtual_account)
 from ivr.jkn.participants import Participant, ParticipantStore, ensure_db, memory_db
@@ -194,7 +194,7 @@ def _phone_ok(hp: str) -> bool:
     return hp.isdigit() and hp.startswith("08") and 10 <= len(hp) <= 13
 
 
-class JknServices:
+class JknServices(OwnsConnection):
     """Participant look-ups, bills and agent requests over one SQLite file.
 
     `db_path` defaults to `$IVR_HOME/participants.sqlite` (created with the synthetic data on
@@ -226,15 +226,6 @@ class JknServices:
     @property
     def names(self) -> list[str]:
         return sorted(self._services)
-
-    def close(self) -> None:
-        self.conn.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.close()
 
     def invoke(self, name: str, args: Mapping[str, str], today: dt.date) -> ServiceResult:
         """Run service `name`. Raises ServiceError for an unknown service or bad arguments."""

@@ -1,7 +1,8 @@
-"""Speak prompts through the sound device during an interactive keypad call.
+"""Speak prompts through the sound device, without blocking the caller's input.
 
-Prompts are queued and played one after another in a background output stream, so the
-keypad loop keeps reading keys (barge-in stops the queue at once). Without an output device
+`OutputQueue` is a buffered output stream: prompts are queued and played one after another
+in the stream's callback, and `stop` empties the queue at once (barge-in). The keypad call
+uses it through `TtsSpeaker`; the microphone call feeds it directly. Without an output device
 or without TTS the keypad call shows prompts as text, after a one-line notice.
 """
 from __future__ import annotations
@@ -12,17 +13,51 @@ import threading
 import numpy as np
 
 
-class TtsSpeaker:
-    def __init__(self, voice, device=None, rate: int = 22050):
+class OutputQueue:
+    def __init__(self, device=None, rate: int = 22050, blocksize: int = 0):
         import sounddevice as sd
 
-        self.voice = voice
         self.rate = rate
         self._buf = np.zeros(0, dtype=np.float32)
         self._lock = threading.Lock()
-        self._stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32",
-                                       device=device, callback=self._callback)
-        self._stream.start()
+        self.stream = sd.OutputStream(samplerate=rate, channels=1, dtype="float32", device=device,
+                                      callback=self._callback, blocksize=blocksize)
+        self.stream.start()
+
+    def _callback(self, out, frames, _time, _status) -> None:
+        with self._lock:
+            n = min(frames, len(self._buf))
+            out[:n, 0] = self._buf[:n]
+            out[n:, 0] = 0.0
+            self._buf = self._buf[n:]
+
+    def play(self, audio: np.ndarray) -> float:
+        """Queue audio at `self.rate`; returns its length in seconds."""
+        with self._lock:
+            self._buf = np.concatenate([self._buf, np.asarray(audio, dtype=np.float32)])
+        return len(audio) / self.rate
+
+    def stop(self) -> None:
+        with self._lock:
+            self._buf = np.zeros(0, dtype=np.float32)
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return len(self._buf) > 0
+
+    def close(self) -> None:
+        self.stop()
+        self.stream.stop()
+        self.stream.close()
+
+
+class TtsSpeaker:
+    """Prompt text -> TTS audio -> OutputQueue (the keypad driver's `Speaker`)."""
+
+    def __init__(self, voice, device=None, rate: int = 22050):
+        self.voice = voice
+        self.out = OutputQueue(device, rate)
 
     @classmethod
     def create(cls, device=None):
@@ -39,25 +74,12 @@ class TtsSpeaker:
             print(f"ivr: prompts are shown as text only ({exc})", file=sys.stderr)
             return None
 
-    def _callback(self, out, frames, _time, _status) -> None:
-        with self._lock:
-            n = min(frames, len(self._buf))
-            out[:n, 0] = self._buf[:n]
-            out[n:, 0] = 0.0
-            self._buf = self._buf[n:]
-
     def play(self, text: str) -> float:
         """Queue a prompt; returns its length in seconds."""
-        audio = self.voice.render(text, self.rate)
-        with self._lock:
-            self._buf = np.concatenate([self._buf, audio])
-        return len(audio) / self.rate
+        return self.out.play(self.voice.render(text, self.out.rate))
 
     def stop(self) -> None:
-        with self._lock:
-            self._buf = np.zeros(0, dtype=np.float32)
+        self.out.stop()
 
     def close(self) -> None:
-        self.stop()
-        self._stream.stop()
-        self._stream.close()
+        self.out.close()
