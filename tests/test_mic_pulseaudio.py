@@ -107,3 +107,15 @@ def test_mic_call_keys_and_speech_reach_status(pulse, repo, tmp_path):
     frames = audio[: len(audio) // RATE * RATE].reshape(-1, RATE)
     loud = (np.sqrt((frames ** 2).mean(axis=1)) > 0.01).sum()
     assert loud >= 15, f"only {loud} s of prompt audio captured"
+
+
+def test_mic_without_devices_names_the_problem(tmp_path):
+    env = dict(os.environ, HOME=str(tmp_path), XDG_RUNTIME_DIR=str(tmp_path),
+               PULSE_SERVER=f"unix:{tmp_path}/no-such-server", IVR_HOME=str(tmp_path / "home"))
+    r = subprocess.run([sys.executable, "-m", "ivr", "call", "--mic", "--no-log", "--speech", "off"],
+                       env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2
+    assert r.stderr.startswith("ivr: error:") and "device" in r.stderr and "Traceback" not in r.stderr
+    r = subprocess.run([sys.executable, "-m", "ivr", "call", "--mic", "--input-device", "nonexistent-mic",
+                        "--no-log", "--speech", "off"], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 2 and "nonexistent-mic" in r.stderr
