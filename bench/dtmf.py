@@ -187,6 +187,12 @@ def main(argv: list[str] | None = None) -> int:
         acc.add_row("multimon-ng", str(len(sent)), f"{r:.1%}", str(e), "yes" if mm_digits == sent else "no")
     con.print(acc)
 
+    # the detector inside whole calls: WAV-piped call throughput (issue 3), same run
+    con.print("\n[bold]WAV-piped calls[/bold] (python -m bench.wavcall):")
+    from bench import wavcall
+
+    wavcall.main(["--repeat", "2"])
+
     if args.no_matrix:
         return 0
     mt = Table("group", "condition", "must", "ours (by time)", "ours (LCS)", "multimon-ng (LCS)", title=f"Q.24 matrix, 8 kHz, 16 keys x {args.trials} trials")

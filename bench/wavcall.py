@@ -4,7 +4,8 @@
 
 For each caller fixture in audio_fixtures/, measured in the same run:
   * baseline: the DTMF detector alone over the same audio (the floor of any WAV call);
-  * call: the whole call (detector + engine + services + prompt timing from the TTS cache);
+  * call: the whole call (detector + engine + services + prompt timing from the TTS cache),
+    keys only: speech recognition off (the goal is for DTMF-only calls);
 Prompts are rendered once beforehand (the cache), as they are after `ivr tts render`.
 Goal (issue 3): >= 200x real time for DTMF-only calls.
 """
@@ -73,7 +74,7 @@ def main(argv=None) -> int:
         worst = min(worst, figures[1])
         print(f"{wav.name:28s} {secs:8.1f} {figures[0]:14,.0f}x {figures[1]:11,.0f}x  {outcome}")
     print(f"slowest whole call: {worst:,.0f}x real time (goal >= 200x: {'met' if worst >= 200 else 'NOT met'})")
-    print("note: the call stops reading audio once the call has ended (e.g. at a transfer).")
+    print("note: keys only (speech recognition off); a call stops reading audio once it has ended.")
     return 0
 
 
