@@ -165,3 +165,34 @@ def test_cli_wav_bad_input_is_one_line_error(tmp_path, content):
     r = subprocess.run(IVR + ["call", "--wav", str(p), "--no-log"], capture_output=True, text=True, timeout=60)
     assert r.returncode == 2
     assert r.stderr.count("\n") == 1 and "bad.wav" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_hold_music_between_announcements_in_the_recording(repo, tmp_path, voice):
+    """A caller holding for an agent hears hold music between the announcements; the music
+    never sounds like a key."""
+    from ivr.dsp.dtmf import detect
+    from ivr.drivers.setup import open_queue
+    from ivr.dsp.dtmf_gen import generate
+
+    tree = load_tree(repo / "menus" / "vika.yaml")
+    rate = 8000
+    caller = np.concatenate([np.zeros(int(rate * 12), np.float32), generate("3", rate), np.zeros(rate, np.float32),
+                             generate("4", rate), np.zeros(rate * 90, np.float32)])
+    rt = CallRuntime(tree, services=JknServices(":memory:"), today=dt.date(2026, 11, 23),
+                     queue=open_queue(repo / "menus" / "vika.yaml", None, 1, 22))
+    call = AudioCall(rt, rate, voice)
+    call.begin()
+    call.feed(caller)
+    call.end_of_audio()
+    stats = rt.session.stats
+    assert stats.queued_at is not None and stats.outcome == "abandon"
+    rec = call.recording(caller, 16000)
+    prompts = rec[:, 1]
+    # between two announcements: music, quiet (under -20 dBFS) but not silence
+    periodic = [p for p in call.played if p.text.startswith("Mohon tunggu")]
+    assert len(periodic) >= 2
+    a, b = periodic[0].end + 0.5, periodic[1].start - 0.5
+    gap = prompts[int(a * 16000):int(b * 16000)]
+    rms = float(np.sqrt(np.mean(gap ** 2)))
+    assert 0.005 < rms < 0.1, rms
+    assert detect(prompts, 16000) == []

@@ -17,6 +17,7 @@ from ivr.cli import CliError
 from ivr.drivers.runtime import CallRuntime
 from ivr.drivers.wavfile import AudioCall
 from ivr.engine.events import Hangup, Play, StopPlayback
+from ivr.speech.holdmusic import hold_music
 from ivr.speech.speaker import OutputQueue
 
 RATE = 16000
@@ -126,6 +127,7 @@ def run_mic_call(rt: CallRuntime, voice, speech, opts: MicOptions) -> None:
     except Exception as exc:  # PortAudio refuses the device or format
         raise CliError(f"cannot open the sound devices: {exc} (devices: {describe_devices()})") from None
     call = MicCall(rt, voice, speaker, speech, unmask=opts.unmask)
+    hold = rt.queue is not None and rt.queue.model.config.announcements.hold_music
     try:
         stream.start()
         print(f"{rt.tree.name}: panggilan dimulai (mikrofon). Ctrl-C untuk menutup telepon.", flush=True)
@@ -138,6 +140,8 @@ def run_mic_call(rt: CallRuntime, voice, speech, opts: MicOptions) -> None:
             call.feed(block)
             call.rt.now = max(call.rt.now, call.pos)
             call.show()
+            if hold and rt.session.holding is not None and not speaker.busy:
+                speaker.play(hold_music(0.5, RATE, offset=call.pos))   # between announcements
         if not rt.ended:
             call.feed_event(Hangup(at=call.t))
         # let the goodbye prompt finish playing

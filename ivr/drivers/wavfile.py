@@ -140,6 +140,22 @@ class AudioCall(Timeline):
             self.feed_event(Hangup(at=self.t))
 
     # ---- recording -------------------------------------------------------------------------
+    def _hold_music(self, out: np.ndarray, out_rate: int) -> None:
+        """Music on the prompt channel while the caller holds for an agent, between the
+        announcements (when the queue config asks for hold music)."""
+        from ivr.speech.holdmusic import hold_music
+
+        stats = self.rt.session.stats
+        q = self.rt.queue
+        if stats.queued_at is None or q is None or not q.model.config.announcements.hold_music:
+            return
+        end = stats.connected_at if stats.connected_at is not None else (stats.ended_at or self.t)
+        for a, b in _spans_without_prompts(stats.queued_at, end, self.played):
+            i, j = int(round((a - self.t0) * out_rate)), min(len(out), int(round((b - self.t0) * out_rate)))
+            if j > i:
+                out[i:j, 1] += hold_music((j - i) / out_rate, out_rate, offset=a - stats.queued_at)
+
+
     def recording(self, caller: np.ndarray, out_rate: int) -> np.ndarray:
         """Stereo [frames, 2]: caller left, prompts right, on the call's timeline."""
         from ivr.dsp.audio import resample
@@ -150,6 +166,7 @@ class AudioCall(Timeline):
         n = int(np.ceil(total_s * out_rate)) + 1
         out = np.zeros((n, 2), dtype=np.float32)
         out[: len(left), 0] = left[:n]
+        self._hold_music(out, out_rate)
         for p in self.played:
             audio = self.voice.render(p.text, out_rate)
             if audio is None:
@@ -160,6 +177,24 @@ class AudioCall(Timeline):
             if m > 0:
                 out[a:a + m, 1] += audio[:m]
         return np.clip(out, -1.0, 1.0)
+
+
+def _spans_without_prompts(start: float, end: float, played) -> list[tuple[float, float]]:
+    """Parts of [start, end) when no prompt plays."""
+    spans = [(start, end)]
+    for p in played:
+        stop = p.cut if p.cut is not None else p.end
+        nxt = []
+        for a, b in spans:
+            if stop <= a or p.start >= b:
+                nxt.append((a, b))
+                continue
+            if p.start > a:
+                nxt.append((a, p.start))
+            if stop < b:
+                nxt.append((stop, b))
+        spans = nxt
+    return spans
 
 
 def load_caller_audio(path: str | Path) -> tuple[np.ndarray, int]:
