@@ -89,3 +89,37 @@ def test_bad_arguments_are_one_line_errors(tmp_path):
     assert r.returncode == 2 and "t.yaml:4" in r.stderr and "nowhere" in r.stderr
     r = ivr("call", "--today", "23-11-2026", "--keys", "1", "--no-log")
     assert r.returncode == 2 and "YYYY-MM-DD" in r.stderr
+
+
+def _queue_events(log):
+    return [(r["event"], r) for r in map(json.loads, log.read_text().splitlines()) if r["rec"] == "queue"]
+
+
+@pytest.mark.parametrize("keys,expected", [
+    # waits at night, is served, is refused (registered < 1 year)
+    ("3 4 w 3471020911000007# 1", ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"]),
+    # waits, then presses * for a callback
+    ("3 4 *", ["ENTERQUEUE", "EXITWITHKEY"]),
+])
+def test_queue_log_in_asterisk_style(db, tmp_path, keys, expected):
+    log = tmp_path / "q.jsonl"
+    r = ivr("call", "--today", "2026-11-23", "--db", db, "--log", str(log), "--hour", "22", "--queue-seed", "1",
+            "--keys", keys)
+    assert r.returncode == 0, r.stderr
+    events = _queue_events(log)
+    assert [e for e, _ in events] == expected
+    assert events[0][1]["queue"] == "ganti_kelas" and events[0][1]["position"] >= 1
+    if "CONNECT" in expected:
+        assert events[1][1]["wait_s"] > 0 and events[1][1]["agent"]
+    else:
+        assert events[1][1]["key"] == "*"
+
+
+def test_queue_log_abandon(db, tmp_path):
+    log = tmp_path / "a.jsonl"
+    # the key script ends while the caller holds: the caller hangs up, an ABANDON
+    r = ivr("call", "--today", "2026-11-23", "--db", db, "--log", str(log), "--hour", "22", "--queue-seed", "1",
+            "--keys", "3 4", "--json")
+    assert r.returncode == 0, r.stderr
+    assert [e for e, _ in _queue_events(log)] == ["ENTERQUEUE", "ABANDON"]
+    assert json.loads(r.stdout.strip().splitlines()[-1])["outcome"] == "abandon"
