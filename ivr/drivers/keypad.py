@@ -57,6 +57,19 @@ class KeypadCall:
                 self.prompt_ends.clear()
         self._status()
 
+    def _hold_music(self, now: float) -> bool:
+        """While holding for an agent, keep hold music queued between announcements."""
+        q = self.rt.queue
+        if (self.speaker is None or self.rt.session.holding is None or q is None
+                or not q.model.config.announcements.hold_music):
+            return False
+        out = self.speaker.out
+        if not out.busy:
+            from ivr.speech.holdmusic import hold_music
+
+            out.play(hold_music(0.5, out.rate, offset=now))
+        return True
+
     def _status(self) -> None:
         li: Listen | None = self.rt.listen
         s = self.rt.session
@@ -84,6 +97,8 @@ class KeypadCall:
                     continue
                 deadline = self.rt.next_deadline
                 waits = [t - now for t in (deadline, self.prompt_ends[0] if self.prompt_ends else None) if t is not None]
+                if self._hold_music(now):
+                    waits.append(0.4)   # wake up to keep the music going
                 timeout = max(0.0, min(waits)) if waits else None
                 r, _, _ = select.select([self.fd], [], [], timeout)
                 now = self.now()
