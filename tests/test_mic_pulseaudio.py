@@ -119,3 +119,51 @@ def test_mic_without_devices_names_the_problem(tmp_path):
     r = subprocess.run([sys.executable, "-m", "ivr", "call", "--mic", "--input-device", "nonexistent-mic",
                         "--no-log", "--speech", "off"], env=env, capture_output=True, text=True, timeout=60)
     assert r.returncode == 2 and "nonexistent-mic" in r.stderr
+
+
+def test_keypad_call_speaks_prompts_on_the_sound_device(pulse, tmp_path):
+    """With a sound device, the interactive keypad call speaks its prompts (TTS) while the
+    keys still come from the terminal."""
+    import pty
+
+    from test_keypad_tty import _read_until
+
+    env, _fifo = pulse
+    env = dict(env, IVR_HOME=str(tmp_path / "home"), IVR_CACHE=os.environ.get("IVR_CACHE", str(tmp_path / "c")),
+               TERM="xterm")
+    captured = tmp_path / "speaker.raw"
+    master, slave = pty.openpty()
+    with open(captured, "wb") as cap:
+        rec = subprocess.Popen(["parec", "-d", "vspk.monitor", "--format=s16le", f"--rate={RATE}", "--channels=1"],
+                               env=env, stdout=cap)
+        proc = subprocess.Popen([sys.executable, "-m", "ivr", "call", "--no-queue", "--no-log"],
+                                stdin=slave, stdout=slave, stderr=slave, env=env, close_fds=True)
+        os.close(slave)
+        buf: list[str] = []
+        try:
+            text = _read_until(master, "sisa percobaan 3", buf, timeout=60)
+            assert "text only" not in text        # no fallback notice: a device was found
+            # the welcome cannot be interrupted: keep pressing 2 until the menu prompt (which
+            # allows barge-in) is playing and takes it
+            for _ in range(40):
+                os.write(master, b"2")
+                try:
+                    _read_until(master, "Informasi program JKN", buf, timeout=1.0)
+                    break
+                except AssertionError:
+                    continue
+            else:
+                raise AssertionError("the menu never took the key: " + "".join(buf)[-1500:])
+            os.write(master, b"q")
+            _read_until(master, "caller-hangup", buf)
+            proc.wait(timeout=30)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+            os.close(master)
+            rec.terminate()
+            rec.wait(timeout=10)
+    audio = np.frombuffer(captured.read_bytes(), dtype="<i2").astype(np.float32) / 32768
+    frames = audio[: len(audio) // RATE * RATE].reshape(-1, RATE)
+    loud = (np.sqrt((frames ** 2).mean(axis=1)) > 0.01).sum()
+    assert loud >= 3, f"only {loud} s of prompt audio on the speaker"
