@@ -29,7 +29,7 @@ def test_status_kepesertaan_for_participant_in_arrears(db, tmp_path):
             "--keys", f"1 1 {MENUNGGAK[0]}# {MENUNGGAK[1]} 9")
     assert r.returncode == 0, r.stderr
     out = r.stdout
-    assert "atas nama Budi" in out and "tunggakan iuran 3 bulan" in out
+    assert "atas nama Budi" in out and "tunggakan iuran 3 bulan" in out and "sudah lewat jatuh tempo" in out
     assert "Tagihan iuran Anda Rp300.000" in out and "10 Desember 2026" in out
     res = json.loads(out.strip().splitlines()[-1])
     assert res["outcome"] == "hangup" and "status_menunggak" in res["path"]

@@ -9,7 +9,7 @@ not this module's: the caller must hear the virtual account to pay.
 Services (the names are the API the tree uses):
   * `cek_peserta` (nik, tgl_lahir DDMMYYYY) -> aktif | menunggak | nonaktif | tidak_ditemukan
     | tgl_lahir_salah; vars nama (first name), status, kelas, segmen, iuran, tunggakan_bulan,
-    tagihan, jatuh_tempo, va, fktp (+ alasan, jumlah_anggota, tagihan_peserta).
+    tagihan, jatuh_tempo, va, fktp, pembayaran (+ alasan, jumlah_anggota, tagihan_peserta).
   * `cek_tagihan`: same arguments, outcomes and vars (the tree speaks the bill part).
   * `iuran_kelas`: no arguments -> ok; vars kelas_1, kelas_2, kelas_3, kelas_3_penuh,
     kelas_3_subsidi, ppu.
@@ -292,7 +292,21 @@ class JknServices(OwnsConnection):
             "fktp": p.fktp,
             "alasan": p.alasan_nonaktif or "",
         }
+        v["pembayaran"] = self.payment_text(p, v, st.tunggakan_bulan)
         return st.outcome, v
+
+    @staticmethod
+    def payment_text(p: Participant, v: dict[str, str], months_due: int) -> str:
+        """What the caller must do about paying, in one sentence (who pays depends on the
+        segment: PBI by the government, PPU through the employer)."""
+        if p.segmen == "PBI":
+            return "Iuran Anda ditanggung pemerintah, tidak ada tagihan."
+        if p.segmen == "PPU":
+            return "Iuran Anda dibayar melalui pemberi kerja."
+        if months_due > 0:
+            return (f"Tagihan tersebut sudah lewat jatuh tempo; mohon segera dibayar melalui virtual account "
+                    f"{v['va']}. Iuran berikutnya jatuh tempo {v['jatuh_tempo']}.")
+        return f"Iuran berikutnya dibayar paling lambat {v['jatuh_tempo']} melalui virtual account {v['va']}."
 
     def _cek_peserta(self, args: Mapping[str, str], today: dt.date) -> ServiceResult:
         p, problem = self._verified(args, today)
