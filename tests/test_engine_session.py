@@ -251,6 +251,9 @@ def test_spoken_digits_fill_collect(tree):
     finish(call, 4.0)
     r = RecognitionResult("satu dua tiga empat", digits="1234", nomatch=False, confidence=0.9)
     acts = call.handle(Speech(r, at=6.0))
+    # 4 digits are enough, but up to 6 may still come: the inter-digit timeout ends it
+    assert not any(isinstance(a, Invoke) for a in acts)
+    acts = call.handle(Tick(at=9.0))
     assert any(isinstance(a, Invoke) and a.args == {"pin": "1234"} for a in acts)
 
 
@@ -293,5 +296,26 @@ def test_spoken_digit_groups_accumulate_until_min_length(tree):
     assert not any(isinstance(a, Invoke) for a in call.handle(Speech(r1, at=6.0)))
     assert call.listening.digits == "12" and call.next_deadline == pytest.approx(9.0)
     r2 = RecognitionResult("tiga empat", digits="34", nomatch=False, confidence=0.9)
-    acts = call.handle(Speech(r2, at=8.0))
-    assert any(isinstance(a, Invoke) and a.args == {"pin": "1234"} for a in acts)
+    assert not any(isinstance(a, Invoke) for a in call.handle(Speech(r2, at=8.0)))
+    r3 = RecognitionResult("lima enam", digits="56", nomatch=False, confidence=0.9)
+    acts = call.handle(Speech(r3, at=10.0))      # max_length reached: done at once
+    assert any(isinstance(a, Invoke) and a.args == {"pin": "123456"} for a in acts)
+
+
+def test_spoken_digits_beyond_max_length_are_invalid(tree):
+    call, _ = started(tree)
+    call.handle(Digit("1", at=3.0))
+    finish(call, 4.0)
+    r = RecognitionResult("...", digits="1234567", nomatch=False, confidence=0.9)
+    acts = call.handle(Speech(r, at=6.0))
+    assert texts(acts) == ["PIN salah.", "Masukkan PIN."]
+
+
+def test_back_returns_to_the_previous_menu_not_into_a_collect(tree):
+    call, _ = started(tree)
+    call.handle(Digit("1", at=3.0))          # main -> pin (collect)
+    finish(call, 4.0)
+    for i, k in enumerate("1234#"):
+        call.handle(Digit(k, at=5.0 + i * 0.1))
+    call.handle(ServiceDone("bad", {}, at=6.0))  # -> bye
+    assert call.history == ["main"]

@@ -37,6 +37,7 @@ class KeypadCall:
         self.fd = sys.stdin.fileno() if fd is None else fd
         self.t0 = time.monotonic()
         self.prompt_ends: list[float] = []   # when each queued prompt will have been heard
+        runtime.defer_end = True             # the call ends once the goodbye has been heard
         self.shown = 0
 
     def now(self) -> float:
@@ -115,6 +116,12 @@ class KeypadCall:
                     if li is None or not li.grammar.digits:   # collected digits show masked in the status line
                         self.rt.caller(ch.upper(), now)
                     self._show(self.rt.feed(Digit(ch.upper(), at=now)))
+            self.rt.finish(max([self.now()] + self.prompt_ends))
+            self._show([])
+            if self.speaker is not None:   # let the goodbye be heard before the line drops
+                end = time.monotonic() + 30
+                while self.speaker.out.busy and time.monotonic() < end:
+                    time.sleep(0.05)
         finally:
             termios.tcsetattr(self.fd, termios.TCSADRAIN, old)
             if self.speaker is not None:

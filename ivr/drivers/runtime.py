@@ -69,6 +69,9 @@ class CallRuntime:
         self.now = 0.0
         self.listen: Listen | None = None
         self._play_lines: dict[int, Line] = {}
+        self.defer_end = False            # a driver that times prompts calls finish() itself
+        self._ending: EndCall | None = None
+        self.finished_at: float | None = None
         self._burst: Line | None = None
         self._burst_last = 0.0
 
@@ -104,7 +107,7 @@ class CallRuntime:
     def tick(self, at: float) -> list[Action]:
         """Time has reached `at`: fire due timeouts, or bring the queue up to date."""
         if self.queue is not None and self.queue_state == "waiting" and not self.ended:
-            self._queue_events(self.queue.advance(at))
+            self._queue_events(self.queue.advance(self._qt(at)))
             if self.queue.next_event_at() <= at:
                 # SimPy's run(until=t) leaves events scheduled exactly at t for later: take
                 # them now, or the driver would be woken for the same instant forever.
@@ -151,8 +154,8 @@ class CallRuntime:
 
     def result(self) -> CallResult:
         s = self.session.stats
-        return CallResult(s.outcome, s.end_node, list(s.path), s.transfer,
-                          (s.ended_at if s.ended_at is not None else self.now) - self.started_at,
+        end = self.finished_at if self.finished_at is not None else (s.ended_at if s.ended_at is not None else self.now)
+        return CallResult(s.outcome, s.end_node, list(s.path), s.transfer, end - self.started_at,
                           self.lines(), dict(self.session.vars))
 
     # ---- actions -------------------------------------------------------------------------
@@ -186,22 +189,39 @@ class CallRuntime:
                     queue.extend(self._enter_queue(a, at))
             elif isinstance(a, LeaveQueue):
                 if self.queue is not None and self.queue_state == "waiting":
-                    ev = self.queue.leave(self.call_id, at, a.reason, key=a.key)
+                    ev = self.queue.leave(self.call_id, self._qt(at), a.reason, key=a.key)
                     self.queue_state = "left"
                     self._queue_events([ev])
             elif isinstance(a, EndCall):
-                if self.queue is not None and self.queue_state == "connected":
-                    self._queue_events([self.queue.leave(self.call_id, at, "complete")])
-                    self.queue_state = "left"
-                self.transcript.append(Line(at, "call", f"SELESAI: {a.reason} di {a.node}", a.node))
-                if self.log:
-                    s = self.session.stats
-                    self.log.write(at, "end", outcome=a.reason, node=a.node, path=s.path,
-                                   duration=round(at - self.started_at, 3),
-                                   transfer=(None if s.transfer is None else
-                                             {"queue": s.transfer.queue, "request": s.transfer.request_type,
-                                              "fields": s.transfer.fields}))
+                self._ending = a
+                if not self.defer_end:
+                    self.finish(at)
         return done
+
+    def finish(self, t: float) -> None:
+        """The call is over at `t`, once its last prompt has been heard (drivers that time
+        prompts set `defer_end` and call this; others end at the EndCall itself): the agent
+        is freed, the transcript and the log get their final record. Idempotent."""
+        a = self._ending
+        if a is None or self.finished_at is not None:
+            return
+        self.finished_at = t
+        if self.queue is not None and self.queue_state == "connected":
+            self._queue_events([self.queue.leave(self.call_id, self._qt(t), "complete")])
+            self.queue_state = "left"
+        self.transcript.append(Line(t, "call", f"SELESAI: {a.reason} di {a.node}", a.node))
+        if self.log:
+            s = self.session.stats
+            self.log.write(t, "end", outcome=a.reason, node=a.node, path=s.path,
+                           duration=round(t - self.started_at, 3),
+                           transfer=(None if s.transfer is None else
+                                     {"queue": s.transfer.queue, "request": s.transfer.request_type,
+                                      "fields": s.transfer.fields}))
+
+    def _qt(self, at: float) -> float:
+        """A time for the queue model: never before the model's own clock (which a tick may
+        have nudged a microsecond ahead)."""
+        return max(at, self.queue.now) if self.queue is not None else at
 
     # ---- agent queue -------------------------------------------------------------------
     def _update(self, status: str, at: float, position: int = 0, est: float = 0.0, agent: str = "") -> QueueUpdate:
@@ -217,7 +237,7 @@ class CallRuntime:
             ev = QueueUpdate("unavailable", at=at)
         else:
             try:
-                info = self.queue.enter(self.call_id, a.queue, at)
+                info = self.queue.enter(self.call_id, a.queue, self._qt(at))
             except KeyError as exc:
                 self.transcript.append(Line(at, "call", f"(antrean tidak dikenal: {exc.args[0]})", a.node))
                 info = None
@@ -238,12 +258,13 @@ class CallRuntime:
                 continue
             if self.log:
                 self.log.write(ev.at, "queue", event=ev.kind, queue=ev.queue,
-                               **{k: v for k, v in (("position", getattr(ev, "position", None)),
+                               **{k: v for k, v in (("position", max(1, ev.position) if ev.kind == "ENTERQUEUE"
+                                                     else getattr(ev, "position", None)),
                                                     ("wait_s", getattr(ev, "wait_s", None)),
                                                     ("talk_s", getattr(ev, "talk_s", None)),
                                                     ("agent", getattr(ev, "agent", None)),
                                                     ("key", getattr(ev, "key", None))) if v is not None})
-            detail = {"ENTERQUEUE": f"posisi {getattr(ev, 'position', '')}",
+            detail = {"ENTERQUEUE": f"posisi {max(1, getattr(ev, 'position', 1))}",
                       "CONNECT": f"agen {getattr(ev, 'agent', '')}, menunggu {getattr(ev, 'wait_s', 0):.0f} s",
                       "ABANDON": f"menunggu {getattr(ev, 'wait_s', 0):.0f} s",
                       "EXITWITHKEY": f"tombol {getattr(ev, 'key', '')}",

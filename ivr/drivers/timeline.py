@@ -59,6 +59,7 @@ class Timeline:
         self.t0 = t0
         self.prompt_ends: list[float] = []   # end time of each prompt still playing, in order
         self.played: list[PlayedPrompt] = []
+        runtime.defer_end = True   # the call ends when its last prompt has been heard
 
     @property
     def session(self):
@@ -85,6 +86,8 @@ class Timeline:
                     if p.cut is None and p.end > at:
                         p.cut = max(at, p.start)
                 self.prompt_ends.clear()
+        if self.rt.ended:
+            self.rt.finish(max([at] + self.prompt_ends))
 
     def feed_event(self, ev) -> None:
         """Deliver a caller event at its time (time must already have reached it)."""

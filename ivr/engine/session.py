@@ -189,7 +189,8 @@ class CallSession:
             self._end("error", out)
             return
         prev = self.node
-        if push and prev is not None and prev.kind in ("menu", "collect") and prev.id != node_id:
+        if push and prev is not None and prev.kind == "menu" and prev.id != node_id:
+            # back (*) returns to the previous menu, not into a number the caller already gave
             self.history.append(prev.id)
         node = self.tree.nodes[node_id]
         self.node = node
@@ -245,6 +246,7 @@ class CallSession:
                 self.stats.connected_at = ev.at
                 self.stats.agent = ev.agent
                 self.vars["agen"] = ev.agent.rsplit("/", 1)[-1] if ev.agent else ""
+                self.history.clear()   # the agent's dialogue has no way back into the IVR menus
                 self._enter(node.agent, out, push=False)
             elif ev.status == "full":
                 self.holding = None
@@ -432,10 +434,15 @@ class CallSession:
         if r.digits is not None and node.kind == "collect":
             # spoken digits add to what was keyed or said before: a caller may read a
             # 16-digit NIK in groups, pausing between them (the inter-digit timeout applies)
+            # It ends at max_length (or by the inter-digit timeout once min_length is reached,
+            # since a longer number may still be on its way).
             li = self.listening
             li.digits += r.digits
             li.last_digit_at = ev.at
-            if len(li.digits) >= node.min_length:
+            if len(li.digits) > node.max_length:
+                self.listening = None
+                self._failure(node, "invalid", out)
+            elif len(li.digits) == node.max_length:
                 self._finish_collect(node, li.digits, out)
             return
         self.listening = None

@@ -34,7 +34,7 @@ class ServiceSpec:
 _PESERTA = ServiceSpec(
     outcomes=("aktif", "menunggak", "nonaktif", "tidak_ditemukan", "tgl_lahir_salah"),
     sets=("nama", "status", "kelas", "segmen", "iuran", "tunggakan_bulan", "tagihan", "jatuh_tempo", "va",
-          "fktp", "alasan", "jumlah_anggota", "tagihan_peserta"),
+          "fktp", "alasan", "jumlah_anggota", "tagihan_peserta", "pembayaran"),
 )
 
 #: The JKN services of ivr.jkn.services (kept here so lint needs no database). Every service
