@@ -65,6 +65,8 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=20000)
     args = ap.parse_args(argv)
+    if args.calls < 1:
+        ap.error("--calls must be at least 1")
     tree = load_tree(TREE)
     scripts = SCRIPTS + [NIK_SCRIPT]
     recorded = [record_events(tree, s) for s in scripts]

@@ -123,3 +123,11 @@ def test_queue_log_abandon(db, tmp_path):
     assert r.returncode == 0, r.stderr
     assert [e for e, _ in _queue_events(log)] == ["ENTERQUEUE", "ABANDON"]
     assert json.loads(r.stdout.strip().splitlines()[-1])["outcome"] == "abandon"
+
+
+def test_partial_numbers_typed_into_a_collect_are_masked(db):
+    r = ivr("call", "--db", db, "--no-log", "--no-queue", "--keys", "1 1 32730117 17081985")
+    assert r.returncode == 0, r.stderr
+    assert "32730117" not in r.stdout and "****0117" in r.stdout
+    r = ivr("call", "--db", db, "--no-log", "--no-queue", "--unmask", "--keys", "1 1 32730117 17081985")
+    assert "32730117" in r.stdout

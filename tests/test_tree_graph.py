@@ -102,6 +102,6 @@ def test_unknown_suffix_is_a_clear_error(tmp_path, capsys):
 def test_broken_tree_prints_loader_errors(tmp_path, capsys):
     rc = main(["graph", str(TREES / "broken" / "dangling_goto.yaml"), "-o", str(tmp_path / "x.svg")])
     err = capsys.readouterr().err
-    assert rc == 1
+    assert rc == 2 and err.startswith("ivr: error:")
     assert "dangling_goto.yaml:14:11: error: node 'welcome' goes to unknown node 'mian'" in err
     assert main(["graph", str(tmp_path / "nope.yaml"), "-o", str(tmp_path / "x.svg")]) == 2

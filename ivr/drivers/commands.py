@@ -74,6 +74,12 @@ def run_call(args) -> int:
     from ivr.drivers.runtime import CallRuntime
     from ivr.drivers.setup import default_tree_path, open_queue, open_services, open_tree, parse_today
 
+    if args.queue_seed is not None and not 0 <= args.queue_seed < 2 ** 32:
+        raise CliError(f"--queue-seed must be a whole number from 0 to {2 ** 32 - 1}, got {args.queue_seed}")
+    if args.hour is not None and not (0.0 <= args.hour < 24.0):
+        raise CliError(f"--hour must be a time of day from 0 to 24 (e.g. 9.5 for 09:30), got {args.hour}")
+    if args.max_seconds <= 0 or args.max_seconds != args.max_seconds:
+        raise CliError(f"--max-seconds must be positive, got {args.max_seconds}")
     tree = open_tree(args.tree)
     queue = None
     if not args.no_queue:
@@ -100,7 +106,10 @@ def run_call(args) -> int:
         raise CliError("standard input is not a terminal: use --keys \"...\" for a scripted call "
                        "(or run in a terminal for an interactive one)")
     log_path = _log_path(args)
-    log = CallLog(log_path) if log_path else None
+    try:
+        log = CallLog(log_path) if log_path else None
+    except OSError as exc:
+        raise CliError(f"--log {log_path}: {exc.strerror or exc}") from None
     try:
         rt = CallRuntime(tree, services=services, today=today, log=log, queue=queue)
         if args.keys is not None:
@@ -166,7 +175,10 @@ def _wav_call(rt, args) -> None:
     call.end_of_audio(args.then)
     if args.out_wav:
         out_rate = 16000
-        write_wav(args.out_wav, call.recording(samples, out_rate), out_rate)
+        try:
+            write_wav(args.out_wav, call.recording(samples, out_rate), out_rate)
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise CliError(f"--out-wav {args.out_wav}: cannot write ({str(exc).splitlines()[0]})") from None
         print(f"(call recording: {args.out_wav}, stereo {out_rate} Hz: caller left, prompts right)", file=sys.stderr)
 
 

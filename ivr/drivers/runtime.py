@@ -8,6 +8,7 @@ decides what the call does -- it executes the engine's actions and reports back 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -23,6 +24,12 @@ from ivr.tree.model import Tree
 BURST_GAP_S = 1.0   # keys closer than this in time are one entry in the transcript
 
 
+def mask_typed(text: str) -> str:
+    """Digits typed into a collect: even a partial NIK or phone number is personal data, so
+    a run of more than four digits keeps only its last four."""
+    return re.sub(r"\d{5,}", lambda m: "*" * (len(m.group()) - 4) + m.group()[-4:], text)
+
+
 @dataclass
 class Line:
     """One transcript line."""
@@ -32,8 +39,12 @@ class Line:
     text: str
     node: str = ""
 
+    sensitive: bool = False   # keys typed into a collect (a NIK, a date, a phone number)
+
     def format(self, unmask: bool = False) -> str:
         text = self.text if unmask else mask_pii(self.text)
+        if self.sensitive and not unmask:
+            text = mask_typed(text)
         who = {"ivr": "VIKA", "caller": "Penelepon", "call": "--"}.get(self.who, self.who)
         return f"[{self.t:7.2f}] {who:>9}: {text}"
 
@@ -130,6 +141,7 @@ class CallRuntime:
             self._burst_last = at
             return
         line = Line(at, "caller", text, self.session.node.id if self.session.node else "")
+        line.sensitive = self.listen is not None and self.listen.grammar.digits and not self.session.ended
         self.transcript.append(line)
         self._burst = line if burst else None
         self._burst_last = at

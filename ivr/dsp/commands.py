@@ -52,8 +52,10 @@ def cmd_gen(args: argparse.Namespace) -> int:
 
     if args.rate < 4000 or args.rate > 384000:
         raise CliError(f"--rate {args.rate}: use a sample rate between 4000 and 384000 Hz")
-    if args.on <= 0 or args.off < 0:
-        raise CliError("--on must be > 0 ms and --off >= 0 ms")
+    if not (0 < args.on <= 60000) or not (0 <= args.off <= 60000):
+        raise CliError("--on must be > 0 ms and --off >= 0 ms, each at most 60000 ms")
+    if len(args.digits) * (args.on + args.off) / 1000 * args.rate > 200e6:
+        raise CliError("that would be more than 200 million samples; use fewer keys or shorter tones")
     try:
         x = generate(args.digits, rate=args.rate, on_ms=args.on, off_ms=args.off, level_dbfs=args.level,
                      twist_db=args.twist, freq_offset_pct=args.offset, snr_db=args.snr, seed=args.seed)

@@ -6,7 +6,9 @@ import math
 import re
 from pathlib import Path
 
-DEFAULT_CONFIG = "menus/queues.yaml"
+# menus/queues.yaml of the current folder if there is one, else the bundled one
+_BUNDLED = Path(__file__).resolve().parents[2] / "menus" / "queues.yaml"
+DEFAULT_CONFIG = "menus/queues.yaml" if Path("menus/queues.yaml").exists() else str(_BUNDLED)
 
 
 def _console():
@@ -211,6 +213,8 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         raise CliError("--target must be >= 0 seconds")
     if args.batches < 2 or args.batches > 1000:
         raise CliError("--batches must be between 2 and 1000")
+    if args.plot and not args.plot.lower().endswith((".png", ".svg", ".pdf")):
+        raise CliError(f"--plot {args.plot}: the file name must end in .png, .svg or .pdf")
     mm = None
     if args.mm:
         parts = [p.strip() for p in args.mm.split(",")]

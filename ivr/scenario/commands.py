@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ivr.cli import CliError
+from ivr.privacy import mask_pii
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -42,6 +43,8 @@ def run_tests(args) -> int:
     from ivr.scenario.runner import ScenarioError, load_scenarios, run_scenario
     from ivr.tree.loader import load_tree
 
+    if args.min_coverage is not None and not 0 <= args.min_coverage <= 100:
+        raise CliError(f"--min-coverage is a percentage from 0 to 100, got {args.min_coverage:g}")
     default_tree = default_tree_path().resolve()
     scenarios = []
     for f in _files(args.paths):
@@ -66,12 +69,12 @@ def run_tests(args) -> int:
         results.append(r)
         mark = "PASS" if r.ok else "FAIL"
         print(f"{mark}  {sc.name}  ({Path(sc.file).name}, {r.seconds * 1000:.1f} ms)")
-        if not r.ok:
+        if not r.ok:   # personal data masked, as in the JUnit file and the logs
             for f in r.failures:
-                print(f"      {f}")
+                print(f"      {mask_pii(f)}")
             if args.verbose:
                 for line in r.transcript:
-                    print(f"        {line}")
+                    print(f"        {mask_pii(line)}")
     coverage: dict[str, tuple[int, int]] = {}
     visited: dict[str, set[str]] = {}
     for r in results:
@@ -95,7 +98,10 @@ def run_tests(args) -> int:
     if args.junit:
         from ivr.scenario.junit import write_junit
 
-        write_junit(results, args.junit, coverage)
+        try:
+            write_junit(results, args.junit, coverage)
+        except OSError as exc:
+            raise CliError(f"--junit {args.junit}: {exc.strerror or exc}") from None
         print(f"JUnit XML: {args.junit}", file=sys.stderr)
     if not ok_cov:
         print(f"node coverage below {args.min_coverage:g}%", file=sys.stderr)

@@ -19,14 +19,14 @@ def write_junit(results, path: str | Path, coverage: dict[str, tuple[int, int]] 
         suite = ET.SubElement(suites, "testsuite", name=file, tests=str(len(rs)),
                               failures=str(sum(not r.ok for r in rs)), errors="0", skipped="0",
                               time=f"{sum(r.seconds for r in rs):.4f}")
+        if coverage:   # JUnit XSD: <properties> comes before the test cases
+            props = ET.SubElement(suite, "properties")
+            for tree, (hit, total) in coverage.items():
+                ET.SubElement(props, "property", name=f"node-coverage:{tree}", value=f"{hit}/{total}")
         for r in rs:
             case = ET.SubElement(suite, "testcase", classname=Path(file).stem, name=r.scenario.name,
                                  file=file, line=str(r.scenario.line), time=f"{r.seconds:.4f}")
             if not r.ok:
                 f = ET.SubElement(case, "failure", message=mask_pii(r.failures[0]), type="ScenarioFailure")
                 f.text = mask_pii("\n".join(r.failures) + "\n\nTranscript:\n" + "\n".join(r.transcript))
-        if coverage:
-            props = ET.SubElement(suite, "properties")
-            for tree, (hit, total) in coverage.items():
-                ET.SubElement(props, "property", name=f"node-coverage:{tree}", value=f"{hit}/{total}")
     ET.ElementTree(suites).write(str(path), encoding="utf-8", xml_declaration=True)

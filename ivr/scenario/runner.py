@@ -152,8 +152,9 @@ def _check_step(path: str, st) -> None:
                             f"(inputs: {', '.join(INPUT_KEYS)}; checks go under `expect`)")
     if len(inputs) > 1:
         raise ScenarioError(f"{_where(path, st)}: one input per step, got {', '.join(inputs)}")
-    if "wait" in st and not isinstance(st["wait"], (int, float)):
-        raise ScenarioError(f"{_where(path, st)}: wait must be a number of seconds")
+    if "wait" in st and (not isinstance(st["wait"], (int, float)) or isinstance(st["wait"], bool)
+                         or not 0 <= st["wait"] <= 86400):
+        raise ScenarioError(f"{_where(path, st)}: wait must be a number of seconds from 0 to 86400")
     for k in ("keys", "barge"):
         if k in st:
             v = str(st[k])
@@ -172,6 +173,11 @@ def _check_expect(path: str, e, what: str, parent=None) -> None:
     for k in e:
         if k not in EXPECT_KEYS:
             raise ScenarioError(f"{_where(path, e)}: unknown expectation '{k}' (expected one of {', '.join(EXPECT_KEYS)})")
+    for rx in _as_list(e["prompt_regex"]) if "prompt_regex" in e else []:
+        try:
+            re.compile(rx)
+        except re.error as exc:
+            raise ScenarioError(f"{_where(path, e)}: prompt_regex /{rx}/ is not a valid regular expression ({exc})") from None
 
 
 def _as_list(v) -> list[str]:
