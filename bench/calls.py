@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ivr.drivers.runtime import CallRuntime
 from ivr.drivers.scripted import ScriptedCall
-from ivr.engine.events import Digit, PromptDone, ServiceDone, Tick
+from ivr.engine.events import ServiceDone
 from ivr.engine.session import CallSession
 from ivr.tree.loader import load_tree
 

@@ -32,7 +32,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 
 from ivr.dsp.audio import resample  # noqa: E402
-from ivr.dsp.conformance import ACCEPT, CONDITIONS, REJECT, make_trials, score_sequence, score_timed  # noqa: E402
+from ivr.dsp.conformance import CONDITIONS, make_trials, score_sequence, score_timed  # noqa: E402
 from ivr.dsp.dtmf import DtmfDetector, detect, digits_string  # noqa: E402
 from ivr.dsp.dtmf_gen import add_white_noise, synth_tones  # noqa: E402
 

@@ -24,7 +24,7 @@ import time
 
 import numpy as np
 
-from bench.speech_set import CONDITIONS, RATES, apply_condition, build_set
+from bench.speech_set import CONDITIONS, apply_condition, build_set
 
 
 def lev(a: str, b: str) -> int:

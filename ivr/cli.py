@@ -30,6 +30,18 @@ class CliError(Exception):
         self.code = code
 
 
+def parse_today(value: str | None):
+    """The `--today YYYY-MM-DD` option shared by commands that apply JKN rules by date."""
+    import datetime as dt
+
+    if not value:
+        return dt.date.today()
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise CliError(f"--today: '{value}' is not a date (expected YYYY-MM-DD)") from None
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ivr",

@@ -72,7 +72,8 @@ def _log_path(args) -> Path | None:
 def run_call(args) -> int:
     from ivr.drivers.calllog import CallLog
     from ivr.drivers.runtime import CallRuntime
-    from ivr.drivers.setup import default_tree_path, open_queue, open_services, open_tree, parse_today
+    from ivr.cli import parse_today
+    from ivr.drivers.setup import default_tree_path, open_queue, open_services, open_tree
 
     if args.queue_seed is not None and not 0 <= args.queue_seed < 2 ** 32:
         raise CliError(f"--queue-seed must be a whole number from 0 to {2 ** 32 - 1}, got {args.queue_seed}")
@@ -162,7 +163,8 @@ def run_call(args) -> int:
 
 def _wav_call(rt, args) -> None:
     from ivr.dsp.audio import AudioError, write_wav
-    from ivr.drivers.wavfile import AudioCall, EstimatedVoice, load_caller_audio
+    from ivr.drivers.timeline import EstimatedVoice
+    from ivr.drivers.wavfile import AudioCall, load_caller_audio
 
     try:
         samples, rate = load_caller_audio(args.wav)
@@ -201,7 +203,7 @@ def _speech_input(args):
 
 def _tts_voice(required: bool):
     """Prompts rendered by the offline TTS (cached); estimated lengths when TTS is missing."""
-    from ivr.drivers.wavfile import EstimatedVoice
+    from ivr.drivers.timeline import EstimatedVoice
 
     try:
         from ivr.speech.voice import TtsVoice

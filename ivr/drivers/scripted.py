@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import re
 
-from ivr.drivers.timeline import EstimatedVoice, PromptVoice, Timeline, estimate_seconds  # noqa: F401
+from ivr.drivers.timeline import Timeline
 from ivr.engine.events import Digit, Hangup, Speech
 from ivr.engine.grammar import DIGIT_WORDS, Grammar, RecognitionResult
 

@@ -1,7 +1,6 @@
 """Shared wiring for every driver: which tree, which services, which log, which date."""
 from __future__ import annotations
 
-import datetime as dt
 import os
 from pathlib import Path
 
@@ -26,18 +25,9 @@ def open_tree(path: str | None) -> Tree:
     try:
         return load_tree(p)
     except TreeLoadError as exc:
-        first = exc.errors[0]
-        more = f" (+{len(exc.errors) - 1} more; run `ivr lint {p}`)" if len(exc.errors) > 1 else ""
-        raise CliError(f"{first}{more}") from None
+        raise CliError(exc.summary()) from None
 
 
-def parse_today(value: str | None) -> dt.date:
-    if not value:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise CliError(f"--today: '{value}' is not a date (expected YYYY-MM-DD)") from None
 
 
 def open_services(db: str | None):

@@ -15,7 +15,7 @@ from typing import Protocol
 import numpy as np
 
 from ivr.drivers.runtime import CallRuntime
-from ivr.drivers.timeline import EstimatedVoice, PromptVoice, Timeline  # noqa: F401
+from ivr.drivers.timeline import PromptVoice, Timeline
 from ivr.engine.events import Digit, Hangup, Speech, SpeechStarted
 
 CHUNK_S = 0.1  # seconds of audio per processing step; events keep their exact times anyway

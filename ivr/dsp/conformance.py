@@ -114,7 +114,6 @@ def make_trials(cond: Condition, rate: int = 8000, trials_per_key: int = 20, see
         tk = [k for k in keys for _ in range(2)]
         starts = np.stack([t0, t0 + on + p], axis=1).reshape(-1)
         durs = np.full(2 * n, on)
-        rep = 2
     else:
         tk, starts, durs = keys, t0, np.full(n, on)
     x = synth_tones(tk, starts, durs, rate, n * SLOT_S, level_dbfs=cond.level_dbfs,

@@ -25,12 +25,9 @@ def _console():
 
 
 def _today(value: str | None) -> dt.date:
-    if not value:
-        return dt.date.today()
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise _cli_error()(f"--today: '{value}' is not a date (expected YYYY-MM-DD)") from None
+    from ivr.cli import parse_today
+
+    return parse_today(value)
 
 
 def _db_path(value: str | None) -> Path:

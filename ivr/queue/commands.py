@@ -133,7 +133,6 @@ def _load(path: str):
 
 # ---------------------------------------------------------------------------- erlang
 def cmd_erlang(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     from ivr.cli import CliError
@@ -173,7 +172,6 @@ def cmd_erlang(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- validate
 def cmd_validate(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.table import Table
 
     cfg = _load(args.config)
@@ -198,7 +196,6 @@ def cmd_validate(args: argparse.Namespace) -> int:
 
 # ---------------------------------------------------------------------------- simulate
 def cmd_simulate(args: argparse.Namespace) -> int:
-    from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
     from rich.table import Table
 

@@ -41,7 +41,6 @@ def _files(paths: list[str]) -> list[Path]:
 def run_tests(args) -> int:
     from ivr.drivers.setup import default_tree_path, open_services
     from ivr.scenario.runner import ScenarioError, load_scenarios, run_scenario
-    from ivr.tree.loader import load_tree
 
     if args.min_coverage is not None and not 0 <= args.min_coverage <= 100:
         raise CliError(f"--min-coverage is a percentage from 0 to 100, got {args.min_coverage:g}")

@@ -109,8 +109,7 @@ def cmd_graph(args: argparse.Namespace) -> int:
     try:
         tree = load_tree(args.tree)
     except TreeLoadError as exc:
-        more = f" (+{len(exc.errors) - 1} more; run `ivr lint {args.tree}`)" if len(exc.errors) > 1 else ""
-        raise CliError(f"{exc.errors[0]}{more}") from None
+        raise CliError(exc.summary()) from None
     try:
         out = render(tree, args.output, labels=not args.no_labels, rankdir=args.rankdir)
     except GraphError as exc:

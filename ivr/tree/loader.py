@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -59,6 +59,13 @@ class TreeLoadError(Exception):
     def __init__(self, errors: list[TreeError]):
         self.errors = sorted(errors, key=lambda e: (e.pos.line, e.pos.col))
         super().__init__("\n".join(str(e) for e in self.errors))
+
+    def summary(self) -> str:
+        """The first error, and how many more there are (for one-line CLI messages)."""
+        first = self.errors[0]
+        if len(self.errors) == 1:
+            return str(first)
+        return f"{first} (+{len(self.errors) - 1} more; run `ivr lint {first.pos.file}`)"
 
 
 class _Budget(Exception):

@@ -8,8 +8,6 @@ as a fallback, or where CPU is scarce.
 """
 from __future__ import annotations
 
-import math
-import re
 import tempfile
 from pathlib import Path
 

@@ -14,7 +14,6 @@ import re
 import tempfile
 import threading
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 
