@@ -44,10 +44,6 @@ class RecognizerInput:
         """A DTMF tone is sounding: drop whatever was heard of this utterance."""
         self._restart()
 
-    def _speech_start(self) -> float | None:
-        ep = getattr(self.rec, "_ep", None)
-        return getattr(ep, "speech_start", None)
-
     def feed(self, pcm16k: np.ndarray, t0: float) -> list[tuple]:
         if self.grammar is None or len(pcm16k) == 0:
             return []
@@ -55,7 +51,7 @@ class RecognizerInput:
             self.origin = t0
         self.rec.feed(pcm16k)
         out: list[tuple] = []
-        start = self._speech_start()
+        start = self.rec.speech_start
         if start is not None and not self.announced:
             self.announced = True
             out.append(("start", self.origin + start))

@@ -94,6 +94,11 @@ class Recognizer(ABC):
         return self._ep.ended
 
     @property
+    def speech_start(self) -> float | None:
+        """Seconds into the utterance where the caller started speaking (None: not yet)."""
+        return self._ep.speech_start
+
+    @property
     def duration(self) -> float:
         return self._samples / RATE
 
