@@ -60,9 +60,7 @@ class KeypadCall:
 
     def _hold_music(self, now: float) -> bool:
         """While holding for an agent, keep hold music queued between announcements."""
-        q = self.rt.queue
-        if (self.speaker is None or self.rt.session.holding is None or q is None
-                or not q.model.config.announcements.hold_music):
+        if self.speaker is None or self.rt.session.holding is None or not self.rt.hold_music:
             return False
         out = self.speaker.out
         if not out.busy:

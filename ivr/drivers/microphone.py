@@ -127,7 +127,7 @@ def run_mic_call(rt: CallRuntime, voice, speech, opts: MicOptions) -> None:
     except Exception as exc:  # PortAudio refuses the device or format
         raise CliError(f"cannot open the sound devices: {exc} (devices: {describe_devices()})") from None
     call = MicCall(rt, voice, speaker, speech, unmask=opts.unmask)
-    hold = rt.queue is not None and rt.queue.model.config.announcements.hold_music
+    hold = rt.hold_music
     try:
         stream.start()
         print(f"{rt.tree.name}: panggilan dimulai (mikrofon). Ctrl-C untuk menutup telepon.", flush=True)

@@ -105,6 +105,11 @@ class CallRuntime:
         return self.session.ended
 
     @property
+    def hold_music(self) -> bool:
+        """Should a caller holding for an agent hear music between announcements?"""
+        return self.queue is not None and self.queue.announcements.hold_music
+
+    @property
     def next_deadline(self) -> float | None:
         """When the driver should call `tick` next: the engine's deadline, or while the
         caller holds for an agent, also the queue model's next event."""
@@ -237,7 +242,7 @@ class CallRuntime:
 
     # ---- agent queue -------------------------------------------------------------------
     def _update(self, status: str, at: float, position: int = 0, est: float = 0.0, agent: str = "") -> QueueUpdate:
-        ann = self.queue.model.config.announcements if self.queue is not None else None
+        ann = self.queue.announcements if self.queue is not None else None
         if ann is None:
             return QueueUpdate(status, at=at, position=position, est_wait_s=est, agent=agent)
         return QueueUpdate(status, at=at, position=position, est_wait_s=est, agent=agent,

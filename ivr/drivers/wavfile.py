@@ -146,8 +146,7 @@ class AudioCall(Timeline):
         from ivr.speech.holdmusic import hold_music
 
         stats = self.rt.session.stats
-        q = self.rt.queue
-        if stats.queued_at is None or q is None or not q.model.config.announcements.hold_music:
+        if stats.queued_at is None or not self.rt.hold_music:
             return
         end = stats.connected_at if stats.connected_at is not None else (stats.ended_at or self.t)
         for a, b in _spans_without_prompts(stats.queued_at, end, self.played):

@@ -633,6 +633,11 @@ class LiveQueue:
         if warmup_s > 0:
             self.env.run(until=self.offset)
 
+    @property
+    def announcements(self):
+        """What waiting callers hear (ivr.queue.config.Announcements)."""
+        return self.model.config.announcements
+
     # -- time ------------------------------------------------------------------------------
     @property
     def now(self) -> float:
