@@ -226,3 +226,15 @@ def test_memory_database_is_private_and_fresh():
             assert s.participants.count() == 400
             assert s.invoke("permintaan", args, TODAY).outcome == "selesai"
             assert s.participants.by_nik(nik) is not None
+
+
+def test_participant_registered_after_today_is_not_found():
+    """`--today` before a participant's registration: nobody by that NIK existed yet."""
+    import datetime as dt
+
+    from ivr.jkn.services import JknServices
+
+    s = JknServices(":memory:")
+    args = {"nik": "3273011708850003", "tgl_lahir": "17081985"}
+    assert s.invoke("cek_peserta", args, today=dt.date(2026, 11, 23)).outcome == "menunggak"
+    assert s.invoke("cek_peserta", args, today=dt.date(1990, 1, 1)).outcome == "tidak_ditemukan"

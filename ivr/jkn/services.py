@@ -244,7 +244,7 @@ class JknServices(OwnsConnection):
         except InvalidIdentifier as exc:
             raise ServiceError(f"nik: {exc}") from None
         p = self.participants.by_nik(nik)
-        if p is None:
+        if p is None or p.tgl_daftar > today:   # not a participant yet on that date
             return None, "tidak_ditemukan"
         try:
             dob = parse_ddmmyyyy(str(args["tgl_lahir"]), today)
