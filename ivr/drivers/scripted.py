@@ -91,13 +91,7 @@ class ScriptedCall(Timeline):
 
     def wait_for_agent(self, limit_s: float = 3600.0) -> None:
         """Hold (silently) until the call leaves the agent queue."""
-        end = self.t + limit_s
-        while self.session.holding is not None and not self.rt.ended and self.t < end:
-            nxt = [x for x in (self.prompt_ends[0] if self.prompt_ends else None, self.rt.next_deadline)
-                   if x is not None]
-            if not nxt:
-                break
-            self.advance_to(max(min(nxt), self.t))
+        self.run_silent_while(lambda: self.session.holding is not None, self.t + limit_s)
 
     def wait(self, seconds: float) -> None:
         """Stay silent for `seconds` (counted from the end of the prompts now playing)."""

@@ -129,7 +129,12 @@ class Timeline:
 
     def run_until_end(self, limit_s: float = 3600.0) -> None:
         """The caller stays silent until the call ends by itself."""
-        while not self.rt.ended and self.t < self.t0 + limit_s:
+        self.run_silent_while(lambda: True, self.t0 + limit_s)
+
+    def run_silent_while(self, condition, until: float) -> None:
+        """The caller stays silent, event after event, while `condition()` holds, the call
+        lasts and time is before `until`."""
+        while condition() and not self.rt.ended and self.t < until:
             nxt = [x for x in (self.prompt_ends[0] if self.prompt_ends else None, self.rt.next_deadline)
                    if x is not None]
             if not nxt:

@@ -259,15 +259,10 @@ class CallSession:
                 if any(h.flags):
                     self._play(node, "queue_position", out)
                 h.next_announce = ev.at + h.every if h.every > 0 else None
-            elif h.next_announce is not None and ev.at >= h.next_announce:
-                self._play(node, "queue_periodic", out)
-                while h.next_announce <= ev.at:
-                    h.next_announce += h.every
+            else:
+                self._announce_if_due(h, ev.at, out)
         elif isinstance(ev, Tick):
-            if h.next_announce is not None and ev.at >= h.next_announce:
-                self._play(node, "queue_periodic", out)
-                while h.next_announce <= ev.at:
-                    h.next_announce += h.every
+            self._announce_if_due(h, ev.at, out)
         elif isinstance(ev, Digit):
             if h.callback_key and ev.key == h.callback_key:
                 if self.pending:
@@ -285,6 +280,13 @@ class CallSession:
             self.holding = None
             out.append(LeaveQueue("abandon", node.id))
             self._end("abandon", out)
+
+    def _announce_if_due(self, h: _Hold, at: float, out: list[Action]) -> None:
+        """The periodic position/wait announcement, when its time has come."""
+        if h.next_announce is not None and at >= h.next_announce:
+            self._play(h.node, "queue_periodic", out)
+            while h.next_announce <= at:
+                h.next_announce += h.every
 
     def _tick(self, at: float, out: list[Action]) -> None:
         li = self.listening
