@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from ivr.drivers.calllog import CallLog
@@ -64,8 +63,7 @@ class CallRuntime:
     """Feeds events to a session and carries out what comes back."""
 
     def __init__(self, tree: Tree, services=None, today: dt.date | None = None,
-                 log: CallLog | None = None, on_action: Callable[[Action, float], None] | None = None,
-                 queue=None, call_id: str = "caller"):
+                 log: CallLog | None = None, queue=None, call_id: str = "caller"):
         self.tree = tree
         self.queue = queue          # ivr.queue.model.LiveQueue, or None: transfers end the call
         self.call_id = call_id
@@ -74,7 +72,6 @@ class CallRuntime:
         self.services = services
         self.today = today or dt.date.today()
         self.log = log
-        self.on_action = on_action
         self.transcript: list[Line] = []
         self.started_at = 0.0
         self.now = 0.0
@@ -96,13 +93,17 @@ class CallRuntime:
     def feed(self, event: Event) -> list[Action]:
         self.now = max(self.now, event.at)
         if self.log:
-            sensitive = self.listen is not None and self.listen.grammar.digits and not self.session.ended
-            self.log.event(event, sensitive=sensitive)
+            self.log.event(event, sensitive=self.collecting)
         return self._run(self.session.handle(event), event.at)
 
     @property
     def ended(self) -> bool:
         return self.session.ended
+
+    @property
+    def collecting(self) -> bool:
+        """Is the caller entering a number (a collect)? Then keys are personal data."""
+        return self.listen is not None and self.listen.grammar.digits and not self.session.ended
 
     @property
     def hold_music(self) -> bool:
@@ -146,7 +147,7 @@ class CallRuntime:
             self._burst_last = at
             return
         line = Line(at, "caller", text, self.session.node.id if self.session.node else "")
-        line.sensitive = self.listen is not None and self.listen.grammar.digits and not self.session.ended
+        line.sensitive = self.collecting
         self.transcript.append(line)
         self._burst = line if burst else None
         self._burst_last = at
@@ -184,8 +185,6 @@ class CallRuntime:
             done.append(a)
             if self.log:
                 self.log.action(a, at)
-            if self.on_action:
-                self.on_action(a, at)
             if isinstance(a, Play):
                 line = Line(at, "ivr", a.text, a.node)
                 self.transcript.append(line)
