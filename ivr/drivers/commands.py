@@ -123,8 +123,6 @@ def run_call(args) -> int:
             if args.then == "silence":
                 call.run_until_end()
             call.hangup()
-            for line in rt.lines():
-                print(line.format(args.unmask))
         elif args.mic:
             from ivr.drivers.microphone import MicOptions, run_mic_call
 
@@ -133,8 +131,6 @@ def run_call(args) -> int:
                          MicOptions(args.input_device, args.output_device, args.max_seconds, args.unmask))
         elif args.wav:
             _wav_call(rt, args)
-            for line in rt.lines():
-                print(line.format(args.unmask))
         else:
             from ivr.drivers.keypad import KeypadCall
 
@@ -142,6 +138,9 @@ def run_call(args) -> int:
             print(f"{tree.name}: panggilan dimulai. Tekan 0-9 * # (tanpa Enter); q untuk menutup telepon.")
             KeypadCall(rt, speaker=speaker, unmask=args.unmask).run()
             print()
+        if args.keys is not None or args.wav:   # simulated calls print their transcript at the end
+            for line in rt.lines():
+                print(line.format(args.unmask))
         res = rt.result()
     finally:
         if log:
