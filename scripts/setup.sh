@@ -23,11 +23,13 @@ if [ ! -x .venv/bin/python ]; then
   echo "setup: creating .venv" >&2
   "$PY" -m venv .venv
 fi
+# Every Python package at the exact version and hash in requirements.lock (refresh it with
+# scripts/lock.sh); then ivr itself, editable, with no dependency resolution of its own.
 stamp=.venv/.ivr-setup-stamp
-want=$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)
+want=$(cat pyproject.toml requirements.lock scripts/setup.sh | sha256sum | cut -c1-16)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "setup: installing Python packages into .venv" >&2
-  .venv/bin/python -m pip install -q --upgrade pip >&2
-  .venv/bin/python -m pip install -q -e ".[dev]" >&2
+  echo "setup: installing Python packages into .venv (pinned by requirements.lock)" >&2
+  .venv/bin/python -m pip install -q --require-hashes --no-deps -r requirements.lock >&2
+  .venv/bin/python -m pip install -q --no-deps --no-build-isolation -e . >&2
   echo "$want" > "$stamp"
 fi

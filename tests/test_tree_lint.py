@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import yaml
 
 from ivr.cli import main
 from ivr.tree.lint import lint, lint_file
@@ -125,6 +126,32 @@ def test_binary_file(tmp_path, capsys):
 
 
 def test_deep_nesting_is_refused_at_its_position(tmp_path, capsys):
+    p = tmp_path / "deep.yaml"
+    p.write_text("version: 1\nstart: a\nnodes: " + "[" * 10000 + "]" * 10000 + "\n")
+    rc, out = run_lint(capsys, str(p))
+    assert rc == 1
+    assert out[0] == f"{p}:3:47: error: nesting deeper than 40 levels (a call tree needs fewer than 10)"
+
+
+def _libyaml_with_nesting_limit(real_parse):
+    """yaml.parse as newer libyaml builds behave: the scanner looks ahead and stops at its own
+    nesting limit (level 1000) before any event reaches the caller."""
+    def parse(text, Loader=None):
+        if text.count("[") >= 1000:
+            mark = yaml.Mark("<string>", 0, 2, 1006, None, None)
+            raise yaml.scanner.ScannerError(None, None, "exceeded maximum nesting depth", mark)
+        return real_parse(text, Loader=Loader)
+    return parse
+
+
+@pytest.mark.parametrize("libyaml", ["as installed", "absent", "with a nesting limit"])
+def test_deep_nesting_error_is_ours_whatever_libyaml(tmp_path, capsys, monkeypatch, libyaml):
+    if libyaml == "absent":
+        monkeypatch.setattr(yaml, "__with_libyaml__", False)
+    elif libyaml == "with a nesting limit":
+        if not getattr(yaml, "__with_libyaml__", False):
+            pytest.fail("pyyaml is installed without libyaml: the lock pins a build with it")
+        monkeypatch.setattr(yaml, "parse", _libyaml_with_nesting_limit(yaml.parse))
     p = tmp_path / "deep.yaml"
     p.write_text("version: 1\nstart: a\nnodes: " + "[" * 10000 + "]" * 10000 + "\n")
     rc, out = run_lint(capsys, str(p))

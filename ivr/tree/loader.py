@@ -114,19 +114,25 @@ class _TooDeep(Exception):
 def _compose(text: str):
     """The document's node graph (with line/column marks), refusing absurd nesting.
 
-    With libyaml (the usual case) the events are streamed once to check depth -- stopping at
-    the first level too many, before libyaml's own recursion could -- and then composed in C,
-    about 4x faster than pure Python; without it, the depth-counting Python composer."""
+    With libyaml (the usual case) the events are streamed once to check depth and then
+    composed in C, about 4x faster than pure Python. Any error on that path is reported by the
+    pure-Python, depth-counting composer instead: libyaml's scanner looks ahead, and newer
+    libyaml builds stop at their own nesting limit ("exceeded maximum nesting depth" at level
+    1000) before our check sees level 41, so the error -- and its line:col -- must be ours
+    whichever libyaml is installed. Without libyaml, the Python composer alone."""
     if getattr(yaml, "__with_libyaml__", False):
-        depth = 0
-        for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-            if isinstance(event, yaml.CollectionStartEvent):
-                depth += 1
-                if depth > MAX_COMPOSE_DEPTH:
-                    raise _TooDeep(event.start_mark)
-            elif isinstance(event, yaml.CollectionEndEvent):
-                depth -= 1
-        return yaml.compose(text, Loader=yaml.CSafeLoader)
+        try:
+            depth = 0
+            for event in yaml.parse(text, Loader=yaml.CSafeLoader):
+                if isinstance(event, yaml.CollectionStartEvent):
+                    depth += 1
+                    if depth > MAX_COMPOSE_DEPTH:
+                        raise _TooDeep(event.start_mark)
+                elif isinstance(event, yaml.CollectionEndEvent):
+                    depth -= 1
+            return yaml.compose(text, Loader=yaml.CSafeLoader)
+        except yaml.YAMLError:
+            pass  # re-read below: our depth check, or the same syntax error with Python's marks
     loader = _ComposeLoader(text)
     try:
         return loader.get_single_node()
@@ -427,6 +433,7 @@ class _Loader:
         defaults: dict[str, object] = {}
         default_prompts: dict[str, tuple[str, Pos]] = {}
         min_conf = 0.5
+        max_call = Tree.max_call_seconds
         if g("defaults") is not None:
             ditems = self.mapping(g("defaults"), "defaults", 1) or []
             for key, (kn, vn) in self.check_fields(ditems, DEFAULTS_FIELDS, "defaults", g("defaults")).items():
@@ -438,6 +445,10 @@ class _Loader:
                     mc = self.scalar(vn, DEFAULTS_FIELDS[key], "defaults.min_confidence", 2)
                     if mc is not None:
                         min_conf = float(mc)
+                elif key == "max_call_seconds":
+                    mcs = self.scalar(vn, DEFAULTS_FIELDS[key], "defaults.max_call_seconds", 2)
+                    if mcs is not None:
+                        max_call = float(mcs)
                 else:
                     defaults[key] = self.scalar(vn, DEFAULTS_FIELDS[key], f"defaults.{key}", 2)
 
@@ -458,7 +469,7 @@ class _Loader:
 
         tree = Tree(path=self.path, name=str(name or ""), start=start or "", nodes=nodes,
                     global_keys=global_keys, global_words=global_words, agent_node=agent_node,
-                    min_confidence=min_conf, language=str(language or "id"), variables=variables,
+                    min_confidence=min_conf, max_call_seconds=max_call, language=str(language or "id"), variables=variables,
                     key_pos={**{k: self.pos(v) for k, (_, v) in got.items()},
                              **{f"defaults.prompts.{k}": p for k, (_, p) in default_prompts.items()}})
         self.check_refs(tree, got)
