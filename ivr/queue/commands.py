@@ -60,8 +60,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     s.add_argument("--plot", metavar="PNG", help="write wait-time distribution and SL vs agents to this PNG")
     s.set_defaults(func=cmd_simulate)
 
-    v = qs.add_parser("validate", help="check a queue config and summarise it")
-    v.add_argument("--config", default=DEFAULT_CONFIG, help=f"queue config (default {DEFAULT_CONFIG})")
+    v = qs.add_parser("validate", help="check a queue config and summarise it",
+                      description="Check a queue config (like `ivr lint` for trees) and summarise it.",
+                      epilog="Example: ivr queue validate menus/queues.yaml")
+    v.add_argument("path", nargs="?", metavar="FILE", help=f"queue config (default {DEFAULT_CONFIG})")
+    v.add_argument("--config", metavar="FILE", help="the same as FILE (kept for scripts)")
     v.set_defaults(func=cmd_validate)
 
 
@@ -157,14 +160,19 @@ def cmd_erlang(args: argparse.Namespace) -> int:
         for col in ("A: P(wait)", "P(abandon)", "E[Wq] s", f"SL{target:g} (all arrivals)", "occupancy A"):
             t.add_column(col, justify="right")
     for c in agents:
-        if traffic < c:
-            f = erlang_c_figures(traffic, aht, c, target)
-            row = [str(c), f"{f.erlang_b:.5f}", f"{f.p_wait:.5f}", f"{f.asa:.2f}", f"{f.service_level:.4f}", f"{f.occupancy:.4f}"]
-        else:  # Erlang C undefined: the queue grows without bound
-            row = [str(c), f"{erlang_b(traffic, c):.5f}", "unstable", "inf", "-", "1"]
-        if patience:
-            a = erlang_a(traffic, aht, c, patience, target)
-            row += [f"{a.p_wait:.5f}", f"{a.p_abandon:.5f}", f"{a.mean_wait:.2f}", f"{a.service_level:.4f}", f"{a.occupancy:.4f}"]
+        try:
+            if traffic < c:
+                f = erlang_c_figures(traffic, aht, c, target)
+                row = [str(c), f"{f.erlang_b:.5f}", f"{f.p_wait:.5f}", f"{f.asa:.2f}", f"{f.service_level:.4f}",
+                       f"{f.occupancy:.4f}"]
+            else:  # Erlang C undefined: the queue grows without bound
+                row = [str(c), f"{erlang_b(traffic, c):.5f}", "unstable", "inf", "-", "1"]
+            if patience:
+                a = erlang_a(traffic, aht, c, patience, target)
+                row += [f"{a.p_wait:.5f}", f"{a.p_abandon:.5f}", f"{a.mean_wait:.2f}", f"{a.service_level:.4f}",
+                        f"{a.occupancy:.4f}"]
+        except ValueError as exc:   # inputs beyond what the formulas can solve: say which
+            raise CliError(f"{c} agents: {exc}") from None
         t.add_row(*row)
     _console().print(t)
     return 0
@@ -174,9 +182,14 @@ def cmd_erlang(args: argparse.Namespace) -> int:
 def cmd_validate(args: argparse.Namespace) -> int:
     from rich.table import Table
 
-    cfg = _load(args.config)
+    from ivr.cli import CliError
+
+    if args.path and args.config and args.path != args.config:
+        raise CliError(f"two queue configs given ({args.path} and --config {args.config}): pass one")
+    path = args.path or args.config or DEFAULT_CONFIG
+    cfg = _load(path)
     con = _console()
-    t = Table(title=f"{args.config}: {len(cfg.queues)} queues, {len(cfg.groups)} agent groups")
+    t = Table(title=f"{path}: {len(cfg.queues)} queues, {len(cfg.groups)} agent groups")
     for col in ("queue", "priority", "max length", "service", "share", "agent groups"):
         t.add_column(col)
     share = dict(cfg.traffic.mix)
@@ -238,11 +251,14 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         traffic, aht, patience = mm
         agents = parse_agents(args.agents) if args.agents else list(range(math.floor(traffic) + 1, math.floor(traffic) + 6))
         for c in agents:
-            runs.append((f"{c} agents", c, single_queue_config(traffic, aht, c, patience)))
-            if patience:
-                theory[c] = erlang_a(traffic, aht, c, patience, target)
-            elif traffic < c:
-                theory[c] = erlang_c_figures(traffic, aht, c, target)
+            try:
+                runs.append((f"{c} agents", c, single_queue_config(traffic, aht, c, patience)))
+                if patience:
+                    theory[c] = erlang_a(traffic, aht, c, patience, target)
+                elif traffic < c:
+                    theory[c] = erlang_c_figures(traffic, aht, c, target)
+            except ValueError as exc:
+                raise CliError(f"--agents {c}: {exc}") from None
         what = f"M/M/c{'+M' if patience else ''}: {traffic:g} Erl, AHT {aht:g} s" + (f", patience {patience:g} s" if patience else "")
     else:
         cfg = _load(args.config)
@@ -255,7 +271,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             if agents[0] < len(cfg.groups):
                 raise CliError(f"--agents: the config has {len(cfg.groups)} agent groups; use at least that many agents")
             for c in agents:
-                runs.append((f"{c} agents", c, cfg.with_flat_staff(c)))
+                try:
+                    runs.append((f"{c} agents", c, cfg.with_flat_staff(c)))
+                except ValueError as exc:
+                    raise CliError(f"--agents {c}: {exc}") from None
         else:
             runs.append(("configured shifts", None, cfg))
         when = f"arrival rate of {args.hour:02d}:00 all day" if args.hour is not None else f"hourly profile from {cfg.start_hour:g}:00"

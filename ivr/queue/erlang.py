@@ -34,6 +34,7 @@ import numpy as np
 
 __all__ = [
     "erlang_b",
+    "log_erlang_b",
     "erlang_c",
     "erlang_c_asa",
     "erlang_c_service_level",
@@ -52,13 +53,49 @@ def _check(traffic: float, agents: int) -> None:
         raise ValueError(f"traffic must be a positive number of Erlangs, got {traffic!r}")
 
 
-def erlang_b(traffic: float, agents: int) -> float:
-    """Blocking probability of M/M/c/c (Erlang B), by the numerically stable recursion."""
+#: Up to this many agents Erlang B is the exact recursion (in logs); above it, closed forms.
+RECURSION_MAX_AGENTS = 100_000
+#: The longest birth-death tail (callers waiting) Erlang A solves before giving up.
+MAX_QUEUE_TERMS = 2_000_000
+
+
+def log_erlang_b(traffic: float, agents: int) -> float:
+    """ln B(A, c). Why logs: for c well above A (400 agents on 10 Erl, or A = 1e-300) B
+    underflows to 0.0 and Erlang A divides by it; ln B stays finite.
+
+    Up to RECURSION_MAX_AGENTS: the stable recursion B_k = A B_{k-1} / (k + A B_{k-1}) taken
+    in logs. Beyond (a billion agents would loop for minutes), closed forms: for c >= A,
+    B = Poisson pmf(c; A) / Poisson cdf(c; A) with the cdf >= ~1/2, so both are accurate in
+    logs; for c < A, 1/B = sum_i prod_{m<i} (c - m) / A, whose terms only fall, summed until
+    they are negligible."""
     _check(traffic, agents)
-    b = 1.0
-    for k in range(1, int(agents) + 1):
-        b = traffic * b / (k + traffic * b)
-    return b
+    c = int(agents)
+    log_a = math.log(traffic)
+    if c <= RECURSION_MAX_AGENTS:
+        lb = 0.0
+        for k in range(1, c + 1):
+            lb = log_a + lb - math.log(k + traffic * math.exp(lb))
+        return lb
+    from scipy.special import gammaincc, gammaln
+
+    if c >= traffic:
+        log_pmf = c * log_a - traffic - float(gammaln(c + 1.0))
+        return log_pmf - math.log(float(gammaincc(c + 1.0, traffic)))
+    # Overload with a huge pool: terms t_i = prod_{m<i} (c - m) / A fall at least like
+    # exp(-i^2 / 2A) and like (c / A)^i: enough of them to reach e^-45 by either bound.
+    by_ratio = 45.0 / math.log(traffic / c) if traffic > c * (1 + 1e-12) else math.inf
+    n = int(min(c + 1, 10.0 * math.sqrt(traffic) + 50, by_ratio + 2))
+    if n > MAX_QUEUE_TERMS:
+        raise ValueError(f"Erlang B: {c} agents on {traffic:g} Erl is too large to compute")
+    i = np.arange(n, dtype=float)
+    log_t = np.concatenate([[0.0], np.cumsum(np.log((c - i[:-1]) / traffic))])
+    m = float(log_t.max())
+    return -(m + math.log(float(np.exp(log_t - m).sum())))
+
+
+def erlang_b(traffic: float, agents: int) -> float:
+    """Blocking probability of M/M/c/c (Erlang B); 0.0 where it underflows."""
+    return math.exp(log_erlang_b(traffic, agents))
 
 
 def erlang_c(traffic: float, agents: int) -> float:
@@ -141,22 +178,43 @@ class ErlangA:
     p_abandon_given_wait: float
 
 
-def _erlang_a_tail(lam: float, mu: float, theta: float, agents: int) -> np.ndarray:
-    """pi_{c+j} / pi_c for j = 0, 1, ... until negligible."""
-    terms = [1.0]
-    total = 1.0
-    j = 0
+def _erlang_a_log_tail(lam: float, mu: float, theta: float, agents: int) -> np.ndarray:
+    """ln(pi_{c+j} / pi_c) for j = 0, 1, ... until negligible.
+
+    In logs, because in overload the terms climb to e^hundreds before they fall. The terms
+    grow while lambda > c mu + j theta, i.e. up to j* = (lambda - c mu) / theta, then fall
+    like a Poisson tail: a queue that long is refused at once with a clear error rather
+    than after minutes of work."""
     cmu = agents * mu
+    peak = max(0.0, (lam - cmu) / theta)
+    if peak + 12.0 * math.sqrt(peak) > MAX_QUEUE_TERMS:
+        raise ValueError(f"Erlang A: about {peak:.3g} callers would be waiting at once; too long to solve "
+                         f"(limit {MAX_QUEUE_TERMS:,}): lower the traffic or the patience")
+    log_lam = math.log(lam)
+    chunks = [np.zeros(1)]
+    last, count, top = 0.0, 1, 0.0
+    block = 4096
     while True:
-        j += 1
-        x = terms[-1] * lam / (cmu + j * theta)
-        terms.append(x)
-        total += x
-        if x < 1e-18 * total and j * theta > lam - cmu:
+        j = np.arange(count, count + block, dtype=float)
+        lt = last + np.cumsum(log_lam - np.log(cmu + j * theta))
+        chunks.append(lt)
+        count += block
+        top = max(top, float(lt.max()))
+        # Past the peak and below e^-45 of the largest term (so of the total), also when
+        # weighted by j theta / lambda (P(abandon) = theta E[Q] / lambda: with a tiny
+        # patience the few callers who wait are all that abandon).
+        last = float(lt[-1]) + max(0.0, math.log((count - 1) * theta / lam))
+        if count > peak and last < top - 45.0:
             break
-        if j > 2_000_000:
+        if count > MAX_QUEUE_TERMS:
             raise ValueError("Erlang A: queue too long to solve (patience far too long for the load)")
-    return np.asarray(terms)
+        block = min(block * 2, 1 << 18)
+    out = np.concatenate(chunks)
+    j = np.arange(len(out), dtype=float)
+    with np.errstate(divide="ignore"):
+        weighted = out + np.maximum(0.0, np.log(j * theta / lam))
+    keep = np.nonzero(weighted >= top - 45.0)[0]
+    return out[: int(keep[-1]) + 1]
 
 
 def _answered_within(p_j: np.ndarray, cmu: float, theta: float, target: float) -> float:
@@ -164,6 +222,14 @@ def _answered_within(p_j: np.ndarray, cmu: float, theta: float, target: float) -
     if target <= 0:
         return 0.0
     n = len(p_j)
+    out_rates = cmu + theta * np.arange(n)
+    if (cmu + theta) * target >= 50.0 + 2.0 * n:
+        # Every rate is >= cmu + theta, so by `target` the at most n steps are over (the
+        # Gamma tail left is < e^-30): P(answered within target) = P(answered at all), the
+        # product of out / (out + theta). Also why: with a tiny patience (theta = 1e300)
+        # the matrix exponential below overflows.
+        log_a = np.cumsum(np.log(out_rates) - np.log(out_rates + theta))
+        return float(np.dot(p_j, np.exp(log_a)))
     from scipy.sparse import diags
     from scipy.sparse.linalg import expm_multiply
 
@@ -190,11 +256,16 @@ def erlang_a(
     lam = traffic / aht
     mu = 1.0 / aht
     theta = 1.0 / patience
-    b = erlang_b(traffic, agents)
-    tail = _erlang_a_tail(lam, mu, theta, agents)
-    # sum_{n<=c} pi_n / pi_c = 1 / B; the tail starts with pi_c / pi_c = 1.
-    total = 1.0 / b - 1.0 + float(tail.sum())
-    p_j = tail / total
+    log_b = log_erlang_b(traffic, agents)
+    log_tail = _erlang_a_log_tail(lam, mu, theta, agents)
+    # sum_{n<c} pi_n / pi_c = 1 / B - 1 = (1 - B) / B; the tail starts with pi_c / pi_c = 1.
+    # All in logs: B may underflow (many agents) and the tail overflow (overload).
+    top = float(log_tail.max())
+    log_tail_sum = top + math.log(float(np.exp(log_tail - top).sum()))
+    b = math.exp(log_b)
+    log_below = (math.log1p(-b) if b < 1.0 else -math.inf) - log_b
+    log_total = float(np.logaddexp(log_below, log_tail_sum))
+    p_j = np.exp(log_tail - log_total)
     p_wait = float(p_j.sum())
     mean_queue = float(np.dot(np.arange(len(p_j)), p_j))
     p_abandon = theta * mean_queue / lam
