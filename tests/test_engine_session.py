@@ -88,10 +88,11 @@ def test_start_plays_welcome_then_menu_and_listens(tree):
     listen = [a for a in acts if isinstance(a, Listen)][0]
     assert listen.node == "main" and listen.timeout == 10.0
     assert listen.grammar.phrases()["status"] == "1"
-    # timer does not run while the prompts play: the welcome ends, then the menu prompt
-    assert call.next_deadline is None
+    # timer does not run while the prompts play (only the call's maximum duration is due):
+    # the welcome ends, then the menu prompt
+    assert call.next_deadline == call.ends_at == 3600.0
     call.handle(PromptDone(at=1.5))
-    assert call.next_deadline is None
+    assert call.next_deadline == 3600.0
     call.handle(PromptDone(at=4.0))
     assert call.next_deadline == pytest.approx(14.0)
 

@@ -28,6 +28,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--input-device", metavar="DEV", help="with --mic: input device (index or part of its name)")
     p.add_argument("--output-device", metavar="DEV", help="with --mic: output device (index or part of its name)")
     p.add_argument("--max-seconds", type=float, default=1800.0, help="with --mic: end the call after this long")
+    p.add_argument("--max-call-seconds", type=float, default=None, metavar="S",
+                   help="end any call this many seconds after it started, as outcome max-duration "
+                        "(default: the tree's defaults.max_call_seconds, 3600)")
     p.add_argument("--out-wav", metavar="FILE", help="with --wav: write a stereo call recording "
                    "(caller left, IVR prompts right)")
     p.add_argument("--speech", default="whisper", metavar="ENGINE",
@@ -81,7 +84,13 @@ def run_call(args) -> int:
         raise CliError(f"--hour must be a time of day from 0 to 24 (e.g. 9.5 for 09:30), got {args.hour}")
     if args.max_seconds <= 0 or args.max_seconds != args.max_seconds:
         raise CliError(f"--max-seconds must be positive, got {args.max_seconds}")
+    if args.max_call_seconds is not None and not 1 <= args.max_call_seconds < float("inf"):
+        raise CliError(f"--max-call-seconds must be at least 1 (seconds), got {args.max_call_seconds}")
     tree = open_tree(args.tree)
+    if args.max_call_seconds is not None:
+        import dataclasses
+
+        tree = dataclasses.replace(tree, max_call_seconds=args.max_call_seconds)
     queue = None
     if not args.no_queue:
         seed = args.queue_seed

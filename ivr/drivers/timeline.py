@@ -82,7 +82,10 @@ class Timeline:
                 self.played.append(PlayedPrompt(a.text, start, start + dur))
                 self.prompt_ends.append(start + dur)
             elif isinstance(a, StopPlayback):
-                for p in self.played:
+                # only the prompts still queued can be cut: they are the last
+                # len(prompt_ends) of `played` (each Play adds one to both; each PromptDone
+                # pops the oldest). Looking no further keeps a long call linear.
+                for p in self.played[len(self.played) - len(self.prompt_ends):]:
                     if p.cut is None and p.end > at:
                         p.cut = max(at, p.start)
                 self.prompt_ends.clear()

@@ -136,9 +136,24 @@ class LeaveQueue:
     key: str | None = None
 
 
+#: Why a call ended (`EndCall.reason`, the log's `end` record, `CallResult.outcome`).
+END_REASONS: dict[str, str] = {
+    "hangup": "a hangup node ended the call",
+    "transfer": "handed to an agent queue (no queue model, or the queue is unavailable)",
+    "max-exceeded": "max_failures or max_timeouts reached with on_exceeded: hangup",
+    "caller-hangup": "the caller hung up",
+    "abandon": "the caller hung up while holding for an agent",
+    "callback": "the caller pressed the callback key and no callback node follows",
+    "queue-full": "the agent queue was full and no callback node follows",
+    "max-duration": "the call reached its maximum duration (defaults.max_call_seconds, "
+                    "`ivr call --max-call-seconds`)",
+    "error": "a service failed with no branch for it, or a loop ran past the engine's hop limit",
+}
+
+
 @dataclass(frozen=True)
 class EndCall:
-    reason: str   # hangup node, max-exceeded, caller-hangup, transfer, error
+    reason: str   # one of END_REASONS
     node: str
 
 

@@ -10,6 +10,11 @@ Timing model: prompts are played by the driver, one after another; the driver se
 (barge-in is a property of that prompt). Listening (and the no-input timer) starts when
 the prompts end. A key pressed while a prompt plays stops it and counts as input when
 barge-in is on, and is ignored when it is off.
+
+Every call has a maximum duration (`Tree.max_call_seconds`, counted from `start`): it is one
+more deadline in `next_deadline`, and any event at or past it ends the call with the reason
+"max-duration", so no key script, recording or pair of menus that send the caller to each
+other can keep a call going for ever.
 """
 from __future__ import annotations
 
@@ -64,7 +69,7 @@ class CallStats:
 
     path: list[str] = field(default_factory=list)
     prompts: list[Play] = field(default_factory=list)
-    outcome: str | None = None        # hangup, transfer, max-exceeded, caller-hangup, error
+    outcome: str | None = None        # one of ivr.engine.events.END_REASONS
     end_node: str | None = None
     transfer: Transfer | None = None
     ended_at: float | None = None
@@ -79,6 +84,7 @@ class CallSession:
 
     def __init__(self, tree: Tree, variables: dict[str, str] | None = None):
         self.tree = tree
+        self.ends_at: float | None = None   # start + tree.max_call_seconds, set by start()
         self.vars: dict[str, str] = {**tree.variables, **(variables or {})}
         self.stats = CallStats()
         self.node: Node | None = None
@@ -100,17 +106,27 @@ class CallSession:
     # ---- public API ------------------------------------------------------------------------
     def start(self, at: float = 0.0) -> list[Action]:
         self.now = at
+        self.ends_at = at + self.tree.max_call_seconds
         out: list[Action] = []
         self._enter(self.tree.start, out)
         return out
 
     @property
     def next_deadline(self) -> float | None:
-        """When the driver should send the next Tick (None: nothing is due)."""
-        if self.holding is not None and not self.ended:
+        """When the driver should send the next Tick (None: nothing is due): the next
+        timeout or announcement, or the end of the call's maximum duration."""
+        if self.ended:
+            return None
+        dl = self._input_deadline()
+        if self.ends_at is None:
+            return dl
+        return self.ends_at if dl is None else min(dl, self.ends_at)
+
+    def _input_deadline(self) -> float | None:
+        if self.holding is not None:
             return self.holding.next_announce
         li = self.listening
-        if self.ended or li is None or li.started_at is None:
+        if li is None or li.started_at is None:
             return None
         node = self.tree.nodes[li.node]
         if li.digits and li.last_digit_at is not None:
@@ -131,7 +147,9 @@ class CallSession:
         self.now = max(self.now, event.at)
         self._hops = 0
         out: list[Action] = []
-        if self.holding is not None and not isinstance(event, (PromptDone, ServiceDone)):
+        if self.ends_at is not None and event.at >= self.ends_at:
+            self._time_up(out)
+        elif self.holding is not None and not isinstance(event, (PromptDone, ServiceDone)):
             self._hold_event(event, out)
         elif isinstance(event, Hangup):
             self._end("caller-hangup", out)
@@ -173,6 +191,17 @@ class CallSession:
         out.append(Listen(node.id, self.tree.grammar_for(node.id), node.timeout, node.inter_digit_timeout,
                           node.terminator if node.kind == "collect" else "",
                           node.max_failures - self.failures, node.max_timeouts - self.timeouts))
+
+    def _time_up(self, out: list[Action]) -> None:
+        """The maximum call duration is reached: the line is cut where the call stands
+        (a prompt stops mid-word; a caller holding for an agent leaves the queue)."""
+        self.now = self.ends_at
+        if self.pending:
+            out.append(StopPlayback("max-duration"))
+            self.pending.clear()
+        if self.holding is not None:
+            out.append(LeaveQueue("abandon", self.holding.node.id))
+        self._end("max-duration", out)
 
     def _end(self, reason: str, out: list[Action], node: str | None = None) -> None:
         self.ended = True

@@ -16,6 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 
+from ivr.engine.session import MAX_HOPS
 from ivr.tree.loader import VAR_REF, TreeError, TreeLoadError, load_tree
 from ivr.tree.model import GLOBAL_ACTIONS, PROMPT_NAMES, Node, Pos, Tree
 
@@ -208,6 +209,7 @@ class _Linter:
             self.prompts(n)
         self.default_prompts()
         self.loops()
+        self.say_chains()
         self.variables()
         seen: set[tuple] = set()
         unique = []
@@ -383,6 +385,38 @@ class _Linter:
             self.add(t.nodes[first].pos, f"loop with no way out: {where}",
                      "no option, branch or on_exceeded leaves it and it has no hangup or transfer; "
                      "the caller can only hang up", "error", "loop")
+
+    # -- say chains ---------------------------------------------------------------------------
+    def say_chains(self) -> None:
+        """`say` nodes in a row are entered without waiting for the caller, all in one engine
+        step; past MAX_HOPS entries the engine stops the call with "error". Report each chain
+        that long at the node where it starts. (Say loops are reported by `loops`.)"""
+        t = self.tree
+        says = {nid for nid, n in t.nodes.items() if n.kind == "say"}
+        nxt = {nid: t.nodes[nid].next for nid in says}
+        has_say_pred = {w for w in nxt.values() if w in says}
+        run: dict[str, int] = {}   # says in a row from this node on (0 inside a loop)
+        for start in says:
+            path, seen = [], set()
+            v = start
+            while v in says and v not in run and v not in seen:
+                seen.add(v)
+                path.append(v)
+                v = nxt[v]
+            tail = run.get(v, 0) if v not in seen else None
+            for i, u in enumerate(reversed(path)):
+                run[u] = 0 if tail is None else tail + i + 1
+        for nid in sorted(says - has_say_pred, key=self.order.__getitem__):
+            k = run[nid]
+            if k + 1 > MAX_HOPS:   # k says, then the node after them: k + 1 entries in one step
+                last = nid
+                for _ in range(k - 1):
+                    last = nxt[last]
+                self.add(t.nodes[nid].pos,
+                         f"{k} say nodes in a row ({nid} -> ... -> {last}): the engine ends a call with "
+                         f"'error' after {MAX_HOPS} nodes without waiting for the caller",
+                         f"join their prompts into fewer say nodes (at most {MAX_HOPS - 1} in a row), or put a "
+                         "menu between them", "error", "say-chain")
 
     # -- variables --------------------------------------------------------------------------
     def settable(self) -> set[str] | None:

@@ -157,6 +157,7 @@ class Tree:
     global_words: dict[str, tuple[str, ...]] = field(default_factory=dict)
     agent_node: str | None = None
     min_confidence: float = 0.5
+    max_call_seconds: float = 3600.0   # a call ends ("max-duration") this long after it started
     language: str = "id"
     variables: dict[str, str] = field(default_factory=dict)
     # positions of top-level keys and of `defaults.prompts.NAME`, for lint messages

@@ -100,6 +100,9 @@ DEFAULTS_FIELDS: dict[str, F] = {
     **INPUT_FIELDS,
     "prompts": F("prompts", "Default prompts for every node (invalid, timeout, exit, ...)."),
     "min_confidence": F("number", "Speech results below this confidence are a no-match (default 0.5).", minimum=0),
+    "max_call_seconds": F("number", "A call ends (outcome max-duration) this many seconds after it started, "
+                                    "whatever the caller does (default 3600; `ivr call --max-call-seconds` overrides it).",
+                          minimum=1),
 }
 
 TREE_FIELDS: dict[str, F] = {
