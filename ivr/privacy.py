@@ -42,7 +42,9 @@ prompts read out and which identify nobody.
 """
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import os
 import re
 
 #: BPJS Kesehatan's public service numbers (digits only, national form): never masked.
@@ -191,3 +193,143 @@ def mask_value(kind: str, value: str | None) -> str:
         parts = [p.strip() for p in v.split(",") if p.strip()]
         return ("***, " + parts[-1]) if len(parts) > 1 else "***"
     return mask_pii(v)
+
+
+# ---- what the caller says or types, decided by what is being collected ---------------------
+#: Collect validators whose values identify nobody (the class of care, 1-3). Every other
+#: collect -- nik, card, date, phone, npwp, and one without a validator, which may hold
+#: anything -- is personal data: what the caller types or says into it is hidden whole.
+PUBLIC_VALIDATORS = frozenset({"kelas"})
+
+_WORD_OR_DIGIT = re.compile(r"[^\W\d_]+|\d")
+_QUOTED = re.compile(r'"[^"]*"')
+
+
+def input_is_public(node) -> bool:
+    """May the caller's input at `node` (a tree Node, or None) be shown in clear? Only at a
+    menu (a key or word picks an option) or at a collect whose validator says the value
+    identifies nobody. Anywhere else -- a personal collect, a prompt that does not listen,
+    holding for an agent -- keys could still be a NIK typed ahead, so they are hidden."""
+    if node is None:
+        return False
+    if node.kind == "menu":
+        return True
+    return node.kind == "collect" and node.validator in PUBLIC_VALIDATORS
+
+
+def mask_input(text: str) -> str:
+    """Hide what a caller typed or said into a personal collect (see `input_is_public`):
+    every digit and every word becomes one `*`, so neither numerals nor digit words
+    ("tiga satu tujuh empat") nor word lengths survive; `#`, separators and punctuation
+    stay, so a trainer still sees how the input was entered. In a transcript line the
+    caller's words are the quoted part (`"lima satu." [tidak dikenali]`): only that is
+    hidden, and a driver's note in parentheses ("(suara tidak jelas)") is left alone."""
+    if not text:
+        return text
+    if '"' in text:
+        return _QUOTED.sub(lambda m: _WORD_OR_DIGIT.sub("*", m.group(0)), text)
+    if text.startswith("(") and text.endswith(")"):
+        return text
+    return _WORD_OR_DIGIT.sub("*", text)
+
+
+_NUMBER_KINDS = frozenset({"nik", "card", "va", "phone", "email", "npwp", "dob"})
+
+
+def field_kind(name: str) -> str | None:
+    """The kind of a field named for a personal number (`nik`, `tgl_lahir`, `hp`, `email`,
+    ...), or None: lets a log mask a value by what it is, not by how it looks (a DOB
+    "1962-03-12" looks like any date). Names and addresses are not numbers: a generic key
+    such as `name` (a tree's name in the log) must not be taken for a person's."""
+    kind = _KINDS.get(str(name).lower())
+    return kind if kind in _NUMBER_KINDS else None
+
+
+def mask_named(name: str, value, personal: bool = False) -> str:
+    """A named value in a report (a call variable, a transfer field): hidden whole when it is
+    `personal` (a personal collect gathered it, see `input_is_public`), masked by kind when
+    its name says what it is (`field_kind`), otherwise scanned as free text (`mask_pii`)."""
+    v = "" if value is None else str(value)
+    if personal:
+        return mask_input(v)
+    return mask_value(name, v) if field_kind(name) else mask_pii(v)
+
+
+# ---- files that hold personal data ---------------------------------------------------------
+# Call logs, the participants/requests database (with its journal, WAL and `.tmp` files),
+# call recordings and JUnit reports may hold personal data: only their owner may read them.
+# Every such file is created through these helpers (one rule, one place): files 0600,
+# folders created for them 0700. Folders that already exist are left as they are (a
+# `--log /tmp/x.jsonl` must not change /tmp), except the tool's own data folders, which
+# `private_dir(..., tighten=True)` closes when they were created open by an older version.
+PRIVATE_FILE_MODE = 0o600
+PRIVATE_DIR_MODE = 0o700
+
+
+def private_dir(path, tighten: bool = False):
+    """Make folder `path` (and any missing parent) with mode 0700; return it as a Path.
+    With `tighten`, an existing folder owned by this user is set to 0700 too."""
+    from pathlib import Path
+
+    p = Path(path)
+    missing = []
+    q = p
+    while not q.exists() and q != q.parent:
+        missing.append(q)
+        q = q.parent
+    for d in reversed(missing):
+        try:
+            d.mkdir(mode=PRIVATE_DIR_MODE)
+        except FileExistsError:   # created meanwhile by another process
+            pass
+    if tighten and not missing and p.is_dir():
+        _tighten(p, PRIVATE_DIR_MODE)
+    return p
+
+
+def _tighten(p, mode: int) -> None:
+    try:
+        st = p.stat()
+        if st.st_uid == os.getuid() and st.st_mode & 0o777 != mode:
+            os.chmod(p, mode)
+    except OSError:   # not ours, or a read-only file system: leave it
+        pass
+
+
+def open_private(path, mode: str = "w", encoding: str | None = "utf-8"):
+    """Open `path` for writing (`w`, `a`, `wb`, `ab`) as a private file: created 0600 (an
+    existing file of ours is set to 0600), its missing folders 0700."""
+    from pathlib import Path
+
+    p = Path(path)
+    private_dir(p.parent)   # creates only what is missing: /tmp or /dev stay as they are
+    flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
+    fd = os.open(p, flags | getattr(os, "O_CLOEXEC", 0), PRIVATE_FILE_MODE)
+    try:
+        if os.path.isfile(p):
+            _tighten(p, PRIVATE_FILE_MODE)
+        return os.fdopen(fd, mode, encoding=None if "b" in mode else encoding)
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def make_private(path) -> None:
+    """A file another library wrote (a WAV recording, an SQLite database): set it to 0600."""
+    from pathlib import Path
+
+    p = Path(path)
+    if p.is_file():
+        _tighten(p, PRIVATE_FILE_MODE)
+
+
+@contextlib.contextmanager
+def private_umask():
+    """Files created inside (by SQLite: the database, its journal, WAL and shared-memory
+    files; by a library writing a recording) get mode 0600 at most, folders 0700. The
+    umask is process-wide: hold it only around the creating call."""
+    old = os.umask(0o077)
+    try:
+        yield
+    finally:
+        os.umask(old)

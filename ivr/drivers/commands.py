@@ -136,6 +136,8 @@ def run_call(args) -> int:
             from ivr.drivers.microphone import MicOptions, run_mic_call
 
             voice = _tts_voice(required=True)
+            if hasattr(voice, "personal"):
+                voice.personal = rt.personal_text
             run_mic_call(rt, voice, _speech_input(args),
                          MicOptions(args.input_device, args.output_device, args.max_seconds, args.unmask))
         elif args.wav:
@@ -179,14 +181,20 @@ def _wav_call(rt, args) -> None:
     except AudioError as exc:
         raise CliError(str(exc)) from None
     voice = EstimatedVoice() if args.no_tts else _tts_voice(required=bool(args.out_wav))
+    if hasattr(voice, "personal"):   # a caller's data read back is not cached on disk
+        voice.personal = rt.personal_text
     call = AudioCall(rt, rate, voice, speech=_speech_input(args))
     call.begin()
     call.feed(samples)
     call.end_of_audio(args.then)
     if args.out_wav:
         out_rate = 16000
+        from ivr.privacy import make_private, private_umask
+
         try:
-            write_wav(args.out_wav, call.recording(samples, out_rate), out_rate)
+            with private_umask():   # the caller's voice, keys and data read back: 0600
+                write_wav(args.out_wav, call.recording(samples, out_rate), out_rate)
+            make_private(args.out_wav)
         except (OSError, RuntimeError, ValueError) as exc:
             raise CliError(f"--out-wav {args.out_wav}: cannot write ({str(exc).splitlines()[0]})") from None
         print(f"(call recording: {args.out_wav}, stereo {out_rate} Hz: caller left, prompts right)", file=sys.stderr)

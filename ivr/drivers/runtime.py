@@ -8,7 +8,6 @@ decides what the call does -- it executes the engine's actions and reports back 
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass, field
 
 from ivr.drivers.calllog import CallLog
@@ -16,17 +15,12 @@ from ivr.engine.events import (
     Action, EndCall, EnterNode, Event, Invoke, LeaveQueue, Listen, Play, QueueUpdate, ServiceDone,
     StopPlayback, Tick, Transfer,
 )
-from ivr.engine.session import CallSession
-from ivr.privacy import mask_pii
+from ivr.engine.session import VAR, CallSession
+from ivr.privacy import input_is_public, mask_input, mask_pii
 from ivr.tree.model import Tree
 
 BURST_GAP_S = 1.0   # keys closer than this in time are one entry in the transcript
-
-
-def mask_typed(text: str) -> str:
-    """Digits typed into a collect: even a partial NIK or phone number is personal data, so
-    a run of more than four digits keeps only its last four."""
-    return re.sub(r"\d{5,}", lambda m: "*" * (len(m.group()) - 4) + m.group()[-4:], text)
+_QUEUE_VARS = frozenset({"posisi", "waktu_tunggu", "agen"})   # filled by the queue, about nobody
 
 
 @dataclass
@@ -38,12 +32,13 @@ class Line:
     text: str
     node: str = ""
 
-    sensitive: bool = False   # keys typed into a collect (a NIK, a date, a phone number)
+    sensitive: bool = False   # caller input where it is personal data (see CallRuntime.private_input)
 
     def format(self, unmask: bool = False) -> str:
-        text = self.text if unmask else mask_pii(self.text)
-        if self.sensitive and not unmask:
-            text = mask_typed(text)
+        if unmask:
+            text = self.text
+        else:
+            text = mask_input(self.text) if self.sensitive else mask_pii(self.text)
         who = {"ivr": "VIKA", "caller": "Penelepon", "call": "--"}.get(self.who, self.who)
         return f"[{self.t:7.2f}] {who:>9}: {text}"
 
@@ -82,6 +77,7 @@ class CallRuntime:
         self.finished_at: float | None = None
         self._burst: Line | None = None
         self._burst_last = 0.0
+        self._personal_texts: set[str] = set()
 
     # ---- driving -------------------------------------------------------------------------
     def start(self, at: float = 0.0) -> list[Action]:
@@ -93,7 +89,7 @@ class CallRuntime:
     def feed(self, event: Event) -> list[Action]:
         self.now = max(self.now, event.at)
         if self.log:
-            self.log.event(event, sensitive=self.collecting)
+            self.log.event(event, sensitive=self.private_input)
         return self._run(self.session.handle(event), event.at)
 
     @property
@@ -101,9 +97,15 @@ class CallRuntime:
         return self.session.ended
 
     @property
-    def collecting(self) -> bool:
-        """Is the caller entering a number (a collect)? Then keys are personal data."""
-        return self.listen is not None and self.listen.grammar.digits and not self.session.ended
+    def private_input(self) -> bool:
+        """Is what the caller types or says now personal data? Yes unless the call listens at
+        a menu or a collect of a public value (`ivr.privacy.input_is_public`): keys typed
+        into a NIK collect, while holding for an agent or during a prompt that does not
+        listen could all be a NIK, so only menu choices are logged and shown in clear."""
+        s = self.session
+        if s.ended or s.holding is not None or s.listening is None:
+            return True
+        return not input_is_public(self.tree.nodes.get(s.listening.node))
 
     @property
     def hold_music(self) -> bool:
@@ -144,10 +146,11 @@ class CallRuntime:
         (stamped with the first key's time) until `end_burst`."""
         if burst and self._burst is not None and at - self._burst_last <= BURST_GAP_S:
             self._burst.text += text
+            self._burst.sensitive |= self.private_input   # one private key hides the whole burst
             self._burst_last = at
             return
         line = Line(at, "caller", text, self.session.node.id if self.session.node else "")
-        line.sensitive = self.collecting
+        line.sensitive = self.private_input
         self.transcript.append(line)
         self._burst = line if burst else None
         self._burst_last = at
@@ -186,6 +189,8 @@ class CallRuntime:
             if self.log:
                 self.log.action(a, at)
             if isinstance(a, Play):
+                if self._personalised(a):
+                    self._personal_texts.add(a.text)
                 line = Line(at, "ivr", a.text, a.node)
                 self.transcript.append(line)
                 self._play_lines[id(a)] = line
@@ -213,6 +218,26 @@ class CallRuntime:
                 if not self.defer_end:
                     self.finish(at)
         return done
+
+    def personal_text(self, text: str) -> bool:
+        """Was `text` said with a caller's data filled in (name, class, bill, card)? Then its
+        rendering is not cached on disk (`TtsVoice.personal`)."""
+        return text in self._personal_texts
+
+    def _personalised(self, a: Play) -> bool:
+        """A prompt is personalised when its template uses a variable other than the tree's
+        constants and the queue's own (position, wait, agent): one a collect or a service
+        filled in for this caller. A prompt without a template (an engine message) is
+        treated as personalised if it holds a digit, to be safe."""
+        node = self.tree.nodes.get(a.node)
+        try:
+            raw = node.prompts.get(a.prompt) if node is not None else ""
+        except AttributeError:
+            raw = ""
+        if not raw:
+            return any(c.isdigit() for c in a.text)
+        names = set(VAR.findall(raw)) - set(self.tree.variables) - _QUEUE_VARS
+        return bool(names)
 
     def finish(self, t: float) -> None:
         """The call is over at `t`, once its last prompt has been heard (drivers that time

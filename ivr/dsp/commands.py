@@ -43,6 +43,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.add_argument("file", help="audio file (WAV any bit depth/rate, FLAC, OGG, MP3...), '-' for stdin")
     d.add_argument("--json", action="store_true", help="per-digit JSON: key, start/end seconds, level, channel")
     d.add_argument("--channel", type=int, default=None, help="only this channel (0 = left)")
+    d.add_argument("--unmask", action="store_true",
+                   help="show every key in clear (by default NIK, card and phone numbers and dates of "
+                        "birth among the keys are masked with *)")
     d.set_defaults(func=cmd_detect)
 
 
@@ -91,6 +94,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
             raise CliError(f"--channel {args.channel}: {info.name} has {len(chans)} channel(s)")
         chans = [args.channel]
     results = [(c, detect(x[:, c].copy(), rate, channel=c)) for c in chans]
+    keys = {c: _shown_keys("".join(d.digit for d in ds), args.unmask) for c, ds in results}
     if args.json:
         doc = {
             "file": info.name,
@@ -98,19 +102,31 @@ def cmd_detect(args: argparse.Namespace) -> int:
             "channels": x.shape[1],
             "duration": round(info.duration, 4),
             "results": [
-                {"channel": c, "channel_name": _chan_name(c, x.shape[1]), "digits": "".join(d.digit for d in ds),
-                 "events": [d.to_dict() for d in ds]}
+                {"channel": c, "channel_name": _chan_name(c, x.shape[1]), "digits": keys[c],
+                 "events": [{**d.to_dict(), "digit": k} for d, k in zip(ds, keys[c])]}
                 for c, ds in results
             ],
         }
         print(json.dumps(doc, indent=2))
         return 0
     if len(results) == 1 and x.shape[1] == 1:
-        print("".join(d.digit for d in results[0][1]))
+        print(keys[results[0][0]])
     else:
         for c, ds in results:
-            print(f"channel {c} ({_chan_name(c, x.shape[1])}): {''.join(d.digit for d in ds)}")
+            print(f"channel {c} ({_chan_name(c, x.shape[1])}): {keys[c]}")
     return 0
+
+
+def _shown_keys(keys: str, unmask: bool) -> str:
+    """Detected keys as printed: a recording's key string may hold a NIK or a date of birth,
+    so it is masked like any other output (`ivr.privacy.mask_pii`, as `ivr asr` does)
+    unless --unmask. Masking keeps one character per key, so JSON events stay aligned."""
+    if unmask:
+        return keys
+    from ivr.privacy import mask_pii
+
+    shown = mask_pii(keys)
+    return shown if len(shown) == len(keys) else "*" * len(keys)
 
 
 def _chan_name(c: int, n: int) -> str:

@@ -22,8 +22,11 @@ from dataclasses import asdict, dataclass, fields, replace
 from pathlib import Path
 
 from ivr.jkn.billing import Month, kelas_ppu
-from ivr.jkn.db import JknDatabaseError, OwnsConnection, check_sqlite_file, connect, default_db_path, has_table
+from ivr.jkn.db import (
+    JknDatabaseError, OwnsConnection, check_sqlite_file, connect, default_db_path, has_table, ivr_home,
+)
 from ivr.jkn.identifiers import DATA_DIR, make_nik, virtual_account
+from ivr.privacy import private_dir
 
 SCHEMA_VERSION = 1
 DEFAULT_SEED = 165
@@ -413,7 +416,7 @@ def write_db(path: str | Path, seed: int = DEFAULT_SEED, count: int = DEFAULT_CO
         finally:
             conn.close()
         return p
-    p.parent.mkdir(parents=True, exist_ok=True)
+    private_dir(p.parent, tighten=p.parent == ivr_home())   # personal data: a 0700 folder
     fd, tmp = tempfile.mkstemp(prefix=".participants-", suffix=".sqlite.tmp", dir=p.parent)
     os.close(fd)
     os.unlink(tmp)

@@ -20,7 +20,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.jkn.db import JknDatabaseError, OwnsConnection, connect, default_db_path, has_table
+from ivr.jkn.db import JknDatabaseError, OwnsConnection, connect, default_db_path, has_table, ivr_home
+from ivr.privacy import private_dir
 
 STATUSES = ("selesai", "ditolak", "callback")
 TICKET_PREFIX = "165"
@@ -70,7 +71,7 @@ class RequestStore(OwnsConnection):
     def __init__(self, path: str | Path | None = None, conn: sqlite3.Connection | None = None):
         self.path = Path(path) if path else default_db_path()
         if conn is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            private_dir(self.path.parent, tighten=self.path.parent == ivr_home())   # personal data: 0700
             conn = connect(self.path, must_exist=False)
         self.conn = conn
         if not has_table(conn, "requests"):

@@ -20,6 +20,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--db", help="participants database for the services (default: a fresh in-memory copy "
                                 "per scenario, so scenarios cannot affect each other)")
     p.add_argument("-v", "--verbose", action="store_true", help="print the transcript of failing scenarios")
+    p.add_argument("--unmask", action="store_true",
+                   help="show personal data (NIK, dates of birth, phone numbers) in clear in messages and JUnit")
     p.set_defaults(func=run_tests)
 
 
@@ -61,19 +63,22 @@ def run_tests(args) -> int:
             services_cache[key] = open_services(key)
         return services_cache[key]
 
+    def shown(text: str) -> str:
+        return text if args.unmask else mask_pii(text)
+
     trees: dict = {}
     results = []
     for sc in scenarios:
-        r = run_scenario(sc, services, trees)
+        r = run_scenario(sc, services, trees, unmask=args.unmask)
         results.append(r)
         mark = "PASS" if r.ok else "FAIL"
         print(f"{mark}  {sc.name}  ({Path(sc.file).name}, {r.seconds * 1000:.1f} ms)")
-        if not r.ok:   # personal data masked, as in the JUnit file and the logs
+        if not r.ok:   # personal data masked (unless --unmask), as in the JUnit file and the logs
             for f in r.failures:
-                print(f"      {mask_pii(f)}")
+                print(f"      {shown(f)}")
             if args.verbose:
                 for line in r.transcript:
-                    print(f"        {mask_pii(line)}")
+                    print(f"        {shown(line)}")
     coverage: dict[str, tuple[int, int]] = {}
     visited: dict[str, set[str]] = {}
     for r in results:
@@ -98,7 +103,7 @@ def run_tests(args) -> int:
         from ivr.scenario.junit import write_junit
 
         try:
-            write_junit(results, args.junit, coverage)
+            write_junit(results, args.junit, coverage, unmask=args.unmask)
         except OSError as exc:
             raise CliError(f"--junit {args.junit}: {exc.strerror or exc}") from None
         print(f"JUnit XML: {args.junit}", file=sys.stderr)

@@ -8,7 +8,11 @@ from pathlib import Path
 from ivr.privacy import mask_pii
 
 
-def write_junit(results, path: str | Path, coverage: dict[str, tuple[int, int]] | None = None) -> None:
+def write_junit(results, path: str | Path, coverage: dict[str, tuple[int, int]] | None = None,
+                unmask: bool = False) -> None:
+    """Write the results; failure messages and transcripts masked unless `unmask` (the
+    runner already hid what personal collects gathered; `mask_pii` catches the rest)."""
+    shown = (lambda text: text) if unmask else mask_pii
     by_file = defaultdict(list)
     for r in results:
         by_file[r.scenario.file].append(r)
@@ -27,6 +31,6 @@ def write_junit(results, path: str | Path, coverage: dict[str, tuple[int, int]] 
             case = ET.SubElement(suite, "testcase", classname=Path(file).stem, name=r.scenario.name,
                                  file=file, line=str(r.scenario.line), time=f"{r.seconds:.4f}")
             if not r.ok:
-                f = ET.SubElement(case, "failure", message=mask_pii(r.failures[0]), type="ScenarioFailure")
-                f.text = mask_pii("\n".join(r.failures) + "\n\nTranscript:\n" + "\n".join(r.transcript))
+                f = ET.SubElement(case, "failure", message=shown(r.failures[0]), type="ScenarioFailure")
+                f.text = shown("\n".join(r.failures) + "\n\nTranscript:\n" + "\n".join(r.transcript))
     ET.ElementTree(suites).write(str(path), encoding="utf-8", xml_declaration=True)

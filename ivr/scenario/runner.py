@@ -35,6 +35,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ivr.privacy import input_is_public, mask_named
 from ivr.yamlsafe import LineDict, YamlError, load_yaml_file
 
 INPUT_KEYS = ("keys", "barge", "say", "wait", "audio", "hangup")
@@ -185,9 +186,20 @@ def _as_list(v) -> list[str]:
 
 
 class _Check:
-    def __init__(self, rt, since: int):
+    def __init__(self, rt, since: int, unmask: bool = False):
         self.rt = rt
         self.since = since
+        self.unmask = unmask
+        # variables a personal collect gathered (a NIK, a date of birth): hidden in messages
+        self.personal = {n.var for n in rt.tree.nodes.values() if n.kind == "collect" and not input_is_public(n)}
+
+    def shown(self, name: str, value) -> str:
+        """A variable's or field's value as a failure message may show it (masked unless
+        --unmask; see `ivr.privacy.mask_named`)."""
+        if value is None or self.unmask:
+            return repr(value)
+        values = {str(self.rt.session.vars[v]) for v in self.personal if self.rt.session.vars.get(v)}
+        return repr(mask_named(name, value, personal=name in self.personal or str(value) in values))
 
     def said(self) -> str:
         return "\n".join(line.text for line in self.rt.transcript[self.since:] if line.who == "ivr")
@@ -230,10 +242,11 @@ class _Check:
                     fails.append(f"{label}: transfer request '{t.request_type}', expected '{want['request']}'")
                 for k, v in (want.get("fields") or {}).items():
                     if str(t.fields.get(k)) != str(v):
-                        fails.append(f"{label}: transfer field {k}={t.fields.get(k)!r}, expected {v!r}")
+                        fails.append(f"{label}: transfer field {k}={self.shown(k, t.fields.get(k))}, "
+                                     f"expected {self.shown(k, v)}")
         for k, v in (e.get("vars") or {}).items():
             if str(s.vars.get(k)) != str(v):
-                fails.append(f"{label}: variable {k}={s.vars.get(k)!r}, expected {v!r}")
+                fails.append(f"{label}: variable {k}={self.shown(k, s.vars.get(k))}, expected {self.shown(k, v)}")
         return fails
 
 
@@ -244,7 +257,9 @@ class _Unavailable:
         raise ConnectionError("JKN back end unavailable (scenario setting)")
 
 
-def run_scenario(sc: Scenario, services_factory, tree_cache: dict) -> ScenarioResult:
+def run_scenario(sc: Scenario, services_factory, tree_cache: dict, unmask: bool = False) -> ScenarioResult:
+    """Run one scenario. Failure messages and the transcript are masked (personal values
+    hidden as in the logs) unless `unmask`."""
     from ivr.drivers.runtime import CallRuntime
     from ivr.drivers.scripted import ScriptedCall
     from ivr.tree.loader import TreeLoadError, load_tree
@@ -305,13 +320,13 @@ def run_scenario(sc: Scenario, services_factory, tree_cache: dict) -> ScenarioRe
                 fails.append(f"{label}: {exc}")
                 break
         if "expect" in st:
-            fails += _Check(rt, since).run(st["expect"], label)
+            fails += _Check(rt, since, unmask).run(st["expect"], label)
         if fails:
             break
     if not fails and sc.end is not None:
         if not rt.ended:
             call.run_until_end()
-        fails += _Check(rt, since).run(sc.end, "end")
+        fails += _Check(rt, since, unmask).run(sc.end, "end")
     res = ScenarioResult(sc, not fails, fails, time.perf_counter() - t0, set(rt.session.stats.path),
-                         [line.format() for line in rt.lines()])
+                         [line.format(unmask) for line in rt.lines()])
     return res

@@ -25,6 +25,11 @@ The cache key is sha256 of (verbalized text, voice, rate, engine version), so ch
 the verbalizer, the voice, the rate or upgrading pyttsx3/espeak-ng renders afresh.  Writes
 go to a temporary file in the cache directory that is fsynced and renamed over the final
 name, so a crash leaves at worst a stray `.tmp-*` file, never a truncated entry.
+
+Personalised prompts (a caller's name, class, bill, card number read back: `personal=True`,
+decided by the call runtime from the prompt's template) are never cached: each is rendered
+into a private temporary folder (0700, removed at once), and only its samples are kept, in
+memory, for the call that says it. The cache holds only what every caller hears.
 """
 from __future__ import annotations
 
@@ -265,15 +270,27 @@ class Tts:
                     bar.advance(task)
         return RenderStats(hits=hits, misses=misses, seconds=time.perf_counter() - t0)
 
-    def load(self, text: str) -> tuple[np.ndarray, int]:
+    def load(self, text: str, personal: bool = False) -> tuple[np.ndarray, int]:
         """(float32 samples in [-1, 1], sample rate) of `text`, rendered if needed.  An
-        entry damaged by something outside this module is dropped and rendered again."""
+        entry damaged by something outside this module is dropped and rendered again.
+        A `personal` text is rendered afresh and leaves nothing on disk (module docstring)."""
+        if personal:
+            return self._load_transient(text)
         path = self.render(text)
         try:
             return read_wav(path)
         except TtsError:
             path.unlink(missing_ok=True)
             return read_wav(self.render(text))
+
+    def _load_transient(self, text: str) -> tuple[np.ndarray, int]:
+        spoken = self.spoken(text)
+        if not spoken.strip():
+            raise TtsError("nothing to say: the prompt text is empty")
+        with tempfile.TemporaryDirectory(prefix="ivr-tts-") as folder:   # 0700, removed on exit
+            path = Path(folder) / "prompt.wav"
+            self._synthesise_to(spoken, path)
+            return read_wav(path)
 
     @staticmethod
     def voices() -> dict[str, str]:

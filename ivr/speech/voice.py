@@ -14,6 +14,9 @@ class TtsVoice:
     def __init__(self, tts: Tts):
         self.tts = tts
         self._audio: dict[str, tuple[np.ndarray, int]] = {}
+        # Is this prompt text personalised (a caller's data filled in)? Then it is not cached
+        # on disk (see ivr.speech.tts). The driver sets it to CallRuntime.personal_text.
+        self.personal = lambda text: False
 
     @classmethod
     def create(cls, **kw) -> "TtsVoice":
@@ -25,7 +28,7 @@ class TtsVoice:
     def _load(self, text: str) -> tuple[np.ndarray, int]:
         got = self._audio.get(text)
         if got is None:
-            got = self._audio[text] = self.tts.load(text)
+            got = self._audio[text] = self.tts.load(text, personal=self.personal(text))
         return got
 
     def duration(self, text: str) -> float:
