@@ -137,7 +137,7 @@ def _libyaml_with_nesting_limit(real_parse):
     """yaml.parse as newer libyaml builds behave: the scanner looks ahead and stops at its own
     nesting limit (level 1000) before any event reaches the caller."""
     def parse(text, Loader=None):
-        if text.count("[") >= 1000:
+        if Loader is yaml.CSafeLoader and text.count("[") >= 1000:
             mark = yaml.Mark("<string>", 0, 2, 1006, None, None)
             raise yaml.scanner.ScannerError(None, None, "exceeded maximum nesting depth", mark)
         return real_parse(text, Loader=Loader)

@@ -2,10 +2,10 @@
 
 Why a hand-written loader: the queue file is edited by people who are not programmers, so
 every mistake must come back as ``file:line:col: message`` pointing at the offending node
-(like the call-tree loader), all mistakes at once, never a traceback. The YAML is read with
-``yaml.compose`` (which keeps each node's position) after a safety pass over the raw event
-stream that refuses anchors/aliases (the "billion laughs" expansion), deep nesting, huge
-files and custom tags, so a hostile or broken file cannot exhaust memory.
+(like the call-tree loader), all mistakes at once, never a traceback. The YAML is read by
+the one hardened reader, ``ivr.yamlsafe.compose`` (which keeps each node's position), with
+limits that refuse anchors/aliases (the "billion laughs" expansion), deep nesting and huge
+files; the validator refuses custom tags, so a hostile or broken file cannot exhaust memory.
 
 File layout (see menus/queues.yaml for a commented example)::
 
@@ -45,6 +45,10 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+
+from ivr.yamlsafe import Limits, YamlError
+from ivr.yamlsafe import compose as compose_yaml
+from ivr.yamlsafe import read_text as read_yaml_text
 
 __all__ = [
     "REQUEST_TYPES",
@@ -276,74 +280,38 @@ class QueueConfigError(ValueError):
 
 
 # --------------------------------------------------------------------------- loading
+#: What a queue file may contain (ivr.yamlsafe reads every user YAML file with its limits):
+#: no anchors or aliases, shallow nesting, a bounded number of values.
+QUEUE_LIMITS = Limits(max_bytes=MAX_FILE_BYTES, max_depth=MAX_DEPTH, max_values=MAX_EVENTS,
+                      aliases=False, what="queue files")
+
+
+def _issue(exc: YamlError) -> QueueConfigError:
+    message = f"{exc.message} ({exc.hint})" if exc.hint else exc.message
+    return QueueConfigError([ConfigIssue(exc.path, exc.line, exc.col, message)])
+
+
 def load_config(path: str | Path) -> QueueConfig:
     """Read and validate a queue YAML file."""
-    p = Path(path)
-    name = str(path)
     try:
-        size = p.stat().st_size
-    except OSError as exc:
-        raise QueueConfigError([ConfigIssue(name, 1, 1, f"cannot read file: {exc.strerror}")]) from None
-    if size > MAX_FILE_BYTES:
-        raise QueueConfigError([ConfigIssue(name, 1, 1, f"file is {size} bytes; the limit is {MAX_FILE_BYTES}")])
-    try:
-        text = p.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise QueueConfigError([ConfigIssue(name, 1, 1, f"not UTF-8 text ({exc.reason})")]) from None
-    except OSError as exc:
-        raise QueueConfigError([ConfigIssue(name, 1, 1, f"cannot read file: {exc.strerror}")]) from None
-    return parse_config(text, name)
+        text = read_yaml_text(path, QUEUE_LIMITS)
+    except YamlError as exc:
+        raise _issue(exc) from None
+    return parse_config(text, str(path))
 
 
 def parse_config(text: str, filename: str = "<string>") -> QueueConfig:
     """Validate YAML text; raise :class:`QueueConfigError` listing every problem."""
-    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-        raise QueueConfigError([ConfigIssue(filename, 1, 1, f"text is larger than {MAX_FILE_BYTES} bytes")])
-    _safety_pass(text, filename)
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:  # pragma: no cover - the safety pass already parsed it
-        raise QueueConfigError([_yaml_issue(exc, filename)]) from None
+        root = compose_yaml(text, filename, QUEUE_LIMITS)
+    except YamlError as exc:
+        raise _issue(exc) from None
     v = _Validator(filename)
     cfg = v.config(root)
     if v.issues:
         raise QueueConfigError(sorted(v.issues, key=lambda i: (i.line, i.col)))
     assert cfg is not None
     return cfg
-
-
-def _yaml_issue(exc: yaml.YAMLError, filename: str) -> ConfigIssue:
-    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
-    problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
-    if mark is None:
-        return ConfigIssue(filename, 1, 1, f"YAML syntax error: {problem}")
-    return ConfigIssue(filename, mark.line + 1, mark.column + 1, f"YAML syntax error: {problem}")
-
-
-def _safety_pass(text: str, filename: str) -> None:
-    """Walk the raw event stream: refuse anchors/aliases, nesting deeper than MAX_DEPTH and
-    more than MAX_EVENTS nodes, before any node graph is built."""
-    depth = 0
-    count = 0
-    try:
-        for ev in yaml.parse(text, Loader=yaml.SafeLoader):
-            count += 1
-            m = ev.start_mark
-            where = (filename, m.line + 1, m.column + 1)
-            if count > MAX_EVENTS:
-                raise QueueConfigError([ConfigIssue(*where, f"too many YAML nodes (limit {MAX_EVENTS})")])
-            if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
-                raise QueueConfigError(
-                    [ConfigIssue(*where, "YAML anchors and aliases (& and *) are not allowed in queue files; write the values out")]
-                )
-            if isinstance(ev, (yaml.MappingStartEvent, yaml.SequenceStartEvent)):
-                depth += 1
-                if depth > MAX_DEPTH:
-                    raise QueueConfigError([ConfigIssue(*where, f"nesting deeper than {MAX_DEPTH} levels")])
-            elif isinstance(ev, (yaml.MappingEndEvent, yaml.SequenceEndEvent)):
-                depth -= 1
-    except yaml.YAMLError as exc:
-        raise QueueConfigError([_yaml_issue(exc, filename)]) from None
 
 
 _SCALAR_TAGS = {

@@ -15,6 +15,9 @@ from pathlib import Path
 
 import yaml
 
+from ivr.yamlsafe import Limits, YamlError
+from ivr.yamlsafe import read_text as read_yaml_text
+from ivr.yamlsafe import compose as compose_yaml
 from ivr.tree.model import (
     DTMF_KEYS, GLOBAL_ACTIONS, PROMPT_NAMES, Exceeded, GlobalKeys, Node, Option, Pos, Prompts, Tree,
 )
@@ -82,100 +85,6 @@ def _did_you_mean(word: str, choices) -> str:
     if len(choices) > 12:
         return "expected one of: " + ", ".join(sorted(choices)[:12]) + ", ..."
     return "expected one of: " + ", ".join(sorted(choices))
-
-
-class _ComposeLoader(yaml.SafeLoader):
-    """SafeLoader whose composer refuses nesting deeper than MAX_COMPOSE_DEPTH.
-
-    PyYAML composes recursively: 10,000 nested `[` would take most of a minute to fail with a
-    RecursionError deep inside the parser. Counting depth as nodes are composed stops such a
-    file at the first level too many, in milliseconds, with the line and column where it is.
-    """
-
-    depth = 0
-
-    def compose_node(self, parent, index):  # noqa: D401 - PyYAML hook
-        self.depth += 1
-        try:
-            if self.depth > MAX_COMPOSE_DEPTH:
-                mark = self.peek_event().start_mark
-                raise _TooDeep(mark)
-            return super().compose_node(parent, index)
-        finally:
-            self.depth -= 1
-
-
-class _TooDeep(Exception):
-    def __init__(self, mark):
-        super().__init__("too deep")
-        self.mark = mark
-
-
-def _compose(text: str):
-    """The document's node graph (with line/column marks), refusing absurd nesting.
-
-    With libyaml (the usual case) the events are streamed once to check depth and then
-    composed in C, about 4x faster than pure Python. Any error on that path is reported by the
-    pure-Python, depth-counting composer instead: libyaml's scanner looks ahead, and newer
-    libyaml builds stop at their own nesting limit ("exceeded maximum nesting depth" at level
-    1000) before our check sees level 41, so the error -- and its line:col -- must be ours
-    whichever libyaml is installed. Without libyaml, the Python composer alone."""
-    if getattr(yaml, "__with_libyaml__", False):
-        try:
-            depth = 0
-            for event in yaml.parse(text, Loader=yaml.CSafeLoader):
-                if isinstance(event, yaml.CollectionStartEvent):
-                    depth += 1
-                    if depth > MAX_COMPOSE_DEPTH:
-                        raise _TooDeep(event.start_mark)
-                elif isinstance(event, yaml.CollectionEndEvent):
-                    depth -= 1
-            return yaml.compose(text, Loader=yaml.CSafeLoader)
-        except yaml.YAMLError:
-            pass  # re-read below: our depth check, or the same syntax error with Python's marks
-    loader = _ComposeLoader(text)
-    try:
-        return loader.get_single_node()
-    finally:
-        loader.dispose()
-
-
-def _unclosed_quote_hint(text: str, error_line: int) -> str:
-    """PyYAML reports an unclosed quote where the string finally ends, often lines later;
-    point at the line that opened it."""
-    lines = text.splitlines()
-    for i in range(max(0, error_line - 30), min(error_line, len(lines))):
-        body = lines[i].split(" #", 1)[0]
-        if body.replace('\\"', "").count('"') % 2 == 1:
-            return f"is the quote opened on line {i + 1} closed?"
-    return ""
-
-
-def _check_expansion(root, path: str) -> None:
-    """Refuse a document whose aliases expand to more than MAX_NODE_VISITS values (a
-    "billion laughs" bomb), wherever in the file it is, before anything walks it. PyYAML's
-    composer shares aliased nodes, so composing is cheap; walking would not be."""
-    if root is None:
-        return
-    tops = root.value if isinstance(root, yaml.MappingNode) else [(root, root)]
-    count = 0
-    for knode, vnode in tops:
-        stack = [vnode]
-        while stack:
-            node = stack.pop()
-            count += 1
-            if count > MAX_NODE_VISITS:
-                m = knode.start_mark
-                raise TreeLoadError([TreeError(
-                    Pos(path, m.line + 1, m.column + 1),
-                    f"the document expands to more than {MAX_NODE_VISITS} values (alias bomb?)",
-                    "a call tree needs no nested aliases", code="budget")])
-            if isinstance(node, yaml.MappingNode):
-                for k, v in node.value:
-                    stack.append(k)
-                    stack.append(v)
-            elif isinstance(node, yaml.SequenceNode):
-                stack.extend(node.value)
 
 
 def _yaml_int(vnode) -> int:
@@ -656,35 +565,19 @@ class _Loader:
                                          "add agent_node: NODE or set global_keys.agent: null", "error", "missing"))
 
 
+#: What a call-tree file may contain (ivr.yamlsafe reads every user YAML file with its limits).
+TREE_LIMITS = Limits(max_bytes=MAX_BYTES, max_depth=MAX_COMPOSE_DEPTH, max_values=MAX_NODE_VISITS,
+                     what="call trees", depth_hint="a call tree needs fewer than 10",
+                     values_hint="a call tree needs no nested aliases")
+
+
 def load_tree_text(text: str, path: str = "<string>") -> Tree:
     """Parse and validate tree YAML from a string; raises TreeLoadError."""
     loader = _Loader(path)
-    if len(text.encode("utf-8", "replace")) > MAX_BYTES:
-        raise TreeLoadError([TreeError(Pos(path, 1, 1), f"file is larger than {MAX_BYTES // 1024} KiB", code="size")])
     try:
-        root = _compose(text)
-    except _TooDeep as exc:
-        pos = Pos(path, exc.mark.line + 1, exc.mark.column + 1)
-        raise TreeLoadError([TreeError(pos, f"nesting deeper than {MAX_COMPOSE_DEPTH} levels",
-                                       "a call tree needs fewer than 10", code="budget")]) from None
-    except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        pos = Pos(path, mark.line + 1, mark.column + 1) if mark else Pos(path, 1, 1)
-        msg = f"YAML syntax error: {exc.problem or exc.context}"
-        hint = ""
-        line = text.splitlines()[mark.line] if mark and mark.line < len(text.splitlines()) else ""
-        if re.search(r"^\s*[*#&!]", line) or "alias" in str(exc.problem):
-            hint = "quote keys like '*' and '#' (\"*\": ...)"
-        elif "\\t" in str(exc.problem) or (mark and mark.column < len(line) and line[mark.column] == "\t"):
-            hint = "indent with spaces, not tabs"
-        elif mark:
-            hint = _unclosed_quote_hint(text, mark.line)
-        raise TreeLoadError([TreeError(pos, msg, hint, code="syntax")]) from None
-    except yaml.YAMLError as exc:
-        raise TreeLoadError([TreeError(Pos(path, 1, 1), f"YAML error: {exc}", code="syntax")]) from None
-    except RecursionError:
-        raise TreeLoadError([TreeError(Pos(path, 1, 1), "nesting is too deep to read", f"at most {MAX_DEPTH} levels", code="budget")]) from None
-    _check_expansion(root, path)
+        root = compose_yaml(text, path, TREE_LIMITS)
+    except YamlError as exc:
+        raise TreeLoadError([TreeError(Pos(path, exc.line, exc.col), exc.message, exc.hint, code=exc.code)]) from None
     try:
         tree = loader.load(root)
     except _Budget as exc:
@@ -700,16 +593,10 @@ def load_tree(path: str | Path) -> Tree:
     """Load a tree file; raises TreeLoadError (with file:line:col) on any problem."""
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_BYTES:
-            raise TreeLoadError([TreeError(Pos(str(p), 1, 1), f"file is larger than {MAX_BYTES // 1024} KiB", code="size")])
-        raw = p.read_bytes()
-    except OSError as exc:
-        raise TreeLoadError([TreeError(Pos(str(p), 1, 1), f"cannot read tree: {exc.strerror or exc}", code="io")]) from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise TreeLoadError([TreeError(Pos(str(p), line, 1), "file is not UTF-8 text", code="encoding")]) from None
+        text = read_yaml_text(p, TREE_LIMITS)
+    except YamlError as exc:
+        message = "cannot read tree" + exc.message[len("cannot read file"):] if exc.code == "io" else exc.message
+        raise TreeLoadError([TreeError(Pos(str(p), exc.line, exc.col), message, exc.hint, code=exc.code)]) from None
     if "\x00" in text:
-        raise TreeLoadError([TreeError(Pos(str(p), 1, 1), "file is binary, not YAML", code="encoding")])
+        raise TreeLoadError([TreeError(Pos(str(p), 1, 1), "file is binary, not YAML", code="text")])
     return load_tree_text(text, str(p))
