@@ -1,7 +1,16 @@
-"""Speech bench: every engine on the generated set, per condition.
+"""Speech bench: every engine on the generated set, per condition; or on real speakers.
 
     python -m bench.speech [--quick] [--engines whisper,pocketsphinx] [--conditions clean,white10]
                            [--rates 16000,8000] [--limit N]
+    python -m bench.speech --real DIR [--speakers heldout] [--limit N] [--oog N] [--dump FILE]
+
+--real DIR (the INDspeech digit development set, see bench/speech_real.py) prints, per
+condition (16 kHz, 8 kHz mu-law) and grammar (any length, expected length): digit and
+utterance accuracy, no-match share, wrong answers accepted, out-of-grammar rejection, median
+and p90 end-of-speech -> result latency, for our Whisper decoding and for plain
+faster-whisper `transcribe` on the same files, interleaved file by file in the same run,
+with the ratios.  Plain `transcribe` is given what a live call gives it: the endpointer's
+0.6 s, then the decode.
 
 Prints per engine x condition x rate: digit (word) accuracy and utterance accuracy on digit
 strings, keyword accuracy, out-of-grammar rejection, real-time factor and end-of-speech
@@ -107,14 +116,138 @@ def run_engine(rec, items, condition: str, rate: int) -> dict:
     }
 
 
+def _feed(rec, x, grammar):
+    rec.start(grammar)
+    for i in range(0, len(x), 1600):
+        rec.feed(x[i:i + 1600])
+    return rec.finish()
+
+
+def _score(rows: list[dict]) -> dict:
+    """Figures for one (system, condition, grammar) from per-utterance rows."""
+    ing = [r for r in rows if r["truth"] is not None]
+    oog = [r for r in rows if r["truth"] is None]
+    mean = lambda v: float(np.mean(v)) if v else float("nan")  # noqa: E731
+    lat = [r["latency"] for r in ing]
+    return {
+        "n": len(ing), "digit_acc": mean([max(0.0, 1 - lev(r["truth"], r["hyp"]) / len(r["truth"])) for r in ing]),
+        "utt_acc": mean([r["hyp"] == r["truth"] for r in ing]),
+        "nomatch": mean([r["nomatch"] for r in ing]),
+        "wrong_accepted": mean([(not r["nomatch"]) and r["hyp"] != r["truth"] for r in ing]),
+        "oog_n": len(oog), "oog_reject": mean([r["nomatch"] for r in oog]),
+        "lat_med": statistics.median(lat) if lat else float("nan"),
+        "lat_p90": float(np.percentile(lat, 90)) if lat else float("nan"),
+        "decode_med": statistics.median([r["decode"] for r in ing]) if ing else float("nan"),
+    }
+
+
+def run_real(args) -> int:
+    """Our decoding against plain `transcribe` on real speakers (see the module docstring)."""
+    import json
+    from pathlib import Path
+
+    from rich.console import Console
+    from rich.table import Table
+
+    from bench.speech_real import RealSetError, digit_grammar, load_real, menu_grammar
+    from ivr.speech.asr import RecognizerError, create_recognizer
+    from ivr.speech.asr.audio_in import load_pcm
+
+    root = Path(args.real)
+    if not root.exists():
+        print(f"bench.speech: {root}: no such directory; the real development set is not here "
+              "(README 'Speech recognition' says how to get it). Nothing measured.")
+        return 2
+    try:
+        items = load_real(root, args.speakers, args.limit)
+    except RealSetError as exc:
+        print(f"bench.speech: {exc}. Nothing measured.")
+        return 2
+    try:
+        ours = create_recognizer("whisper", live=False)
+        base = create_recognizer("whisper", decoder="transcribe", speculative=False, live=False)
+    except RecognizerError as exc:
+        print(f"bench.speech: {exc}")
+        return 2
+    systems = [(n, r) for n, r in (("ours", ours), ("transcribe", base)) if n in args.systems.split(",")]
+    spk = sorted({i.speaker for i in items})
+    print(f"real set: {len(items)} utterances, speakers {','.join(spk)} ({args.speakers})", flush=True)
+    dump = open(args.dump, "w") if args.dump else None
+    rows: dict[tuple, list] = {}
+    free, menu = digit_grammar(), menu_grammar()
+    n_oog = args.oog
+    for cond in args.real_conditions.split(","):
+        for k, it in enumerate(items):
+            x = load_pcm(str(it.path8 if cond == "8k" else it.path16))
+            runs = [("any length", free, x, it.digits), ("expected length", digit_grammar(len(it.digits)), x, it.digits)]
+            runs = [r for r in runs if r[0].split()[0] in args.grammars.split(",")]
+            if k < n_oog:
+                runs += [("oog: digits vs words", menu, x, None), ("oog: reversed vs digits", free, x[::-1].copy(), None)]
+            for gname, g, audio, truth in runs:
+                for sysname, rec in systems:
+                    if sysname == "transcribe" and gname == "expected length":
+                        continue  # same decode as "any length"; rescored below
+                    r = _feed(rec, audio, g)
+                    row = {"id": it.id, "cond": cond, "grammar": gname, "sys": sysname, "truth": truth,
+                           "hyp": "" if r.nomatch else (r.digits or r.choice or ""), "nomatch": r.nomatch,
+                           "conf": r.confidence, "latency": r.extra.get("latency", float("nan")),
+                           "decode": r.extra.get("decode_s", float("nan")), "text": r.text,
+                           "fallback": r.extra.get("fallback", ""), "stages": r.extra.get("stages", {}),
+                           "alternatives": r.extra.get("alternatives", [])}
+                    rows.setdefault((sysname, cond, gname), []).append(row)
+                    if sysname == "transcribe" and gname == "any length":
+                        m = base.matcher.__class__(digit_grammar(len(it.digits)), base.min_similarity).match(r.text)
+                        row2 = dict(row, grammar="expected length", hyp="" if m.nomatch else (m.digits or ""),
+                                    nomatch=m.nomatch)
+                        rows.setdefault((sysname, cond, "expected length"), []).append(row2)
+                    if dump:
+                        dump.write(json.dumps(row, ensure_ascii=False) + "\n")
+            if (k + 1) % 25 == 0:
+                print(f"  {cond}: {k + 1}/{len(items)}", flush=True)
+    ours.close()
+    base.close()
+    if dump:
+        dump.close()
+    table = Table(title=f"real speakers ({args.speakers}: {','.join(spk)}), same run; latency = end of speech -> result")
+    for col in ("system", "cond", "grammar", "n", "digit acc", "utt acc", "no-match", "wrong accepted",
+                "OOG rejected", "lat med", "lat p90", "decode med"):
+        table.add_column(col, justify="right")
+    figures = {}
+    for key in sorted(rows, key=lambda k: (k[1], k[2].startswith("oog"), k[2], k[0])):
+        f = figures[key] = _score(rows[key])
+        sysname, cond, gname = key
+        oog = gname.startswith("oog")
+        table.add_row(sysname, cond, gname, str(f["oog_n"] if oog else f["n"]),
+                      *(["-"] * 4 if oog else [f"{f['digit_acc']:.3f}", f"{f['utt_acc']:.3f}", f"{f['nomatch']:.3f}",
+                                               f"{f['wrong_accepted']:.3f}"]),
+                      f"{f['oog_reject']:.3f}" if oog else "-",
+                      *(["-"] * 3 if oog else [f"{f['lat_med']:.3f}s", f"{f['lat_p90']:.3f}s", f"{f['decode_med']:.3f}s"]))
+    Console(width=170).print(table)
+    for cond in args.real_conditions.split(","):
+        a, b = figures.get(("ours", cond, "any length")), figures.get(("transcribe", cond, "any length"))
+        if a and b:
+            print(f"{cond}: latency ours/transcribe median {a['lat_med'] / b['lat_med']:.2f}x, "
+                  f"p90 {a['lat_p90'] / b['lat_p90']:.2f}x; decode-only median {a['decode_med'] / b['decode_med']:.2f}x")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="speech recognition bench on generated Indonesian speech")
+    ap.add_argument("--real", metavar="DIR", help="real speakers: the unpacked development set (bench/speech_real.py)")
+    ap.add_argument("--speakers", default="heldout", help="--real: heldout, tune, all or SPK,SPK (default: %(default)s)")
+    ap.add_argument("--oog", type=int, default=60, help="--real: out-of-grammar trials per condition (default: %(default)s)")
+    ap.add_argument("--real-conditions", default="16k,8k", help="--real: 16k,8k (default: %(default)s)")
+    ap.add_argument("--systems", default="ours,transcribe", help="--real: ours and/or transcribe (default: %(default)s)")
+    ap.add_argument("--grammars", default="any,expected", help="--real: in-grammar digit runs (default: %(default)s)")
+    ap.add_argument("--dump", metavar="FILE", help="--real: one JSON row per decode (for tuning)")
     ap.add_argument("--quick", action="store_true", help="small set (12 digit strings, 12 keywords, 6 OOG)")
     ap.add_argument("--engines", default="whisper,pocketsphinx")
     ap.add_argument("--conditions", default=",".join(CONDITIONS))
     ap.add_argument("--rates", default="16000,8000")
-    ap.add_argument("--limit", type=int, default=0, help="at most N utterances per condition (0 = all)")
+    ap.add_argument("--limit", type=int, default=0, help="at most N utterances per condition (--real: per speaker; 0 = all)")
     args = ap.parse_args(argv)
+    if args.real:
+        return run_real(args)
     from rich.console import Console
     from rich.table import Table
 

@@ -37,9 +37,14 @@ def test_digit_string_streamed_uses_the_speculative_decode(rec):
     assert res.digits == "32015"
     assert res.words == ("tiga", "dua", "nol", "satu", "lima")
     assert res.extra["speculative"] is True
-    # latency = pause detection (0.15 s) + decode; it never waits for the 0.6 s endpoint
-    assert res.extra["latency"] == pytest.approx(res.extra["pause_delay"] + res.extra["decode_s"], abs=1e-3)
+    # latency = the speculative decode started at the pause (0.15 s), or the shorter
+    # confident-answer silence (0.35 s) when that is longer; never the 0.6 s endpoint
+    ready = res.extra["pause_delay"] + res.extra["decode_s"]
+    assert res.extra["latency"] == pytest.approx(max(ready, rec.early_end_ms / 1000), abs=1e-3)
+    assert res.extra["latency"] < 0.6 or ready >= 0.6
     assert res.extra["pause_delay"] == pytest.approx(0.15, abs=0.02)
+    assert set(res.extra["stages"]) >= {"features_s", "encode_s", "decode_s"}
+    assert res.extra["window"] == 10.0 and res.extra["fallback"] == ""
     assert 0.25 < res.start < 0.45 and res.end > res.start
 
 
@@ -67,6 +72,21 @@ def test_keyword_and_early_result(rec):
     assert early is not None and early.choice == "3"
     res = rec.finish()
     assert res.choice == "3" and not res.nomatch and res.confidence >= 0.75
+
+
+def test_a_complete_speculative_answer_ends_the_listen_before_the_endpointer(rec):
+    x = synth("pendaftaran")
+    last = int(np.flatnonzero(np.abs(x) > 0.01)[-1])
+    x = x[: last + int(0.25 * 16000)]   # 0.25 s of silence: a pause, not yet the end
+    rec.start(MENU)
+    for i in range(0, len(x), 1600):
+        rec.feed(x[i:i + 1600])
+    assert rec._spec is not None
+    rec._spec.future.result()          # the decode started at the pause has finished
+    assert rec.endpoint and not rec._ep.ended
+    res = rec.finish()
+    assert res.choice == "3" and res.extra["speculative"] is True
+    assert res.extra["latency"] == pytest.approx(res.extra["pause_delay"] + res.extra["decode_s"], abs=1e-3)
 
 
 def test_out_of_grammar_is_nomatch_not_a_wrong_choice(rec):
@@ -132,6 +152,29 @@ def test_cli_json_many_files_one_model_and_mulaw(rec, wavs, capsys):
         assert {"file", "text", "words", "digits", "confidence", "nomatch", "engine", "seconds"} <= set(r)
         assert r["digits"] == "32015" and r["nomatch"] is False and r["engine"] == "whisper"
         assert r["words"] == ["tiga", "dua", "nol", "satu", "lima"] and r["seconds"] > 0
+
+
+def test_cli_json_reports_live_latency_and_stages(rec, wavs, capsys):
+    from ivr.cli import main
+
+    assert main(["asr", str(wavs / "digits16.wav"), "--digits", "--length", "5", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["digits"] == "32015" and 0 < row["latency"] < row["seconds"] + 0.6
+    assert set(row["stages"]) >= {"features_s", "encode_s", "decode_s"}
+
+
+def test_cli_validator_refuses_a_value_that_cannot_be(rec, wavs, capsys):
+    from ivr.cli import main
+
+    # ten digits that are no phone number (not 08...): a no-match, not a guess
+    write_wav(wavs / "ten.wav", synth("satu dua tiga empat lima enam tujuh delapan sembilan satu", speed=140), 16000)
+    assert main(["asr", str(wavs / "ten.wav"), "--digits", "--length", "10", "--json", "--unmask"]) == 0
+    assert json.loads(capsys.readouterr().out)["nomatch"] is False   # without the rule: accepted
+    assert main(["asr", str(wavs / "ten.wav"), "--digits", "--length", "10", "--validator", "phone", "--json"]) == 0
+    row = json.loads(capsys.readouterr().out)
+    assert row["nomatch"] is True and row["reason"] == "invalid"
+    assert main(["asr", str(wavs / "tagihan.wav"), "--words", "tagihan", "--length", "4"]) == 2
+    assert "--length and --validator go with --digits" in capsys.readouterr().err
 
 
 def test_cli_grammar_from_tree_node(rec, wavs, capsys):

@@ -40,6 +40,7 @@ class Grammar:
     min_digits: int = 1
     max_digits: int = 1
     name: str = ""  # node id, for logs
+    validator: str = "none"  # collects: what the value must be (ivr.engine.validators), for recognisers
 
     def phrases(self) -> dict[str, str]:
         """phrase -> token, for every spoken phrase of every choice (plus digit words when

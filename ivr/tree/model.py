@@ -203,5 +203,5 @@ class Tree:
                 choices.append(Choice(f"global:{action}", tuple(words)))
         if n.kind == "collect":
             return Grammar(tuple(choices), digits=True, min_digits=n.min_length,
-                           max_digits=n.max_length, name=n.id)
+                           max_digits=n.max_length, name=n.id, validator=n.validator)
         return Grammar(tuple(choices), name=n.id)

@@ -21,6 +21,7 @@ import numpy as np
 
 from ivr.engine.grammar import Grammar, RecognitionResult
 
+from .answer import AnswerCheck
 from .endpoint import EndpointConfig, EnergyEndpointer
 from .matcher import Match
 
@@ -48,6 +49,7 @@ class Recognizer(ABC):
     def __init__(self, endpoint: EndpointConfig | None = None):
         self._ep = EnergyEndpointer(endpoint)
         self.grammar: Grammar | None = None
+        self.accepts: AnswerCheck | None = None
         self._chunks: list[np.ndarray] = []
         self._samples = 0
         self._started_wall = 0.0
@@ -55,6 +57,9 @@ class Recognizer(ABC):
     # -------------------------------------------------------------- interface
     def start(self, grammar: Grammar) -> None:
         self.grammar = grammar
+        # what a digit answer must be (length, the collect's validator): the one place
+        # engines learn it; they pick among their alternatives with it
+        self.accepts = AnswerCheck(grammar)
         self._ep.reset()
         self._chunks = []
         self._samples = 0
@@ -83,7 +88,13 @@ class Recognizer(ABC):
         step = max(1, int(chunk * RATE))
         for i in range(0, len(x), step):
             self.feed(x[i:i + step])
-        return self.finish()
+        t0 = time.perf_counter()
+        r = self.finish()
+        if "latency" not in r.extra and r.extra.get("reason") != "silence":
+            # a streaming engine decoded while the audio came: the caller waits for the
+            # endpointer, then for finish()
+            r.extra["latency"] = round(self.end_delay + time.perf_counter() - t0, 3)
+        return r
 
     def close(self) -> None:
         """Free threads or native handles (optional)."""
@@ -97,6 +108,11 @@ class Recognizer(ABC):
     def speech_start(self) -> float | None:
         """Seconds into the utterance where the caller started speaking (None: not yet)."""
         return self._ep.speech_start
+
+    @property
+    def end_delay(self) -> float:
+        """Seconds of silence the endpointer waits before it calls the utterance over."""
+        return self._ep.cfg.end_ms / 1000
 
     @property
     def duration(self) -> float:

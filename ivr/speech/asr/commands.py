@@ -17,6 +17,8 @@ from ivr.engine.grammar import Choice, Grammar
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `ivr asr` and `ivr models`."""
+    from ivr.engine.validators import VALIDATORS
+
     from .engines import DEFAULT_ENGINE, ENGINES
 
     p = sub.add_parser("asr", help="recognise speech in audio files against a grammar",
@@ -30,6 +32,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--tree", metavar="T", default="menus/vika.yaml", help="tree file for --node (default: %(default)s)")
     p.add_argument("--min-digits", type=int, default=1)
     p.add_argument("--max-digits", type=int, default=16)
+    p.add_argument("--length", type=int, metavar="N", help="--digits: exactly N digits (the collect's expected length)")
+    p.add_argument("--validator", choices=sorted(VALIDATORS), default="none",
+                   help="--digits: what the value must be, as a collect's validator (default: %(default)s)")
     p.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE, help="default: %(default)s")
     p.add_argument("--whisper-model", metavar="PATH", help="a CTranslate2 Whisper directory (default: packaged base)")
     p.add_argument("--vosk-model", metavar="PATH", help="a Vosk model directory (or env IVR_VOSK_MODEL)")
@@ -57,9 +62,12 @@ def grammar_from_args(args) -> Grammar:
     from ivr.cli import CliError
 
     if args.digits:
-        if not 1 <= args.min_digits <= args.max_digits:
-            raise CliError("--min-digits must be >= 1 and <= --max-digits")
-        return Grammar((), digits=True, min_digits=args.min_digits, max_digits=args.max_digits, name="digits")
+        lo, hi = (args.length, args.length) if args.length is not None else (args.min_digits, args.max_digits)
+        if not 1 <= lo <= hi:
+            raise CliError("--length, --min-digits must be >= 1 and <= --max-digits")
+        return Grammar((), digits=True, min_digits=lo, max_digits=hi, name="digits", validator=args.validator)
+    if args.length is not None or args.validator != "none":
+        raise CliError("--length and --validator go with --digits (a --node collect has its own)")
     if args.words is not None:
         words = [w.strip().lower() for w in args.words.split(",") if w.strip()]
         if not words:
@@ -108,8 +116,10 @@ def cmd_asr(args) -> int:
             raise CliError(f"{f}: no such file")
     logging.basicConfig(level=logging.WARNING, format="ivr: warning: %(message)s")
     try:
+        # whisper: no decoding thread; the decode a live call would start at the final pause
+        # is simulated, so `latency` is what a live caller waits
         rec = create_recognizer(args.engine, whisper_model=args.whisper_model, vosk_model=args.vosk_model,
-                                language=args.language, **({"speculative": False} if args.engine == "whisper" else {}))
+                                language=args.language, **({"live": False} if args.engine == "whisper" else {}))
     except RecognizerError as exc:
         raise CliError(str(exc)) from None
     failures = 0
@@ -129,6 +139,12 @@ def cmd_asr(args) -> int:
                    "seconds": round(secs, 3), "audio_seconds": round(len(pcm) / 16000, 3)}
             if r.extra.get("reason"):
                 out["reason"] = r.extra["reason"]
+            if "latency" in r.extra:
+                # end of speech -> result as a live call sees it (endpointer + unhidden decode)
+                out["latency"] = r.extra["latency"]
+                for k in ("stages", "window", "fallback"):
+                    if k in r.extra:
+                        out[k] = r.extra[k]
             if not args.unmask:
                 out = _masked(out)
             if args.json:

@@ -1,14 +1,21 @@
 """Whisper (faster-whisper / CTranslate2) behind the recogniser interface.
 
-Why these choices (see issue 7's measurements):
+Why these choices (issues 7 and 14, measured on real speakers):
 * beam 5 with an `initial_prompt` that lists the allowed words lifts connected-digit
   accuracy from 0.85 to 0.95 on real speakers; the digit words are listed in a scrambled
   order, because a prompt "satu dua tiga ..." made Whisper continue the sequence;
 * Whisper writes numerals as often as words, so the transcript is normalised and matched to
   the grammar phonetically (matcher.py), and a weak best match is a nomatch;
-* the encoder always runs on a 30 s window (~0.6 s of the ~0.8 s per utterance on 2 cores),
-  so speed comes from starting the decode when a pause begins (speculation) and keeping it
-  if the caller does not resume; the caller then waits only the decode, not the endpointer.
+* faster-whisper's `transcribe` always encodes a 30 s window (~0.6 s of the ~0.8 s per
+  utterance on 2 cores).  We call CTranslate2's `generate` ourselves on the answer
+  zero-padded to a 10 s window (log-mel of the padded audio), ~3x cheaper, with a token cap
+  from the speech's duration and a loop detector (decoding.py); a degenerate short decode is
+  redone on the full 30 s window;
+* `generate` returns an N-best list; answer.py picks the best hypothesis that can be the
+  answer (grammar, expected length, the collect's validator) or says no-match;
+* decoding starts when a pause begins (speculation); when the speculative answer is
+  complete (a menu choice, a full valid number) the listen ends at once, and when it is
+  merely confident it ends after a shorter silence (`early_end_ms`) than the endpointer's.
 """
 from __future__ import annotations
 
@@ -17,13 +24,15 @@ import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
 from ivr.engine.grammar import DIGIT_WORDS, Grammar, RecognitionResult
 
+from .answer import MIN_CONFIDENCE, Choice, Hypothesis, choose
 from .base import RATE, Partial, Recognizer, RecognizerError
+from .decoding import degenerate, token_cap
 from .endpoint import EndpointConfig
 from .matcher import DEFAULT_MIN_SIMILARITY, GrammarMatcher
 from .models import ModelError, resolve_whisper_model
@@ -76,6 +85,27 @@ def copies_prompt(text: str, prompt: str, n: int = 4) -> bool:
     return any(tuple(t[i:i + n]) in grams for i in range(len(t) - n + 1))
 
 
+FULL_WINDOW_S = 30.0
+
+
+@dataclass
+class Decoded:
+    """One decode of an utterance: the N-best list and what it cost, stage by stage."""
+
+    hypotheses: list[Hypothesis]
+    no_speech_prob: float = 0.0
+    avg_logprob: float | None = None
+    window: float = FULL_WINDOW_S
+    fallback: str = ""          # why the short window was redone on the full one
+    prompt_copied: bool = False
+    stages: dict = field(default_factory=dict)   # features_s, encode_s, decode_s (summed)
+    total_s: float = 0.0
+
+    @property
+    def text(self) -> str:
+        return self.hypotheses[0].text if self.hypotheses else ""
+
+
 @dataclass
 class _Decode:
     future: Future
@@ -86,23 +116,39 @@ class _Decode:
 
 
 class WhisperRecognizer(Recognizer):
-    """Grammar-constrained Whisper with speculative decoding at pauses."""
+    """Grammar-constrained Whisper: short-window N-best decoding, valid answers, speculation.
+
+    `decoder="transcribe"` is plain faster-whisper `transcribe` (30 s window, first
+    hypothesis): the baseline the bench measures against in the same run."""
 
     name = "whisper"
 
     def __init__(self, model: str | None = None, language: str = "id", beam_size: int = 5,
                  min_similarity: float = DEFAULT_MIN_SIMILARITY, speculative: bool = True,
                  threads: int | None = None, endpoint: EndpointConfig | None = None,
-                 prompt: bool = True):
+                 prompt: bool = True, decoder: str = "short", window_s: float = 10.0,
+                 nbest: int = 5, min_confidence: float = MIN_CONFIDENCE, early_end_ms: float = 350.0,
+                 live: bool = True):
         super().__init__(endpoint)
+        if decoder not in ("short", "transcribe"):
+            raise RecognizerError(f"unknown Whisper decoder {decoder!r} (short or transcribe)")
         self.model = load_model(model, threads)
         self.language = language
         self.beam_size = beam_size
         self.min_similarity = min_similarity
         self.speculative = speculative
         self.use_prompt = prompt
-        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper") if speculative else None
+        self.decoder = decoder
+        self.window_s = min(float(window_s), FULL_WINDOW_S)
+        self.nbest = max(1, min(int(nbest), beam_size))
+        self.min_confidence = min_confidence
+        self.early_end_ms = early_end_ms if decoder == "short" else 0.0
+        if decoder == "transcribe":
+            self.name = "whisper-transcribe"
+        self._tok = None
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="whisper") if speculative and live else None
         self._spec: _Decode | None = None
+        self._spec_result: RecognitionResult | None = None
         self.matcher: GrammarMatcher | None = None
 
     # ------------------------------------------------------------------ hooks
@@ -118,13 +164,13 @@ class WhisperRecognizer(Recognizer):
             if ev.kind == "pause" and self._pool is not None:
                 self._cancel_spec()
                 audio = self.audio().copy()
-                fut = self._pool.submit(self._decode, audio)
+                fut = self._pool.submit(self._decode, audio, ev.at)
                 self._spec = _Decode(fut, ev.at, ev.detected_at, len(audio))
             elif ev.kind == "resume":
                 self._cancel_spec()
         s = self._spec
         if s is not None and not s.stale and s.future.done() and s.future.exception() is None:
-            text = s.future.result()[0]
+            text = s.future.result().text
             return Partial(text, tuple(self.matcher.clean_words(text)), s.speech_end)
         return None
 
@@ -133,95 +179,221 @@ class WhisperRecognizer(Recognizer):
             self._spec.stale = True
             self._spec.future.cancel()
             self._spec = None
+        self._spec_result = None
 
     # ------------------------------------------------------------------ decode
-    def _transcribe(self, audio: np.ndarray, prompt: str | None):
-        segments, _info = self.model.transcribe(
-            audio, language=self.language, beam_size=self.beam_size,
-            initial_prompt=prompt, without_timestamps=True,
-            condition_on_previous_text=False, temperature=0.0, vad_filter=False,
-            max_new_tokens=self._max_tokens,
-        )
-        segs = list(segments)
-        return segs, " ".join(s.text.strip() for s in segs).strip()
+    def _tokenizer(self):
+        if self._tok is None:
+            from faster_whisper.tokenizer import Tokenizer
 
-    def _decode(self, audio: np.ndarray) -> tuple[str, dict]:
-        """Transcribe `audio` (speech region plus margins); returns text and decode info.
+            self._tok = Tokenizer(self.model.hf_tokenizer, self.model.model.is_multilingual,
+                                  task="transcribe", language=self.language)
+        return self._tok
 
-        If the transcript copies a run of 4+ words of the prompt (Whisper sometimes
-        "continues" the prompt's word list after a long digit string), decode again without
-        the prompt: a copied list would otherwise become invented digits."""
+    def _prompt_ids(self, prompt: str | None) -> list[int]:
+        tok = self._tokenizer()
+        ids = [tok.sot_prev] + tok.encode(" " + prompt.strip()) if prompt else []
+        return ids + list(tok.sot_sequence) + [tok.no_timestamps]
+
+    def _encode(self, audio: np.ndarray, window: float, stages: dict):
+        """Log-mel of the audio zero-padded to `window` seconds (not a padded mel: a
+        zero mel is not silence to Whisper), then the encoder."""
+        import ctranslate2
+
+        t0 = time.perf_counter()
+        n = int(window * RATE)
+        x = np.zeros(n, dtype=np.float32)
+        a = audio[-n:]
+        x[:len(a)] = a
+        mel = self.model.feature_extractor(x, padding=0)[:, : int(window * 100)]
+        feats = ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None], dtype=np.float32))
+        t1 = time.perf_counter()
+        enc = self.model.model.encode(feats)
+        t2 = time.perf_counter()
+        stages["features_s"] = stages.get("features_s", 0.0) + t1 - t0
+        stages["encode_s"] = stages.get("encode_s", 0.0) + t2 - t1
+        return enc
+
+    def _generate(self, enc, prompt: str | None, cap: int, stages: dict):
+        t0 = time.perf_counter()
+        ids0 = self._prompt_ids(prompt)
+        r = self.model.model.generate(  # max_length counts the prompt too
+            enc, [ids0], beam_size=self.beam_size, num_hypotheses=self.nbest,
+            max_length=min(448, len(ids0) + cap), return_scores=True, return_no_speech_prob=True, suppress_blank=True,
+        )[0]
+        stages["decode_s"] = stages.get("decode_s", 0.0) + time.perf_counter() - t0
+        tok = self._tokenizer()
+        hyps, lens = [], []
+        for score, ids in zip(r.scores, r.sequences_ids):
+            ids = [i for i in ids if i < tok.eot]
+            # scores are length-normalised log probabilities; the total ranks alternatives
+            hyps.append(Hypothesis(tok.decode(ids).strip(), float(score) * max(1, len(ids))))
+            lens.append(len(ids))
+        return hyps, lens, float(r.no_speech_prob), (float(r.scores[0]) if r.scores else None)
+
+    def _decode_window(self, audio: np.ndarray, window: float, cap: int, stages: dict) -> Decoded:
+        enc = self._encode(audio, window, stages)
+        hyps, lens, nsp, avg = self._generate(enc, self._prompt, cap, stages)
+        copied = bool(self._prompt) and bool(hyps) and copies_prompt(hyps[0].text, self._prompt)
+        if copied:
+            hyps, lens, nsp, avg = self._generate(enc, None, cap, stages)
+        d = Decoded(hyps, nsp, avg, window, prompt_copied=copied, stages=stages)
+        d.stages["_top_tokens"] = lens[0] if lens else 0
+        return d
+
+    def _decode(self, audio: np.ndarray, speech_end: float | None = None) -> Decoded:
+        """Decode the speech region (plus margins) of `audio`: N-best on the short window,
+        again on the full window when the short one degenerates."""
         t0 = time.perf_counter()
         start = self._ep.speech_start
         if start is not None:
-            a = max(0, int((start - 0.3) * RATE))
-            audio = audio[a:]
-        segs, text = self._transcribe(audio, self._prompt)
+            audio = audio[max(0, int((start - 0.3) * RATE)):]
+        speech_end = speech_end if speech_end is not None else (self._ep.speech_end or self.duration)
+        speech_s = max(0.0, speech_end - (start or 0.0))
+        if self.decoder == "transcribe":
+            d = self._decode_transcribe(audio)
+        else:
+            cap = token_cap(speech_s, self._max_tokens)
+            short = self.window_s < FULL_WINDOW_S and len(audio) / RATE <= self.window_s - 0.2
+            d = self._decode_window(audio, self.window_s if short else FULL_WINDOW_S, cap, {})
+            why = degenerate(d.text, speech_s, d.stages.pop("_top_tokens", 0), cap) if short else ""
+            if why:
+                d = self._decode_window(audio, FULL_WINDOW_S, self._max_tokens, d.stages)
+                d.stages.pop("_top_tokens", None)
+                d.fallback = why
+        d.stages = {k: round(v, 3) for k, v in d.stages.items()}
+        d.total_s = time.perf_counter() - t0
+        return d
+
+    def _decode_transcribe(self, audio: np.ndarray) -> Decoded:
+        """Plain faster-whisper (the baseline): 30 s window, first hypothesis only."""
+        t0 = time.perf_counter()
+
+        def run(prompt):
+            segs, _ = self.model.transcribe(
+                audio, language=self.language, beam_size=self.beam_size, initial_prompt=prompt,
+                without_timestamps=True, condition_on_previous_text=False, temperature=0.0,
+                vad_filter=False, max_new_tokens=self._max_tokens)
+            segs = list(segs)
+            return segs, " ".join(s.text.strip() for s in segs).strip()
+
+        segs, text = run(self._prompt)
         copied = bool(self._prompt) and copies_prompt(text, self._prompt)
         if copied:
-            segs, text = self._transcribe(audio, None)
+            segs, text = run(None)
         lp = [s.avg_logprob for s in segs]
-        meta = {
-            "avg_logprob": round(float(np.mean(lp)), 3) if lp else None,
-            "no_speech_prob": round(float(max((s.no_speech_prob for s in segs), default=1.0)), 3),
-            "decode_s": round(time.perf_counter() - t0, 3),
-            "prompt_copied": copied,
-        }
-        return text, meta
+        return Decoded([Hypothesis(text, 0.0)],
+                       float(max((s.no_speech_prob for s in segs), default=1.0)),
+                       float(np.mean(lp)) if lp else None, FULL_WINDOW_S, prompt_copied=copied,
+                       stages={"transcribe_s": time.perf_counter() - t0})
 
-    def early_result(self) -> RecognitionResult | None:
-        """The speculative result, if ready and already a complete answer (a menu choice, or
-        a digit string of the maximum length): the caller need not wait for the endpoint."""
+    # ------------------------------------------------------------------ results
+    def _choose(self, d: Decoded) -> Choice:
+        c = choose(d.hypotheses, self.matcher, self.accepts, self.min_confidence)
+        if d.avg_logprob is not None and d.no_speech_prob > 0.8 and d.avg_logprob < -1.0:
+            # Whisper itself thinks this was not speech
+            c = Choice(replace(c.match, nomatch=True, reason="no speech"), c.index, 0.0, c.valid)
+        return c
+
+    def _complete(self, r: RecognitionResult) -> bool:
+        """A speculative answer that cannot grow: a menu choice, or a number at its full
+        length (the grammar's maximum, or long enough for its validator to pass)."""
+        if r.nomatch:
+            return False
+        if r.choice is not None:
+            return True
+        return bool(r.digits) and self.accepts.complete(r.digits)
+
+    def _spec_ready(self) -> RecognitionResult | None:
         s = self._spec
         if s is None or s.stale or not s.future.done() or s.future.exception() is not None:
             return None
-        res = self._finish_from(s.future.result(), s)
-        g = self.grammar
-        if res.nomatch:
-            return None
-        if res.choice is not None or (g.digits and res.digits and len(res.digits) >= g.max_digits):
-            return res
-        return None
+        if self._spec_result is None:
+            self._spec_result = self._finish_from(s.future.result(), s)
+        return self._spec_result
+
+    @property
+    def endpoint(self) -> bool:
+        """The endpointer's end, or earlier once the speculative decode holds a complete
+        answer (at once) or a confident one (after `early_end_ms` of silence)."""
+        if self._ep.ended:
+            return True
+        r = self._spec_ready() if self.early_end_ms > 0 else None
+        if r is None or r.nomatch:
+            return False
+        silence = self.duration - self._spec.speech_end
+        return self._complete(r) or silence * 1000 >= self.early_end_ms
+
+    def early_result(self) -> RecognitionResult | None:
+        """The speculative result, if ready and already a complete answer."""
+        r = self._spec_ready()
+        return r if r is not None and self._complete(r) else None
 
     def finish(self) -> RecognitionResult:
         if self.grammar is None:
             raise RecognizerError("finish() before start(grammar)")
         s = self._spec
-        self._spec = None
         if self._ep.speech_start is None:
+            self._cancel_spec()
             return self._result("", self.matcher.match(""), 0.0, reason="silence", latency=0.0)
         speech_end = self._ep.speech_end or self.duration
         if s is not None and not s.stale and s.speech_end >= speech_end - 1e-6:
             try:
-                decoded = s.future.result()
-                return self._finish_from(decoded, s)
+                r = self._spec_ready() or self._finish_from(s.future.result(), s)
+                self._cancel_spec()
+                return r
             except Exception:  # noqa: BLE001 - fall back to a fresh decode
                 pass
-        decoded = self._decode(self.audio())
-        return self._finish_from(decoded, None)
+        self._cancel_spec()
+        pause = self._last_pause(speech_end)
+        if pause is not None and self.speculative:
+            # what a live call would have decoded at the pause (speculation, simulated
+            # without a thread when the audio came faster than real time)
+            n = min(len(self.audio()), int(round(pause.detected_at * RATE)))
+            spec = _Decode(Future(), pause.at, pause.detected_at, n)
+            return self._finish_from(self._decode(self.audio()[:n], pause.at), spec)
+        return self._finish_from(self._decode(self.audio()), None)
 
-    def _finish_from(self, decoded: tuple[str, dict], spec: _Decode | None) -> RecognitionResult:
-        text, meta = decoded
-        m = self.matcher.match(text)
-        conf = m.similarity
-        if meta.get("avg_logprob") is not None and meta["no_speech_prob"] > 0.8 and meta["avg_logprob"] < -1.0:
-            conf = 0.0  # Whisper itself thinks this was not speech
-        if conf < self.min_similarity and not m.nomatch:
-            from dataclasses import replace
-            m = replace(m, nomatch=True, reason="no speech")
-        extra = dict(meta)
+    def _last_pause(self, speech_end: float):
+        """The pause the utterance ended with (None if the caller resumed after it)."""
+        evs = [e for e in self._ep.events if e.kind in ("pause", "resume")]
+        if evs and evs[-1].kind == "pause" and evs[-1].at >= speech_end - 1e-6:
+            return evs[-1]
+        return None
+
+    def _finish_from(self, d: Decoded, spec: _Decode | None) -> RecognitionResult:
+        c = self._choose(d)
+        m = c.match
+        conf = c.confidence
+        extra = {
+            "avg_logprob": round(d.avg_logprob, 3) if d.avg_logprob is not None else None,
+            "no_speech_prob": round(d.no_speech_prob, 3), "decode_s": round(d.total_s, 3),
+            "stages": d.stages, "window": d.window, "fallback": d.fallback,
+            "prompt_copied": d.prompt_copied, "hypothesis": c.index, "valid_hypotheses": c.valid,
+            "nbest": len(d.hypotheses), "prompt": self._prompt,
+            # the N-best list, for benches and tuning (personal data: never printed as is)
+            "alternatives": [(h.text, round(h.logprob, 3)) for h in d.hypotheses],
+        }
+        if d.avg_logprob is not None:
+            extra["p_token"] = round(math.exp(d.avg_logprob), 3)
+        end_delay = self.end_delay
         if spec is not None:
+            ready = (spec.detected_at - spec.speech_end) + d.total_s
             extra["speculative"] = True
             extra["pause_delay"] = round(spec.detected_at - spec.speech_end, 3)
-            extra["latency"] = round(extra["pause_delay"] + meta["decode_s"], 3)
+            probe = self._result(d.text, m, conf)
+            if self.early_end_ms > 0 and not m.nomatch:
+                wait = 0.0 if self._complete(probe) else self.early_end_ms / 1000
+            else:
+                wait = end_delay
+            latency = max(ready, wait)
         else:
             extra["speculative"] = False
             ends = [e for e in self._ep.events if e.kind == "end"]
-            delay = ends[-1].detected_at - ends[-1].at if ends else 0.0
-            extra["latency"] = round(delay + meta["decode_s"], 3)
-        extra["prompt"] = self._prompt
-        if extra.get("avg_logprob") is not None:
-            extra["p_token"] = round(math.exp(extra["avg_logprob"]), 3)
+            delay = ends[-1].detected_at - ends[-1].at if ends else end_delay
+            latency = delay + d.total_s
+        extra["latency"] = round(latency, 3)
+        text = d.hypotheses[c.index].text if c.index >= 0 else d.text
         return self._result(text, m, conf, **extra)
 
     def close(self) -> None:

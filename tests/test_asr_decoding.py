@@ -1,0 +1,94 @@
+"""Short-window decoding guards (token cap, loop detector) and the full-window fall-back,
+on synthetic transcripts: no model, no development set needed."""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from ivr.speech.asr.answer import Hypothesis
+from ivr.speech.asr.decoding import MAX_REPEATS, TOKEN_MARGIN, degenerate, token_cap
+
+
+def test_token_cap_grows_with_speech_and_respects_the_grammar_cap():
+    assert token_cap(0.0) == TOKEN_MARGIN
+    assert token_cap(1.0) < token_cap(2.0) < token_cap(4.0)
+    assert token_cap(4.0, grammar_cap=20) == 20
+    assert token_cap(-1.0) == TOKEN_MARGIN  # a nonsense duration never gives a negative cap
+
+
+@pytest.mark.parametrize("text", ["7, 2, 0", "tiga dua kosong satu lima", "08 12 34 56 78 90",
+                                  "0, 0, 0, 1", "kosong kosong kosong kosong satu", "pendaftaran"])
+def test_speech_like_transcripts_are_not_degenerate(text):
+    assert degenerate(text, speech_s=3.0) == ""
+
+
+def test_a_runaway_digit_string_is_a_loop():
+    assert degenerate("1.5.5.5.5.5.5.5.5.5.5", speech_s=3.0) in ("repeat", "rate")
+    assert degenerate("satu " + "lima " * MAX_REPEATS, speech_s=10.0) == "repeat"
+
+
+def test_a_repeated_phrase_is_a_loop():
+    assert degenerate("tiga dua lima tiga dua lima tiga dua lima", speech_s=10.0) == "repeat"
+    assert degenerate("tiga dua lima tiga dua lima", speech_s=10.0) == ""
+
+
+def test_more_digits_than_anyone_can_say_is_degenerate():
+    assert degenerate("1 2 3 4 5 6 7 8 9 0 1 2 3 4", speech_s=1.0) == "rate"
+    assert degenerate("1 2 3 4 5 6 7 8 9 0 1 2 3 4", speech_s=4.0) == ""
+
+
+def test_hitting_the_token_cap_is_degenerate():
+    assert degenerate("7 2", speech_s=1.0, n_tokens=19, cap=19) == "cap"
+    assert degenerate("7 2", speech_s=1.0, n_tokens=5, cap=19) == ""
+
+
+# ---------------------------------------------------------------- fall-back (no model)
+def _bare_recognizer(window_results):
+    """A WhisperRecognizer without a model: `_decode_window` returns canned N-best lists."""
+    from ivr.speech.asr.endpoint import EnergyEndpointer
+    from ivr.speech.asr.whisper_engine import Decoded, WhisperRecognizer
+
+    rec = WhisperRecognizer.__new__(WhisperRecognizer)
+    rec._ep = EnergyEndpointer()
+    rec._chunks, rec._samples = [], 0
+    rec.decoder, rec.window_s, rec._max_tokens = "short", 10.0, 112
+    calls = []
+
+    def fake(audio, window, cap, stages):
+        calls.append((window, cap))
+        stages = dict(stages)
+        stages["_top_tokens"] = 3
+        return Decoded([Hypothesis(window_results[window], -1.0)], 0.01, -0.2, window, stages=stages)
+
+    rec._decode_window = fake
+    return rec, calls
+
+
+def test_degenerate_short_window_is_redone_on_the_full_window():
+    rec, calls = _bare_recognizer({10.0: "1.5.5.5.5.5.5.5.5.5.5.5.5", 30.0: "1 5"})
+    d = rec._decode(np.zeros(16000 * 2, np.float32), speech_end=1.5)
+    assert [w for w, _ in calls] == [10.0, 30.0]
+    assert d.fallback in ("repeat", "rate") and d.text == "1 5" and d.window == 30.0
+    assert calls[0][1] == token_cap(1.5, 112)  # the short decode is capped by the duration
+
+
+def test_clean_short_window_is_kept():
+    rec, calls = _bare_recognizer({10.0: "1 5", 30.0: "never"})
+    d = rec._decode(np.zeros(16000 * 2, np.float32), speech_end=1.5)
+    assert [w for w, _ in calls] == [10.0] and d.fallback == "" and d.text == "1 5"
+    assert "_top_tokens" not in d.stages  # internal bookkeeping never leaks into the result
+
+
+def test_audio_longer_than_the_short_window_goes_straight_to_the_full_window():
+    rec, calls = _bare_recognizer({10.0: "never", 30.0: "1 2 3"})
+    d = rec._decode(np.zeros(16000 * 12, np.float32), speech_end=11.0)
+    assert [w for w, _ in calls] == [30.0] and d.fallback == "" and d.text == "1 2 3"
+
+
+def test_unknown_decoder_is_a_clear_error():
+    from ivr.speech.asr.base import RecognizerError
+    from ivr.speech.asr.whisper_engine import WhisperRecognizer
+
+    with pytest.raises(RecognizerError, match="unknown Whisper decoder"):
+        WhisperRecognizer(decoder="greedy")
+
