@@ -22,6 +22,12 @@ COMMAND_MODULES = [
 ]
 
 
+#: Exit codes of `ivr` (README, "Exit codes"): 0 done; 1 checks failed (lint, test);
+#: 2 a usage or input error (one line on stderr); 3 a call ran to its end but its log could
+#: not be written (disk full, ...): the transcript is complete, the log is not; 130 interrupted.
+EXIT_LOG_FAILED = 3
+
+
 class CliError(Exception):
     """An error the user can fix; printed as one line, exit code 2."""
 
@@ -42,11 +48,36 @@ def parse_today(value: str | None):
         raise CliError(f"--today: '{value}' is not a date (expected YYYY-MM-DD)") from None
 
 
+def version() -> str:
+    """The installed package's version (pyproject.toml is its one source)."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as dist_version
+
+    try:
+        return dist_version("ivr")
+    except PackageNotFoundError:   # run from a source tree that was never installed
+        return "unknown (not installed)"
+
+
+class _VersionAction(argparse.Action):
+    """`ivr --version`, looked up only when asked (not on every command's start)."""
+
+    def __init__(self, option_strings, dest, **kw):
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kw)
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        print(f"{parser.prog} {version()}")
+        parser.exit()
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="ivr",
         description="Offline simulator of the BPJS Kesehatan Care Center 165 line (VIKA menu + agent queue).",
+        epilog="Exit codes: 0 done; 1 checks failed (lint, test); 2 usage or input error (one line on "
+               f"stderr); {EXIT_LOG_FAILED} a call ended but its log could not be written; 130 interrupted.",
     )
+    parser.add_argument("--version", action=_VersionAction, help="print the version and exit")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name in COMMAND_MODULES:
         importlib.import_module(name).register(sub)

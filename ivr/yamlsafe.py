@@ -94,7 +94,8 @@ def _syntax_error(exc: yaml.YAMLError, text: str, path: str) -> YamlError:
     lines = text.splitlines()
     line = lines[mark.line] if mark.line < len(lines) else ""
     hint = ""
-    if re.search(r"^\s*[*#&!]", line) or "alias" in str(problem):
+    context = str(getattr(exc, "context", "") or "")
+    if re.search(r"^\s*[*#&!]", line) or "alias" in str(problem) or "alias" in context:   # back: *
         hint = "quote keys like '*' and '#' (\"*\": ...)"
     elif "\\t" in str(problem) or (mark.column < len(line) and line[mark.column] == "\t"):
         hint = "indent with spaces, not tabs"

@@ -45,7 +45,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "or stay silent until the call ends by itself")
     p.add_argument("--today", help="date the services use, YYYY-MM-DD (default: today)")
     p.add_argument("--db", help="participants database (default: $IVR_HOME/participants.sqlite)")
-    p.add_argument("--log", help="write the JSONL call log here (default: $IVR_HOME/logs/call-*.jsonl)")
+    p.add_argument("--log", help="write the JSONL call log here (default: $IVR_HOME/logs/call-*.jsonl); "
+                   "if it cannot be written the call goes on and ivr exits 3")
     p.add_argument("--no-log", action="store_true", help="do not write a call log")
     p.add_argument("--queue-config", metavar="FILE",
                    help="agent queue model (default: queues.yaml beside the tree)")
@@ -164,10 +165,16 @@ def run_call(args) -> int:
                "transfer": None if res.transfer is None else
                {"queue": res.transfer.queue, "request": res.transfer.request_type,
                 "fields": {k: v if args.unmask else mask_pii(v) for k, v in res.transfer.fields.items()}},
-               "log": str(log_path) if log_path else None}
+               "log": str(log_path) if log_path and not (log and log.error) else None}
         print(json.dumps(out, ensure_ascii=False))
-    elif log_path:
+    elif log_path and not (log and log.error):
         print(f"(log: {log_path})", file=sys.stderr)
+    if log and log.error:   # the call went on without its log: say so, in one line, and exit apart
+        from ivr.cli import EXIT_LOG_FAILED
+
+        print(f"ivr: error: call log {log.error_text}; the call went on without it "
+              f"(exit {EXIT_LOG_FAILED})", file=sys.stderr)
+        return EXIT_LOG_FAILED
     return 0
 
 

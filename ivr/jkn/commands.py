@@ -88,12 +88,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 
     r = sub.add_parser("requests", help="requests completed by agents (list, show)",
                        description="Requests stored by the simulated agents, with ticket numbers. "
-                                   "Personal data is masked unless --unmask.")
+                                   "Personal data is masked unless --unmask.",
+                       epilog="Tickets look like 165-YYMMDD-NNNNN: the line (165), the date the request was "
+                              "made, and a sequence number of the whole database that does not restart each "
+                              "day and is never reused (165-261123-00007 may be followed by 165-261124-00008; "
+                              "more than five digits after 99999). Each scenario of `ivr test` has its own "
+                              "fresh database, so its tickets start at 00001.")
     rsub = r.add_subparsers(dest="requests_cmd", metavar="ACTION")
     r.set_defaults(func=lambda a: (r.print_help(), 2)[1])
     rl = rsub.add_parser("list", help="list stored requests")
     rl.add_argument("--db", help=db_help)
-    rl.add_argument("--type", dest="jenis", help="only this request type (e.g. ganti_kelas)")
+    rl.add_argument("--type", dest="jenis", help="only this request type (e.g. ganti_kelas; "
+                    "an unknown type is an error that lists the known ones)")
     rl.add_argument("--status", choices=["selesai", "ditolak", "callback"], help="only this status")
     rl.add_argument("--limit", type=int, default=0, help="at most this many rows (default: all)")
     rl.add_argument("--unmask", action="store_true", help="show personal data in clear")
@@ -220,6 +226,16 @@ def _open_requests(db: str | None):
     return RequestStore(path)
 
 
+def _check_type(store, jenis: str) -> None:
+    """An unknown --type is a mistake (a typo would print an empty table and exit 0): the
+    known types are the agents' request types, plus any already stored in this file."""
+    from ivr.jkn.services import REQUEST_ARGS
+
+    known = set(REQUEST_ARGS) | {r[0] for r in store.conn.execute("SELECT DISTINCT jenis FROM requests")}
+    if jenis not in known:
+        raise _cli_error()(f"--type: unknown request type {jenis!r}; known: {', '.join(sorted(known))}")
+
+
 def _fields_text(fields: dict, unmask: bool) -> str:
     return ", ".join(f"{k}={_mask(k, v, unmask)}" for k, v in sorted(fields.items()))
 
@@ -230,6 +246,8 @@ def _requests_list(args) -> int:
     from ivr.privacy import mask_pii
 
     with _open_requests(args.db) as store:
+        if args.jenis is not None:
+            _check_type(store, args.jenis)
         reqs = store.list(jenis=args.jenis, status=args.status, limit=args.limit or None)
         t = Table(title=f"Permintaan ({len(reqs)})")
         for col in ("Tiket", "Waktu", "Jenis", "Status", "NIK", "Data", "Alasan"):

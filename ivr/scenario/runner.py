@@ -30,6 +30,7 @@ A step's `expect` may also be a plain string: shorthand for `{prompt: ...}`.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import re
 import time
 from dataclasses import dataclass, field
@@ -174,11 +175,57 @@ def _check_expect(path: str, e, what: str, parent=None) -> None:
     for k in e:
         if k not in EXPECT_KEYS:
             raise ScenarioError(f"{_where(path, e)}: unknown expectation '{k}' (expected one of {', '.join(EXPECT_KEYS)})")
+        _check_expect_value(path, e, k)
     for rx in _as_list(e["prompt_regex"]) if "prompt_regex" in e else []:
         try:
             re.compile(rx)
         except re.error as exc:
             raise ScenarioError(f"{_where(path, e)}: prompt_regex /{rx}/ is not a valid regular expression ({exc})") from None
+
+
+#: The shape each expectation's value must have, so that a mistake (`vars: [1, 2]`) is a
+#: file:line error when the file is loaded rather than a crash when the check runs.
+_TEXTS = ("prompt", "prompt_regex", "not_prompt", "visited")     # a text, or a list of texts
+_NAMES = ("node", "outcome", "end_node")                          # one text
+_TRANSFER_KEYS = ("queue", "request", "fields")
+
+
+def _scalar(v) -> bool:
+    return v is not None and not isinstance(v, (dict, list))
+
+
+def _check_expect_value(path: str, e: dict, k: str) -> None:
+    v = e[k]
+    where = _where(path, v if isinstance(v, LineDict) else e)
+    if k in _TEXTS:
+        if not (_scalar(v) or (isinstance(v, list) and v and all(_scalar(x) for x in v))):
+            raise ScenarioError(f"{where}: {k} must be a text or a list of texts, got {_kind(v)}")
+    elif k in _NAMES:
+        if not _scalar(v):
+            raise ScenarioError(f"{where}: {k} must be one name, got {_kind(v)}")
+    elif k == "vars":
+        if not isinstance(v, dict) or any(isinstance(x, (dict, list)) for x in v.values()):
+            raise ScenarioError(f"{where}: vars must be a mapping of variable: value "
+                                f"(e.g. vars: {{kelas: 3}}), got {_kind(v)}")
+    elif k == "transfer" and v is not None:   # null / {}: any transfer
+        if not isinstance(v, dict):
+            raise ScenarioError(f"{where}: transfer must be a mapping with {', '.join(_TRANSFER_KEYS)}, got {_kind(v)}")
+        for tk, tv in v.items():
+            if tk not in _TRANSFER_KEYS:
+                raise ScenarioError(f"{where}: unknown transfer check '{tk}' (expected one of {', '.join(_TRANSFER_KEYS)})")
+            if tk == "fields" and not (tv is None or (isinstance(tv, dict)
+                                                       and not any(isinstance(x, (dict, list)) for x in tv.values()))):
+                raise ScenarioError(f"{where}: transfer fields must be a mapping of field: value, got {_kind(tv)}")
+            if tk != "fields" and not _scalar(tv):
+                raise ScenarioError(f"{where}: transfer {tk} must be one name, got {_kind(tv)}")
+
+
+def _kind(v) -> str:
+    if v is None:
+        return "nothing (null)"
+    if isinstance(v, (dict, list)):
+        return f"a {'mapping' if isinstance(v, dict) else 'list'} {json.dumps(v, default=str)[:60]}"
+    return f"{type(v).__name__} {v!r}"
 
 
 def _as_list(v) -> list[str]:

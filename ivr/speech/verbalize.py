@@ -31,7 +31,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["verbalize", "number_words", "digits_words", "spell", "DEFAULT_HOTLINES"]
+__all__ = ["verbalize", "number_words", "quantity_words", "digits_words", "spell", "DEFAULT_HOTLINES"]
 
 _UNITS = ("nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan")
 _SCALES = ((10**12, "triliun"), (10**9, "miliar"), (10**6, "juta"), (10**3, "ribu"))
@@ -138,9 +138,24 @@ def _long_digits(digits: str) -> str:
     return digits_words(digits, group=4 if len(digits) >= 8 else 0)
 
 
+#: The longest number read as a quantity (999 triliun has 15 digits). Longer digit strings
+#: are read digit by digit: no amount is that large, and int() of a 5000-digit string is
+#: refused by Python (and would be read as "... triliun triliun triliun ...").
+MAX_QUANTITY_DIGITS = 15
+
+
+def quantity_words(digits: str) -> str:
+    """A quantity written with digits (thousands dots allowed) in words; digit by digit
+    (grouped by four) when it is longer than MAX_QUANTITY_DIGITS."""
+    plain = digits.replace(".", "")
+    if len(plain.lstrip("0")) > MAX_QUANTITY_DIGITS:
+        return digits_words(plain, group=4)
+    return number_words(int(plain))
+
+
 def _decimal(whole: str, frac: str | None) -> str:
     """"1.500" / "2" with optional decimal digits after "," ("dua koma lima")."""
-    words = number_words(int(whole.replace(".", "")))
+    words = quantity_words(whole)
     if frac:
         words += " koma " + digits_words(frac)
     return words
@@ -227,7 +242,7 @@ class _Rules:
         return " " + getattr(self, kind)(m) + " "
 
     def money(self, m: re.Match) -> str:
-        dec = m["rpdec"] if m["rpdec"] and m["rpdec"] != "-" and int(m["rpdec"]) else None
+        dec = m["rpdec"] if m["rpdec"] and m["rpdec"] != "-" and m["rpdec"].strip("0") else None
         words = _decimal(m["rp"], dec)
         if m["rpmag"]:
             words += " " + m["rpmag"]
@@ -259,11 +274,11 @@ class _Rules:
         return _decimal(m["pct"], m["pctdec"]) + " persen"
 
     def ordinal(self, m: re.Match) -> str:
-        n = int(m["ord"])
-        return "pertama" if n == 1 else "ke" + number_words(n)
+        n = m["ord"].lstrip("0") or "0"
+        return "pertama" if n == "1" else "ke" + quantity_words(n)
 
     def times(self, m: re.Match) -> str:
-        return f"{number_words(int(m['ta']))} kali {number_words(int(m['tb']))}"
+        return f"{quantity_words(m['ta'])} kali {quantity_words(m['tb'])}"
 
     def number(self, m: re.Match) -> str:
         return _number(m["num"], m["numdec"], self.hotlines)

@@ -92,9 +92,18 @@ def _yaml_int(vnode) -> int:
     return yaml.constructor.SafeConstructor().construct_yaml_int(vnode)
 
 
+#: Why an unquoted `#` or `*` goes wrong in YAML (a comment; an alias), said wherever a key
+#: field or menu option comes out empty because of it.
+QUOTE_KEYS_HINT = ('YAML reads an unquoted # as a comment and * as an alias: quote * and # '
+                   '(repeat: "#", back: "*", "#": {goto: ...})')
+#: A line in a menu's options that looks like option `#` but is a YAML comment.
+_COMMENTED_OPTION = re.compile(r"^\s*#\s*:(\s|$)")
+
+
 class _Loader:
-    def __init__(self, path: str):
+    def __init__(self, path: str, text: str = ""):
         self.path = path
+        self.lines = text.splitlines()
         self.errors: list[TreeError] = []
         self.visits = 0
         self.broken_ids: set[str] = set()
@@ -209,6 +218,9 @@ class _Loader:
             return val.lower() in ("true", "yes", "on")
         elif t == "key":
             if tag == T_NULL:
+                if val == "" and not vnode.style:   # `repeat: #`, `repeat:`: not a written null
+                    self.err(vnode, f"{what} is empty, so the key is off",
+                             QUOTE_KEYS_HINT + "; write null to turn a key off on purpose", code="empty-key")
                 return None
             if val not in DTMF_KEYS or len(val) != 1:
                 self.err(vnode, f"{what}: '{val}' is not a DTMF key", "use one of 0-9 * # A-D, quoted", code="key")
@@ -506,6 +518,7 @@ class _Loader:
             return ()
         if not items:
             self.err(vnode, f"{what}: options is empty", "a menu needs at least one option", code="empty")
+        self.commented_options(vnode, what)
         out: list[Option] = []
         words_seen: dict[str, Pos] = {}
         for key, knode, v in items:
@@ -542,6 +555,20 @@ class _Loader:
                 out.append(Option(okey, goto, words, label, self.pos(knode)))
         return tuple(out)
 
+    def commented_options(self, vnode, what: str) -> None:
+        """`#: {goto: x}` inside options is a YAML comment: the option silently does not exist
+        (while the prompt may still say "tekan pagar"). Report each such line."""
+        if not vnode.value or vnode.flow_style:
+            return
+        indent = vnode.value[0][0].start_mark.column   # where the option keys start
+        first, last = vnode.start_mark.line, vnode.end_mark.line
+        for i in range(first, min(last + 1, len(self.lines))):
+            if _COMMENTED_OPTION.match(self.lines[i]) and self.lines[i].index("#") == indent:
+                col = indent
+                self.err(Pos(self.path, i + 1, col + 1),
+                         f"{what}: this line looks like option '#' but YAML reads it as a comment, "
+                         "so the menu has no such option", QUOTE_KEYS_HINT, code="empty-key")
+
     def check_refs(self, tree: Tree, got: dict) -> None:
         ids = tree.nodes.keys()
 
@@ -573,7 +600,7 @@ TREE_LIMITS = Limits(max_bytes=MAX_BYTES, max_depth=MAX_COMPOSE_DEPTH, max_value
 
 def load_tree_text(text: str, path: str = "<string>") -> Tree:
     """Parse and validate tree YAML from a string; raises TreeLoadError."""
-    loader = _Loader(path)
+    loader = _Loader(path, text)
     try:
         root = compose_yaml(text, path, TREE_LIMITS)
     except YamlError as exc:
