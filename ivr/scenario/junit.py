@@ -5,7 +5,7 @@ import xml.etree.ElementTree as ET
 from collections import defaultdict
 from pathlib import Path
 
-from ivr.privacy import mask_pii
+from ivr.privacy import mask_pii, open_private
 
 
 def write_junit(results, path: str | Path, coverage: dict[str, tuple[int, int]] | None = None,
@@ -33,4 +33,5 @@ def write_junit(results, path: str | Path, coverage: dict[str, tuple[int, int]] 
             if not r.ok:
                 f = ET.SubElement(case, "failure", message=shown(r.failures[0]), type="ScenarioFailure")
                 f.text = shown("\n".join(r.failures) + "\n\nTranscript:\n" + "\n".join(r.transcript))
-    ET.ElementTree(suites).write(str(path), encoding="utf-8", xml_declaration=True)
+    with open_private(path, "wb") as f:   # failure transcripts are a caller's call: 0600
+        ET.ElementTree(suites).write(f, encoding="utf-8", xml_declaration=True)
