@@ -66,7 +66,7 @@ def test_keys_script_spaces_and_waits(db):
 
 def test_ganti_nomor_hp_ticket_is_stored_and_shown(db):
     r = ivr("call", "--today", "2026-11-23", "--db", db, "--no-log", "--queue-seed", "0",
-            "--keys", f"3 5 1 {AKTIF[0]}# 081234567890#")
+            "--keys", f"3 5 1 {AKTIF[0]}# {AKTIF[1]} 081234567890#")
     assert r.returncode == 0, r.stderr
     m = re.search(r"Nomor tiket Anda (165-\d{6}-\d{5})", r.stdout)
     assert m, r.stdout

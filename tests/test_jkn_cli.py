@@ -66,7 +66,8 @@ def test_requests_list_and_show(home, capsys):
     rc, _, err = run(capsys, "requests", "list")
     assert rc == 2 and "no requests yet" in err
     with JknServices(clock=lambda: dt.datetime(2026, 1, 1, 8, 30)) as svc:
-        t1 = svc.invoke("permintaan", {"jenis": "ganti_nomor_hp", "nik": "3174054508900002", "hp": "081377778888"},
+        t1 = svc.invoke("permintaan", {"jenis": "ganti_nomor_hp", "nik": "3174054508900002", "tgl_lahir": "05081990",
+                                       "hp": "081377778888"},
                         dt.date(2026, 11, 23)).vars["tiket"]
         t2 = svc.invoke("permintaan", {"jenis": "ganti_kelas", "nik": "3471020911000007", "kelas": "1"},
                         dt.date(2026, 11, 23)).vars["tiket"]

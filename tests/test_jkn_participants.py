@@ -59,9 +59,9 @@ def test_every_case_is_covered(people):
 
 def test_demo_participants_are_documented_and_distinct():
     keys = [d.key for d in DEMO_PARTICIPANTS]
-    assert keys == ["aktif", "menunggak", "nonaktif", "pbi", "ppu", "baru", "fktp_baru"]
+    assert keys == ["aktif", "menunggak", "nonaktif", "pbi", "ppu", "baru", "fktp_baru", "belum_bayar"]
     expected = {"aktif": "aktif", "menunggak": "menunggak", "nonaktif": "nonaktif", "pbi": "aktif",
-                "ppu": "aktif", "baru": "aktif", "fktp_baru": "menunggak"}
+                "ppu": "aktif", "baru": "aktif", "fktp_baru": "menunggak", "belum_bayar": "nonaktif"}
     for d in DEMO_PARTICIPANTS:
         assert d.expect.startswith(expected[d.key])
         assert state_of(d.participant, REFERENCE_DATE).outcome == expected[d.key]

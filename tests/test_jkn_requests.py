@@ -86,7 +86,7 @@ def test_request_survives_sigkill_right_after_the_ticket_is_read_back(db):
         from ivr.jkn.services import JknServices
         svc = JknServices(sys.argv[1], clock=lambda: dt.datetime(2026, 11, 23, 9, 0))
         r = svc.invoke("permintaan", {"jenis": "ganti_nomor_hp", "nik": "3174054508900002",
-                                      "hp": "081377778888"}, dt.date(2026, 11, 23))
+                                      "tgl_lahir": "05081990", "hp": "081377778888"}, dt.date(2026, 11, 23))
         print(r.outcome, r.vars["tiket"], flush=True)
         threading.Event().wait()          # still "on the phone" when the process is killed
     """, str(db))

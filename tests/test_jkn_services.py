@@ -105,7 +105,7 @@ def test_bad_calls_are_clear_errors(svc):
         svc.invoke("cek_peserta", {"nik": "123", "tgl_lahir": "17081985"}, TODAY)
     with pytest.raises(ServiceError, match="unknown request type"):
         svc.invoke("permintaan", {"jenis": "sulap"}, TODAY)
-    with pytest.raises(ServiceError, match="missing argument.*hp"):
+    with pytest.raises(ServiceError, match="missing argument.*tgl_lahir, hp"):
         svc.invoke("permintaan", {"jenis": "ganti_nomor_hp", "nik": DEMO["aktif"].nik}, TODAY)
 
 
@@ -120,7 +120,9 @@ def test_class_change_rule():
     assert not can_change_class(DEMO["baru"], dt.date(2027, 6, 15))[0]  # by then in arrears: not active
     assert not can_change_class(DEMO["nonaktif"], TODAY)[0]
     ok, why = can_change_class(DEMO["menunggak"], TODAY)
-    assert not ok and "tunggakan" in why
+    assert not ok and "status Anda tidak aktif, masih ada tunggakan iuran 3 bulan" in why
+    # one month late, still covered: the status said is "aktif", and the rule accepts it
+    assert can_change_class(DEMO["fktp_baru"], TODAY)[0]
     assert not can_change_class(DEMO["pbi"], TODAY)[0] and not can_change_class(DEMO["ppu"], TODAY)[0]
 
 
@@ -181,9 +183,11 @@ def test_class_change_refused_then_done(svc):
 
 def test_phone_change_and_other_requests(svc):
     nik = DEMO["aktif"].nik
-    r = svc.invoke("permintaan", {"jenis": "ganti_nomor_hp", "nik": nik, "hp": "081298765432"}, TODAY)
+    hp = {"jenis": "ganti_nomor_hp", "nik": nik, "tgl_lahir": "05081990"}
+    r = svc.invoke("permintaan", {**hp, "hp": "081298765432"}, TODAY)
     assert r.outcome == "selesai" and svc.participants.by_nik(nik).hp == "081298765432"
-    assert svc.invoke("permintaan", {"jenis": "ganti_nomor_hp", "nik": nik, "hp": "0712345678"}, TODAY).outcome == "ditolak"
+    bad = svc.invoke("permintaan", {**hp, "hp": "0712345678"}, TODAY)
+    assert bad.outcome == "ditolak" and "diawali 08" in bad.vars["alasan"]
     assert svc.invoke("permintaan", {"jenis": "ganti_npwp", "nik": nik, "npwp": "012345678901000"}, TODAY).outcome == "selesai"
     assert svc.participants.by_nik(nik).npwp == "012345678901000"
     assert svc.invoke("permintaan", {"jenis": "ganti_alamat", "nik": nik, "kode_pos": "40111"}, TODAY).outcome == "selesai"

@@ -63,9 +63,9 @@ class CallRuntime:
         self.queue = queue          # ivr.queue.model.LiveQueue, or None: transfers end the call
         self.call_id = call_id
         self.queue_state: str | None = None   # None, "waiting", "connected", "left"
-        self.session = CallSession(tree)
         self.services = services
         self.today = today or dt.date.today()
+        self.session = CallSession(tree, today=self.today)
         self.log = log
         self.transcript: list[Line] = []
         self.started_at = 0.0

@@ -18,6 +18,7 @@ other can keep a call going for ever.
 """
 from __future__ import annotations
 
+import datetime as dt
 import re
 from dataclasses import dataclass, field
 
@@ -82,8 +83,9 @@ class CallStats:
 class CallSession:
     """One call through a tree. See the module docstring for the timing model."""
 
-    def __init__(self, tree: Tree, variables: dict[str, str] | None = None):
+    def __init__(self, tree: Tree, variables: dict[str, str] | None = None, today: dt.date | None = None):
         self.tree = tree
+        self.today = today   # the call's date, for validators (a birth date after it is invalid)
         self.ends_at: float | None = None   # start + tree.max_call_seconds, set by start()
         self.vars: dict[str, str] = {**tree.variables, **(variables or {})}
         self.stats = CallStats()
@@ -433,7 +435,7 @@ class CallSession:
         if len(digits) < node.min_length:
             self._failure(node, "too_short", out)
             return
-        ok, extra = validate(node.validator, digits)
+        ok, extra = validate(node.validator, digits, self.today)
         if not ok:
             self._failure(node, "invalid", out)
             return

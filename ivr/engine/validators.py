@@ -1,68 +1,60 @@
-"""Validators a `collect` node can apply to the digits it gathered.
+"""Validators a `collect` node can apply to the digits it gathered: the one table of them.
 
-They are pure functions (no I/O), so the engine stays a pure state machine. The domain
-rules themselves live in `ivr.jkn.identifiers`; this module only maps the tree's validator
-names onto them and returns extra variables a prompt may use (e.g. a formatted date).
+They are pure functions (no I/O, no clock), so the engine stays a pure state machine: the
+call's date is passed in (`CallSession(tree, today=...)`). The domain rules themselves live in
+`ivr.rules.identifiers`, shared with the JKN services; this module maps the tree's validator
+names onto them and says which extra variables each sets (e.g. a formatted date). The tree
+model, the JSON schema and lint read their names and variables from `VALIDATORS`.
 """
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
+
+from ivr.rules.identifiers import (parse_ddmmyyyy, validate_card, validate_kelas, validate_nik, validate_npwp,
+                                   validate_phone)
+
+Check = Callable[[str, "dt.date | None"], dict[str, str]]
 
 
-def _nik(digits: str) -> dict[str, str]:
-    from ivr.jkn.identifiers import validate_nik
+@dataclass(frozen=True)
+class Validator:
+    """A check on a collect's digits (raises ValueError when they are invalid) and the
+    variables it sets beside the collect's own."""
 
-    validate_nik(digits)
-    return {}
-
-
-def _card(digits: str) -> dict[str, str]:
-    from ivr.jkn.identifiers import validate_card
-
-    validate_card(digits)
-    return {}
+    check: Check
+    sets: tuple[str, ...] = ()
 
 
-def _date(digits: str) -> dict[str, str]:
-    from ivr.jkn.identifiers import parse_ddmmyyyy
-
-    d = parse_ddmmyyyy(digits)
-    return {"tanggal": d.isoformat()}
+def _date(digits: str, today: dt.date | None) -> dict[str, str]:
+    return {"tanggal": parse_ddmmyyyy(digits, today).isoformat()}
 
 
-def _phone(digits: str) -> dict[str, str]:
-    if not (digits.startswith("08") and 10 <= len(digits) <= 13):
-        raise ValueError("nomor HP harus diawali 08, 10-13 digit")
-    return {}
+def _no_vars(rule: Callable[..., object], dated: bool = False) -> Check:
+    def check(digits: str, today: dt.date | None) -> dict[str, str]:
+        rule(digits, today) if dated else rule(digits)
+        return {}
+    return check
 
 
-def _kelas(digits: str) -> dict[str, str]:
-    if digits not in ("1", "2", "3"):
-        raise ValueError("kelas perawatan 1, 2 atau 3")
-    return {}
-
-
-def _npwp(digits: str) -> dict[str, str]:
-    # NPWP: 15 digits, or 16 (the NIK serves as NPWP since 2024)
-    if len(digits) not in (15, 16):
-        raise ValueError("NPWP 15 atau 16 digit")
-    return {}
-
-
-VALIDATORS: dict[str, Callable[[str], dict[str, str]]] = {
-    "none": lambda d: {},
-    "nik": _nik,
-    "card": _card,
-    "date": _date,
-    "phone": _phone,
-    "kelas": _kelas,
-    "npwp": _npwp,
+VALIDATORS: dict[str, Validator] = {
+    "none": Validator(lambda d, today: {}),
+    "nik": Validator(_no_vars(validate_nik, dated=True)),
+    "card": Validator(_no_vars(validate_card)),
+    "date": Validator(_date, sets=("tanggal",)),
+    "phone": Validator(_no_vars(validate_phone)),
+    "kelas": Validator(_no_vars(validate_kelas)),
+    "npwp": Validator(_no_vars(validate_npwp)),
 }
+VALIDATOR_NAMES: tuple[str, ...] = tuple(VALIDATORS)
 
 
-def validate(name: str, digits: str) -> tuple[bool, dict[str, str]]:
-    """(ok, extra variables). Any ValueError from the domain rule means 'invalid'."""
+def validate(name: str, digits: str, today: dt.date | None = None) -> tuple[bool, dict[str, str]]:
+    """(ok, extra variables). Any ValueError from the domain rule means 'invalid'. `today`
+    is the call's date (a birth date after it is invalid); without it only the calendar is
+    checked."""
     try:
-        return True, VALIDATORS[name](digits)
+        return True, VALIDATORS[name].check(digits, today)
     except ValueError:
         return False, {}

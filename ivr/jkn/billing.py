@@ -13,6 +13,10 @@ reported in the press):
     the 1st of the next month (Perpres 82/2018 art. 42): `coverage_suspended`.
   * PPU wage base is capped at Rp12.000.000 per month (Perpres 75/2019 art. 32, kept by 64/2020).
   * PPU with a wage up to Rp4.000.000 are in Kelas II, above that Kelas I (Perpres 82/2018).
+  * A new self-paying member pays the first contribution within 30 days of registration (the
+    virtual account is issued at registration, the card is active once the first payment is
+    made): months owed before that payment are not in arrears until that date. Not in the
+    seeds; the window is our plausible choice, kept in one constant (FIRST_PAYMENT_DAYS).
 """
 from __future__ import annotations
 
@@ -35,6 +39,7 @@ PPU_WAGE_CAP = 12_000_000
 PPU_KELAS1_ABOVE = 4_000_000
 
 DUE_DAY = 10                                  # contributions are due by the 10th of each month
+FIRST_PAYMENT_DAYS = 30                       # a new member's first payment: within 30 days
 NO_LATE_FINE_SINCE = dt.date(2016, 7, 1)      # no fine for late payment since this date
 DENDA_PERCENT = 5
 DENDA_MAX_MONTHS = 12
@@ -125,6 +130,11 @@ class Month:
 def due_date(month: Month) -> dt.date:
     """Contribution for a month is due by the 10th of that month."""
     return month.due_date()
+
+
+def first_payment_due(registered: dt.date) -> dt.date:
+    """Last day for a new self-paying member's first contribution."""
+    return registered + dt.timedelta(days=FIRST_PAYMENT_DAYS)
 
 
 def next_due_date(today: dt.date) -> dt.date:
@@ -222,7 +232,7 @@ class Tagihan:
 
 
 def tagihan_mandiri(kelas: int, paid_through: Month | None, today: dt.date,
-                    first_month: Month | None = None) -> Tagihan:
+                    first_month: Month | None = None, first_payment: dt.date | None = None) -> Tagihan:
     """Bill of a self-paying (PBPU/BP) member on `today`.
 
     `paid_through` is the last month paid (None: nothing paid yet, counting from
@@ -230,6 +240,10 @@ def tagihan_mandiri(kelas: int, paid_through: Month | None, today: dt.date,
     the 10th of that month; a month unpaid after its 10th is in arrears (tunggakan). There is
     no late fine (abolished 1 July 2016): the bill is simply the unpaid months times the
     member's share. Coverage is suspended once an unpaid month has ended.
+
+    `first_payment` (a new member who has never paid: `first_payment_due`) is the earliest
+    due date of any month: the months owed since registration are due then, not before, and
+    coverage, which has not started, cannot be suspended.
     """
     _check_kelas(kelas)
     current = Month.of(today)
@@ -244,10 +258,13 @@ def tagihan_mandiri(kelas: int, paid_through: Month | None, today: dt.date,
     while m <= current:
         unpaid.append(m)
         m = m.add(1)
-    overdue = tuple(m for m in unpaid if today > m.due_date())
+    def due(m: Month) -> dt.date:
+        return max(m.due_date(), first_payment) if first_payment else m.due_date()
+
+    overdue = tuple(m for m in unpaid if today > due(m))
     amount = sum(iuran_peserta(kelas, m) for m in unpaid)
-    suspended = any(m < current for m in unpaid)
-    first_due = start.due_date()
+    suspended = first_payment is None and any(m < current for m in unpaid)
+    first_due = due(start)
     jatuh_tempo = first_due if first_due >= today else next_due_date(today)
     return Tagihan(today, kelas, tuple(unpaid), overdue, amount, jatuh_tempo, suspended)
 

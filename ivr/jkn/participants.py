@@ -193,6 +193,12 @@ DEMO_PARTICIPANTS: tuple[Demo, ...] = (
           "menunggak 1 bulan (November 2026, masih dijamin s.d. akhir bulan): status aktif; Kelas 3; "
           "tagihan Rp35.000; FKTP sejak 5 Oktober 2026 (< 3 bulan): ganti FKTP ditolak",
           kota="Kota Makassar", kode_pos="90111"),
+    _demo("belum_bayar", "3172031507990009", "0001210987654", "Fajar Hidayat", "L", D(1999, 7, 15), "PBPU", 2,
+          D(2026, 11, 23), "Puskesmas Kecamatan Koja", D(2026, 11, 23), None,
+          "nonaktif (baru mendaftar 23 November 2026, menunggu iuran pertama); Kelas 2; tagihan Rp100.000, "
+          "iuran pertama paling lambat 23 Desember 2026, tidak menunggak",
+          status="nonaktif", alasan="menunggu pembayaran iuran pertama", kota="Kota Jakarta Utara",
+          kode_pos="14260"),
 )
 
 

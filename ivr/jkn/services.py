@@ -27,15 +27,16 @@ of the family): `tagihan` is the family's bill, `tagihan_peserta` the caller's o
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ivr.jkn import billing
 from ivr.jkn.billing import Month, Tagihan, format_rupiah, format_tanggal, iuran_peserta, iuran_ppu
 from ivr.jkn.db import OwnsConnection, connect
-from ivr.jkn.identifiers import (InvalidIdentifier, nik_matches_birth_date, parse_ddmmyyyy, validate_nik,
-                                 virtual_account)
+from ivr.jkn.dukcapil import nama_dukcapil
+from ivr.jkn.identifiers import (InvalidIdentifier, nik_matches_birth_date, parse_ddmmyyyy, validate_kelas,
+                                 validate_nik, validate_npwp, validate_phone, virtual_account)
 from ivr.jkn.participants import Participant, ParticipantStore, ensure_db, memory_db
 from ivr.jkn.requests import RequestStore
 
@@ -68,12 +69,49 @@ def kelas_text(kelas: int) -> str:
     return f"Kelas {kelas}"
 
 
-# ---- a participant's state on a date -----------------------------------------------------
+# ---- a participant's state on a date: the one source ------------------------------------
+#: Who pays a segment's contributions (DOMAIN.md, "Money").
+PAYER = {"PBI": "pemerintah", "PPU": "pemberi kerja", "PBPU": "peserta", "BP": "peserta"}
+PANDAWA = "WhatsApp Pandawa 0811-8-165-165"
+#: How a deactivated member becomes active again, by segment (the reasons of
+#: ivr.jkn.participants.NONAKTIF_REASONS; GILANG re-registration per seed 002).
+REACTIVATION = {
+    "PBPU": (f"Perbarui data KTP dan kartu keluarga melalui {PANDAWA} atau kantor BPJS Kesehatan; "
+             "kepesertaan aktif kembali dalam 1x24 jam setelah data diperbarui."),
+    "BP": (f"Perbarui data KTP dan kartu keluarga melalui {PANDAWA} atau kantor BPJS Kesehatan; "
+           "kepesertaan aktif kembali dalam 1x24 jam setelah data diperbarui."),
+    "PBI": "Untuk diaktifkan kembali, hubungi Dinas Sosial setempat.",
+    "PPU": f"Untuk tetap terjamin, daftar sebagai peserta mandiri melalui agen atau {PANDAWA}.",
+}
+
+
 @dataclass(frozen=True)
 class ParticipantState:
-    outcome: str                 # aktif / menunggak / nonaktif
-    status_text: str             # "aktif" / "tidak aktif" (what the prompt says)
-    tagihan: Tagihan | None      # self-paying members only
+    """Everything the call says about a participant on a date, computed once (`state_of`):
+    the status spoken and the status agent rules check are the same field, the virtual
+    account is the family bill payer's wherever it is spoken, who pays follows the segment.
+
+    `aktif` is coverage: a self-paying member with an unpaid month stays covered until that
+    month ends (Perpres 82/2018 art. 42), so "aktif" with arrears is possible and is what an
+    agent rule that needs an active participant accepts."""
+
+    participant: Participant
+    today: dt.date
+    outcome: str                 # aktif / menunggak / nonaktif (the service outcome)
+    aktif: bool                  # covered today: "status aktif"
+    tagihan: Tagihan | None      # self-paying members only: their own bill
+    va: str                      # the family bill payer's virtual account ("" when nobody in it pays)
+    family_amount: int           # the family's bill (everyone on the KK pays through one VA)
+    members: int                 # self-paying family members the bill covers
+    first_payment: bool          # a new self-paying member who has never paid
+
+    @property
+    def status_text(self) -> str:
+        return "aktif" if self.aktif else "tidak aktif"
+
+    @property
+    def payer(self) -> str:
+        return PAYER[self.participant.segmen]
 
     @property
     def tunggakan_bulan(self) -> int:
@@ -82,6 +120,38 @@ class ParticipantState:
     @property
     def amount(self) -> int:
         return self.tagihan.amount if self.tagihan else 0
+
+    @property
+    def jatuh_tempo(self) -> dt.date:
+        return self.tagihan.jatuh_tempo if self.tagihan else billing.next_due_date(self.today)
+
+    def pembayaran(self) -> str:
+        """What the caller must do next, in one or two sentences: how to become active again
+        (with the reason), the first payment, the arrears, or who pays."""
+        p = self.participant
+        amount, va, due = format_rupiah(self.amount), self.va, format_tanggal(self.jatuh_tempo)
+        if self.first_payment:
+            return (f"Kepesertaan aktif setelah iuran pertama sebesar {amount} dibayar melalui virtual account "
+                    f"{va}, paling lambat {due}.")
+        if self.outcome == "nonaktif":
+            why = f"Kepesertaan tidak aktif karena {p.alasan_nonaktif}. " if p.alasan_nonaktif else ""
+            owed = (f" Tagihan {format_rupiah(self.family_amount)} dibayar melalui virtual account {va}."
+                    if p.self_paying and self.family_amount else "")
+            return f"{why}{REACTIVATION[p.segmen]}{owed}"
+        if p.segmen == "PBI":
+            return "Iuran Anda ditanggung pemerintah, tidak ada tagihan."
+        if p.segmen == "PPU":
+            return "Iuran Anda dibayar melalui pemberi kerja."
+        if self.tunggakan_bulan > 0:
+            nxt = format_tanggal(billing.next_due_date(self.today))
+            return (f"Tagihan tersebut sudah lewat jatuh tempo; mohon segera dibayar melalui virtual account "
+                    f"{va}. Iuran berikutnya jatuh tempo {nxt}.")
+        return f"Iuran berikutnya dibayar paling lambat {due} melalui virtual account {va}."
+
+
+def first_payment_pending(p: Participant) -> bool:
+    """A self-paying member registered and never paid: the first contribution is owed."""
+    return p.self_paying and p.iuran_lunas_sampai is None
 
 
 def tagihan_of(p: Participant, today: dt.date) -> Tagihan | None:
@@ -92,29 +162,41 @@ def tagihan_of(p: Participant, today: dt.date) -> Tagihan | None:
     paid = p.iuran_lunas_sampai
     if paid is None or paid < start.add(-1):
         paid = start.add(-1)
-    return billing.tagihan_mandiri(p.kelas, paid, today)
+    first = billing.first_payment_due(p.tgl_daftar) if first_payment_pending(p) else None
+    return billing.tagihan_mandiri(p.kelas, paid, today, first_payment=first)
 
 
-def state_of(p: Participant, today: dt.date) -> ParticipantState:
+def state_of(p: Participant, today: dt.date, head: Participant | None = None,
+             family: Sequence[Participant] = (), bank: str = "BRI") -> ParticipantState:
+    """The participant's state on `today`. `head` and `family` (the KK, from the store: see
+    `JknServices.state`) decide the virtual account and the family bill; without them the
+    participant is taken as a family of one."""
     t = tagihan_of(p, today)
+    payer = head or p
+    va = virtual_account(payer.no_kartu, bank) if p.self_paying else ""
+    paying = [m for m in family if m.self_paying] or ([p] if p.self_paying else [])
+    family_amount = sum(tagihan_of(m, today).amount for m in paying)
+    common = dict(participant=p, today=today, tagihan=t, va=va, family_amount=family_amount,
+                  members=max(1, len(paying)), first_payment=first_payment_pending(p))
     if p.status == "nonaktif":
-        return ParticipantState("nonaktif", "tidak aktif", t)
+        return ParticipantState(outcome="nonaktif", aktif=False, **common)
     if t is not None and t.tunggakan_bulan > 0:
-        return ParticipantState("menunggak", "tidak aktif" if t.coverage_suspended else "aktif", t)
-    return ParticipantState("aktif", "aktif", t)
+        return ParticipantState(outcome="menunggak", aktif=not t.coverage_suspended, **common)
+    return ParticipantState(outcome="aktif", aktif=True, **common)
 
 
 # ---- agent-side rules (DOMAIN.md) --------------------------------------------------------
-def can_change_class(p: Participant, today: dt.date) -> tuple[bool, str]:
-    """Class change: only active participants registered at least 1 year. Active means
-    administratively active with no contribution in arrears. PBI members are always Kelas III
-    and a wage earner's class follows the wage, so only self-paying members may choose."""
-    st = state_of(p, today)
-    if st.outcome == "nonaktif":
-        return False, "Perubahan kelas hanya untuk peserta dengan status aktif."
-    if st.outcome == "menunggak":
-        return False, (f"Perubahan kelas hanya untuk peserta aktif; masih ada tunggakan iuran "
-                       f"{st.tunggakan_bulan} bulan.")
+def can_change_class(p: Participant, today: dt.date, st: ParticipantState | None = None) -> tuple[bool, str]:
+    """Class change: only active participants registered at least 1 year (DOMAIN.md). Active
+    is `ParticipantState.aktif`, the status the caller hears ("status kepesertaan aktif"), so
+    the rule applied is the status said. PBI members are always Kelas III and a wage
+    earner's class follows the wage, so only self-paying members may choose."""
+    st = st or state_of(p, today)
+    if not st.aktif:
+        why = (f"masih ada tunggakan iuran {st.tunggakan_bulan} bulan" if st.outcome == "menunggak"
+               else "menunggu pembayaran iuran pertama" if st.first_payment
+               else p.alasan_nonaktif or "kepesertaan tidak aktif")
+        return False, f"Perubahan kelas hanya untuk peserta dengan status aktif; status Anda tidak aktif, {why}."
     since = add_months(p.tgl_daftar, 12 * CLASS_CHANGE_MIN_YEARS)
     if today < since:
         return False, (f"Perubahan kelas hanya untuk peserta yang terdaftar minimal 1 tahun. Anda terdaftar "
@@ -138,12 +220,15 @@ def can_change_fktp(p: Participant, today: dt.date) -> tuple[bool, str]:
 
 
 def register_participant(store: ParticipantStore, nik: str, tgl_lahir: dt.date, kelas: int, today: dt.date,
-                         nama: str = "Peserta Baru", fktp: str = "FKTP belum dipilih",
+                         nama: str | None = None, fktp: str = "FKTP belum dipilih",
                          head: Participant | None = None) -> Participant:
     """A new self-paying participant (or a family member added to `head`'s KK) with a
-    never-issued card number. Its virtual account follows from the card (VA rule).
-    Status stays nonaktif until the first contribution is paid. Caller owns the transaction."""
+    never-issued card number, named as the population registry has the NIK (`nama`
+    overrides). Its contributions are paid through its family's one virtual account (the
+    head's card). Status stays nonaktif until the first contribution is paid. Caller owns the
+    transaction."""
     info = validate_nik(nik, today)
+    nama = nama or nama_dukcapil(info.nik, info.sex)
     card = store.next_card_number()
     if head is not None:
         segmen, kk, alamat, kode_pos, fk = head.segmen, head.no_kk, head.alamat, head.kode_pos, head.fktp
@@ -174,7 +259,7 @@ REQUEST_ARGS: dict[str, tuple[str, ...]] = {
     "perubahan_data": ("nik", "perubahan"),
     "ganti_kelas": ("nik", "kelas"),
     "ganti_fktp": ("nik",),
-    "ganti_nomor_hp": ("nik", "hp"),
+    "ganti_nomor_hp": ("nik", "tgl_lahir", "hp"),
     "ganti_email": ("nik",),
     "ganti_npwp": ("nik", "npwp"),
     "ganti_alamat": ("nik", "kode_pos"),
@@ -190,8 +275,21 @@ def _require(service: str, args: Mapping[str, str], names: tuple[str, ...]) -> N
         raise ServiceError(f"service {service!r}: missing argument(s) {', '.join(missing)}")
 
 
-def _phone_ok(hp: str) -> bool:
-    return hp.isdigit() and hp.startswith("08") and 10 <= len(hp) <= 13
+def _phone_problem(hp: str) -> InvalidIdentifier | None:
+    """Why a phone number is refused (ivr.rules.identifiers.validate_phone), or None."""
+    try:
+        validate_phone(hp)
+        return None
+    except InvalidIdentifier as exc:
+        return exc
+
+
+def _kelas_arg(jenis: str, value: str) -> int:
+    """The class a request asks for; a tree that passes anything else is wrong (ServiceError)."""
+    try:
+        return validate_kelas(value)
+    except InvalidIdentifier as exc:
+        raise ServiceError(f"permintaan/{jenis}: {exc.reason_en}") from None
 
 
 class JknServices(OwnsConnection):
@@ -267,16 +365,15 @@ class JknServices(OwnsConnection):
                     f"dan pekerja {format_rupiah(i.pekerja)}")
         return format_rupiah(iuran_peserta(p.kelas))
 
+    def state(self, p: Participant, today: dt.date) -> ParticipantState:
+        """The participant's state with the family read from the store: every service and
+        prompt reads the participant through this."""
+        return state_of(p, today, head=self.participants.head_of(p), family=self.participants.family(p.no_kk),
+                        bank=self.bank)
+
     def describe(self, p: Participant, today: dt.date) -> tuple[str, dict[str, str]]:
         """Outcome and speakable variables for a verified participant."""
-        st = state_of(p, today)
-        head = self.participants.head_of(p)
-        family_amount, members = st.amount, 1
-        if p.self_paying:
-            fam = [m for m in self.participants.family(p.no_kk) if m.self_paying]
-            family_amount = sum(tagihan_of(m, today).amount for m in fam) if fam else st.amount
-            members = max(1, len(fam))
-        jatuh_tempo = st.tagihan.jatuh_tempo if st.tagihan else billing.next_due_date(today)
+        st = self.state(p, today)
         v = {
             "nama": p.nama_depan,
             "status": st.status_text,
@@ -284,29 +381,16 @@ class JknServices(OwnsConnection):
             "segmen": billing.SEGMENTS[p.segmen],
             "iuran": self.iuran_text(p),
             "tunggakan_bulan": str(st.tunggakan_bulan),
-            "tagihan": format_rupiah(family_amount),
+            "tagihan": format_rupiah(st.family_amount),
             "tagihan_peserta": format_rupiah(st.amount),
-            "jumlah_anggota": str(members),
-            "jatuh_tempo": format_tanggal(jatuh_tempo),
-            "va": virtual_account(head.no_kartu if p.self_paying else p.no_kartu, self.bank),
+            "jumlah_anggota": str(st.members),
+            "jatuh_tempo": format_tanggal(st.jatuh_tempo),
+            "va": st.va,
             "fktp": p.fktp,
             "alasan": p.alasan_nonaktif or "",
+            "pembayaran": st.pembayaran(),
         }
-        v["pembayaran"] = self.payment_text(p, v, st.tunggakan_bulan)
         return st.outcome, v
-
-    @staticmethod
-    def payment_text(p: Participant, v: dict[str, str], months_due: int) -> str:
-        """What the caller must do about paying, in one sentence (who pays depends on the
-        segment: PBI by the government, PPU through the employer)."""
-        if p.segmen == "PBI":
-            return "Iuran Anda ditanggung pemerintah, tidak ada tagihan."
-        if p.segmen == "PPU":
-            return "Iuran Anda dibayar melalui pemberi kerja."
-        if months_due > 0:
-            return (f"Tagihan tersebut sudah lewat jatuh tempo; mohon segera dibayar melalui virtual account "
-                    f"{v['va']}. Iuran berikutnya jatuh tempo {v['jatuh_tempo']}.")
-        return f"Iuran berikutnya dibayar paling lambat {v['jatuh_tempo']} melalui virtual account {v['va']}."
 
     def _cek_peserta(self, args: Mapping[str, str], today: dt.date) -> ServiceResult:
         p, problem = self._verified(args, today)
@@ -351,8 +435,9 @@ class JknServices(OwnsConnection):
         nik = a.get("nik", "")
 
         if jenis == "callback":
-            if not _phone_ok(a["hp"]):
-                raise ServiceError("permintaan/callback: hp must start with 08 and have 10-13 digits")
+            bad = _phone_problem(a["hp"])
+            if bad:
+                raise ServiceError(f"permintaan/callback: {bad.reason_en}")
             return self._store(jenis, "callback", a, today,
                                "Permintaan telepon balik telah kami catat. Agen kami akan menghubungi Anda kembali.",
                                nik=nik or None)
@@ -395,23 +480,19 @@ class JknServices(OwnsConnection):
         def within(conn):
             # the card number is decided inside the transaction, and stored with the request
             made["p"] = register_participant(self.participants, nik, dob, kelas, today, head=head,
-                                             nama=a.get("nama") or "Peserta Baru")
+                                             nama=a.get("nama") or None)
             return {"kartu": made["p"].no_kartu}
 
         result = self._store(jenis, "selesai", a, today, pesan, nik=nik, within=within)
         p = made["p"]
+        _, described = self.describe(p, today)      # the new member as self-service will describe them
         v = dict(result.vars)
-        v.update({"kartu": p.no_kartu, "va": virtual_account(p.no_kartu, self.bank), "kelas": kelas_text(p.kelas),
-                  "iuran": self.iuran_text(p)})
+        v.update({k: described[k] for k in ("nama", "va", "kelas", "iuran", "pembayaran", "tagihan")})
+        v["kartu"] = p.no_kartu
         return ServiceResult(result.outcome, v)
 
     def _pendaftaran(self, a, today) -> ServiceResult:
-        try:
-            kelas = int(a["kelas"])
-            if kelas not in (1, 2, 3):
-                raise ValueError
-        except ValueError:
-            raise ServiceError(f"permintaan/pendaftaran: kelas must be 1, 2 or 3, not {a['kelas']!r}") from None
+        kelas = _kelas_arg("pendaftaran", a["kelas"])
         dob, rejected = self._new_member_checks("pendaftaran", a, today, "nik")
         if rejected:
             return rejected
@@ -438,13 +519,8 @@ class JknServices(OwnsConnection):
         return self._store("perubahan_data", "selesai", a, today, pesan, nik=p.nik)
 
     def _req_ganti_kelas(self, p, a, today) -> ServiceResult:
-        try:
-            kelas = int(a["kelas"])
-            if kelas not in (1, 2, 3):
-                raise ValueError
-        except ValueError:
-            raise ServiceError(f"permintaan/ganti_kelas: kelas must be 1, 2 or 3, not {a['kelas']!r}") from None
-        ok, why = can_change_class(p, today)
+        kelas = _kelas_arg("ganti_kelas", a["kelas"])
+        ok, why = can_change_class(p, today, self.state(p, today))
         if not ok:
             return self._reject("ganti_kelas", a, today, why, nik=p.nik)
         if kelas == p.kelas:
@@ -472,8 +548,17 @@ class JknServices(OwnsConnection):
         return self._store("ganti_fktp", "selesai", a, today, pesan, nik=p.nik, within=within)
 
     def _req_ganti_nomor_hp(self, p, a, today) -> ServiceResult:
-        if not _phone_ok(a["hp"]):
-            return self._reject("ganti_nomor_hp", a, today, "Nomor HP harus diawali 08, 10 sampai 13 digit.", nik=p.nik)
+        # the phone number is the Mobile JKN login: the agent checks the date of birth too
+        try:
+            dob = parse_ddmmyyyy(a["tgl_lahir"], today)
+        except InvalidIdentifier:
+            dob = None
+        if dob != p.tgl_lahir:
+            return self._reject("ganti_nomor_hp", a, today, "Tanggal lahir tidak sesuai dengan data peserta.",
+                                nik=p.nik)
+        bad = _phone_problem(a["hp"])
+        if bad:
+            return self._reject("ganti_nomor_hp", a, today, f"{bad.reason_id.capitalize()}.", nik=p.nik)
         return self._store("ganti_nomor_hp", "selesai", a, today,
                            "Nomor HP untuk Mobile JKN telah diganti.", nik=p.nik,
                            within=lambda conn: self.participants.update(p.nik, hp=a["hp"]))
@@ -483,14 +568,17 @@ class JknServices(OwnsConnection):
         if email:
             return self._store("ganti_email", "selesai", a, today, "Alamat email Anda telah diperbarui.", nik=p.nik,
                                within=lambda conn: self.participants.update(p.nik, email=email))
-        if not _phone_ok(a.get("hp", "")):
-            raise ServiceError("permintaan/ganti_email: needs email, or hp (08..., 10-13 digits) to send a link to")
+        bad = _phone_problem(a.get("hp", ""))
+        if bad:
+            raise ServiceError(f"permintaan/ganti_email: needs email, or hp to send a link to ({bad.reason_en})")
         return self._store("ganti_email", "selesai", a, today,
                            "Tautan untuk mengganti alamat email telah dikirim ke nomor HP Anda.", nik=p.nik)
 
     def _req_ganti_npwp(self, p, a, today) -> ServiceResult:
         npwp = a["npwp"]
-        if not (npwp.isdigit() and len(npwp) in (15, 16)):
+        try:
+            validate_npwp(npwp)
+        except InvalidIdentifier:
             return self._reject("ganti_npwp", a, today, "NPWP harus 15 atau 16 digit.", nik=p.nik)
         return self._store("ganti_npwp", "selesai", a, today, "NPWP Anda telah diperbarui.", nik=p.nik,
                            within=lambda conn: self.participants.update(p.nik, npwp=npwp))

@@ -9,13 +9,15 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal
 
+from ivr.engine.validators import VALIDATOR_NAMES
+
 NodeKind = Literal["menu", "collect", "say", "service", "transfer", "hangup"]
 NODE_KINDS: tuple[str, ...] = ("menu", "collect", "say", "service", "transfer", "hangup")
 PROMPT_NAMES: tuple[str, ...] = (
     "greet_long", "greet_short", "invalid", "nomatch", "timeout", "too_short", "exit",
     "queue_position", "queue_periodic", "queue_full",
 )
-VALIDATORS: tuple[str, ...] = ("none", "nik", "card", "date", "phone", "kelas", "npwp")
+VALIDATORS: tuple[str, ...] = VALIDATOR_NAMES   # one table: ivr.engine.validators
 GLOBAL_ACTIONS: tuple[str, ...] = ("back", "agent", "repeat")
 DTMF_KEYS = "0123456789*#ABCD"
 
