@@ -19,6 +19,7 @@ COMMAND_MODULES = [
     "ivr.speech.asr.commands",  # asr, models
     "ivr.queue.commands",     # queue
     "ivr.jkn.commands",       # participants, requests
+    "ivr.sip.commands",       # serve (SIP/RTP endpoint)
 ]
 
 
