@@ -165,6 +165,8 @@ def mask_value(kind: str, value: str | None) -> str:
     k = _KINDS.get(kind.lower(), kind.lower())
     if not v:
         return v
+    if "*" in v and k in ("nik", "va", "card", "npwp", "phone", "dob"):
+        return v   # masked already (a collected number never holds a *): masking twice would hide what was kept
     if k in ("nik", "va", "card", "npwp"):
         d = re.sub(r"\D", "", v)
         if k == "card" or len(d) == 13:
