@@ -1,0 +1,271 @@
+"""The SIP endpoint's parts (codec, RTP, jitter buffer, RFC 4733, SDP, SIP syntax, the shared
+queue view) and the server's signalling against a hand-written UAC over loopback."""
+from __future__ import annotations
+
+import json
+import re
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ivr.sip import g711, rfc4733, rtp, sdp
+from ivr.sip.message import SipParseError, parse, response, tag_of
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+# ---- G.711 --------------------------------------------------------------------------------
+def test_g711_known_codes_and_round_trip():
+    # ITU-T G.711 reference points: silence, full scale, a mid value
+    assert g711.encode(np.zeros(1, np.float32), "PCMU") == b"\xff"
+    assert g711.encode(np.zeros(1, np.float32), "PCMA") == b"\xd5"
+    assert g711.encode(np.array([1.0], np.float32), "PCMU") == b"\x80"
+    assert g711.encode(np.array([-1.0], np.float32), "PCMU") == b"\x00"
+    assert g711.encode(np.array([1000 / 32768], np.float32), "PCMU") == bytes([0xCE])
+    assert g711.encode(np.array([1000 / 32768], np.float32), "PCMA") == bytes([0xFA])
+    x = (0.5 * np.sin(np.arange(800) * 2 * np.pi * 1000 / 8000)).astype(np.float32)
+    for codec in ("PCMU", "PCMA"):
+        y = g711.decode(g711.encode(x, codec), codec)
+        snr = 10 * np.log10(np.sum(x ** 2) / np.sum((x - y) ** 2))
+        assert snr > 30, (codec, snr)   # G.711 gives ~38 dB on a loud tone
+
+
+# ---- RTP and the jitter buffer -------------------------------------------------------------
+def test_rtp_round_trip_and_junk():
+    pkt = rtp.parse(rtp.build(0, 65535, 4294967295, 1234, b"\x01\x02", marker=True))
+    assert (pkt.pt, pkt.seq, pkt.ts, pkt.ssrc, pkt.marker, pkt.payload) == (0, 65535, 4294967295, 1234, True, b"\x01\x02")
+    assert rtp.parse(b"\x00" * 20) is None and rtp.parse(b"\x80") is None
+    assert rtp.parse(bytes([0x80, 200]) + b"\x00" * 10) is None     # RTCP sender report
+
+
+def _frames(n, ts0=1000):
+    return [(rtp.RtpPacket(0, i, ts0 + i * 160, 7, False, b""), np.full(160, i + 1, np.float32)) for i in range(n)]
+
+
+def test_jitter_buffer_reorders_conceals_and_drops_late():
+    jb = rtp.JitterBuffer(depth=2)
+    pk = _frames(6)
+    jb.put(*pk[0])
+    jb.put(*pk[2])        # 1 arrives out of order
+    jb.put(*pk[1])
+    out = [jb.tick() for _ in range(2)]            # playout delay: silence first
+    assert all(not o.any() for o in out)
+    assert [jb.tick()[0] for _ in range(3)] == [1, 2, 3]
+    assert jb.concealed == 0
+    got = jb.tick()                                 # 4 lost so far: silence, counted
+    assert not got.any() and jb.concealed == 1
+    jb.put(*pk[3])                                  # ... then too late: dropped
+    assert jb.late == 1
+    jb.put(*pk[5])
+    jb.put(*pk[4])
+    assert [jb.tick()[0] for _ in range(2)] == [5, 6]
+
+
+def test_jitter_buffer_clock_runs_without_media():
+    jb = rtp.JitterBuffer()
+    assert sum(len(jb.tick()) for _ in range(50)) == 8000     # one second of (silent) audio
+
+
+# ---- RFC 4733 -----------------------------------------------------------------------------
+def test_rfc4733_one_key_per_event_despite_retransmitted_ends():
+    rx = rfc4733.EventReceiver()
+    keys = []
+    for ts, key in ((800, "5"), (1600, "#")):
+        for dur, end in ((160, False), (320, False), (480, True), (480, True), (480, True)):
+            ev = rfc4733.parse(rfc4733.build(key, end, dur))
+            if rx.feed(ts, ev):
+                keys.append(ev.key)
+    assert keys == ["5", "#"]
+    assert rfc4733.parse(bytes([16, 0x80, 0, 160])) is None     # flash: not a key
+
+
+# ---- SDP ----------------------------------------------------------------------------------
+OFFER = ("v=0\r\no=- 1 1 IN IP4 10.0.0.5\r\ns=-\r\nc=IN IP4 10.0.0.5\r\nt=0 0\r\n"
+         "m=audio 40000 RTP/AVP 9 8 0 101\r\na=rtpmap:9 G722/8000\r\na=rtpmap:8 PCMA/8000\r\n"
+         "a=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\na=fmtp:101 0-16\r\n"
+         "m=video 40002 RTP/AVP 96\r\nc=IN IP4 10.9.9.9\r\n")
+
+
+def test_sdp_answer_takes_the_callers_first_g711_and_events():
+    m = sdp.parse_offer(OFFER)
+    assert (m.addr, m.port, m.codec, m.pt, m.event_pt) == ("10.0.0.5", 40000, "PCMA", 8, 101)
+    ans = sdp.build("127.0.0.1", 30000, m)
+    assert "m=audio 30000 RTP/AVP 8 101" in ans and "a=rtpmap:101 telephone-event/8000" in ans
+    assert "video" not in ans and "c=IN IP4 127.0.0.1" in ans
+
+
+def test_sdp_refuses_offers_without_g711():
+    with pytest.raises(sdp.SdpError, match="G.711"):
+        sdp.parse_offer(OFFER.replace(" 9 8 0 101", " 9 101"))
+    with pytest.raises(sdp.SdpError, match="no audio"):
+        sdp.parse_offer("v=0\r\nc=IN IP4 1.2.3.4\r\nm=video 5 RTP/AVP 96\r\n")
+
+
+# ---- SIP syntax ---------------------------------------------------------------------------
+def test_sip_parse_compact_headers_lists_and_response():
+    raw = ("INVITE sip:165@127.0.0.1 SIP/2.0\r\nv: SIP/2.0/UDP a:5060;branch=z9hG4bK1, SIP/2.0/UDP b;branch=z9hG4bK2\r\n"
+           "f: <sip:x@a>;tag=abc\r\nt: <sip:165@127.0.0.1>\r\ni: c1\r\nCSeq: 3 INVITE\r\nl: 4\r\n\r\nbodyEXTRA").encode()
+    msg = parse(raw)
+    assert msg.method == "INVITE" and len(msg.all("Via")) == 2 and msg.branch == "z9hG4bK1"
+    assert msg.body == "body" and msg.cseq == (3, "INVITE")
+    r = response(msg, 486, to_tag="xyz")
+    text = r.encode().decode()
+    assert text.startswith("SIP/2.0 486 Busy Here\r\n") and tag_of(r.get("To")) == "xyz"
+    assert text.count("Via:") == 2 and "Content-Length: 0" in text
+    for bad in (b"HELLO\r\n\r\n", b"INVITE sip:x SIP/2.0\r\nVia: x\r\n\r\n", b"\xff\xfe"):
+        with pytest.raises(SipParseError):
+            parse(bad)
+
+
+# ---- the shared agent queue -----------------------------------------------------------------
+def test_queue_view_keeps_each_callers_events_and_clock():
+    from ivr.drivers.setup import open_queue
+    from ivr.sip.sharedqueue import SharedQueue
+
+    live = open_queue(REPO / "menus" / "vika.yaml", None, 1, 22.0)    # at night: callers wait
+    shared = SharedQueue(live)
+    a, b = shared.view("a", 0.0), shared.view("b", 100.0)     # b's call started 100 s later
+    qname = live.model.names[0]
+    ia = a.enter("a", qname, 5.0)
+    ib = b.enter("b", qname, 1.0)                 # server time 101
+    assert (ia.status, ib.status) == ("waiting", "waiting") and ib.position > ia.position
+    assert [ev.caller_id for ev in ib.events] == ["b"] and abs(ib.events[0].at - 1.0) < 1e-6
+    assert abs(b.now - 1.0) < 1e-6 and abs(a.now - 101.0) < 1e-6
+    for t in range(2, 4000, 10):                   # only a's ticks advance the model...
+        a.advance(t + 100.0)
+        if b.status("b") != "waiting":
+            break
+    assert b.status("b") == "connected"
+    got = b.advance(b.now)                         # ... b still gets its own CONNECT, on its clock
+    assert [ev.kind for ev in got] == ["CONNECT"] and 1.0 < got[0].at <= b.now
+    assert abs(b.connected_at("b") - got[0].at) < 1e-6
+
+
+# ---- signalling against the server -----------------------------------------------------------
+class Uac:
+    """A hand-written SIP caller on a UDP socket."""
+
+    def __init__(self, port: int):
+        self.server = ("127.0.0.1", port)
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+
+    def request(self, method: str, call_id: str, cseq: int = 1, body: str = "", branch: str | None = None,
+                to_tag: str = "", extra: str = "") -> str:
+        branch = branch or "z9hG4bK" + uuid.uuid4().hex[:10]
+        to = "<sip:165@127.0.0.1>" + (f";tag={to_tag}" if to_tag else "")
+        msg = (f"{method} sip:165@127.0.0.1:{self.server[1]} SIP/2.0\r\n"
+               f"Via: SIP/2.0/UDP 127.0.0.1:{self.port};branch={branch};rport\r\n"
+               f"From: <sip:test@127.0.0.1>;tag=t1\r\nTo: {to}\r\nCall-ID: {call_id}\r\n"
+               f"CSeq: {cseq} {method}\r\nContact: <sip:test@127.0.0.1:{self.port}>\r\nMax-Forwards: 70\r\n"
+               + extra + (f"Content-Type: application/sdp\r\n" if body else "")
+               + f"Content-Length: {len(body)}\r\n\r\n{body}")
+        self.sock.sendto(msg.encode(), self.server)
+        return branch
+
+    def wait(self, pred, timeout: float = 10.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                data, _ = self.sock.recvfrom(65536)
+            except socket.timeout:
+                continue
+            msg = parse(data)
+            if pred(msg):
+                return msg
+        raise AssertionError("no matching SIP message in time")
+
+
+def _offer(port: int) -> str:
+    return (f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+            f"m=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("sip")
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "ivr", "serve", "--sip", f"127.0.0.1:{port}", "--no-tts",
+                             "--no-queue", "--answer-after", "0.5", "--max-call-seconds", "2",
+                             "--log-dir", str(tmp / "logs"), "--max-calls", "3"],
+                            cwd=REPO, stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()
+    assert "answers SIP" in line, line
+    yield port, tmp / "logs"
+    proc.terminate()
+    proc.wait(10)
+
+
+def test_options_and_unsupported_methods(server):
+    uac = Uac(server[0])
+    uac.request("OPTIONS", "opt-1")
+    r = uac.wait(lambda m: m.status is not None)
+    assert r.status == 200 and "INVITE" in r.get("Allow")
+    uac.request("REGISTER", "reg-1", extra="Expires: 60\r\n")
+    assert uac.wait(lambda m: m.status is not None).status == 405      # no registration here
+    uac.request("BYE", "nobody", to_tag="x")
+    assert uac.wait(lambda m: m.status is not None).status == 481
+
+
+def test_offer_without_g711_is_488(server):
+    uac = Uac(server[0])
+    uac.request("INVITE", "inv-488", body=_offer(4000).replace("RTP/AVP 0 101", "RTP/AVP 9").replace("PCMU", "G722"))
+    r = uac.wait(lambda m: m.status is not None and m.status >= 200)
+    assert r.status == 488
+
+
+def test_cancel_while_ringing_gives_487(server):
+    uac = Uac(server[0])
+    branch = uac.request("INVITE", "inv-cancel", body=_offer(4002))
+    assert uac.wait(lambda m: m.status == 180).status == 180
+    uac.request("CANCEL", "inv-cancel", branch=branch)
+    got = {uac.wait(lambda m: m.status is not None and m.status >= 200).cseq[1] for _ in range(2)}
+    assert got == {"CANCEL", "INVITE"}
+
+
+def test_call_limit_ends_with_our_bye_and_a_log(server):
+    port, logs = server
+    uac = Uac(port)
+    rtp_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rtp_sock.bind(("127.0.0.1", 0))
+    rtp_sock.settimeout(0.2)
+    uac.request("INVITE", "inv-limit", body=_offer(rtp_sock.getsockname()[1]))
+    ok = uac.wait(lambda m: m.status == 200)
+    assert "m=audio" in ok.body and "PCMU" in ok.body
+    uac.request("ACK", "inv-limit", to_tag=tag_of(ok.get("To")))
+    packets = 0
+    deadline = time.monotonic() + 5
+    while packets < 20 and time.monotonic() < deadline:     # the IVR's RTP arrives
+        try:
+            data, _ = rtp_sock.recvfrom(2048)
+        except socket.timeout:
+            continue
+        packets += rtp.parse(data) is not None and len(rtp.parse(data).payload) == 160
+    assert packets == 20
+    bye = uac.wait(lambda m: m.method == "BYE", timeout=10)       # --max-call-seconds 2
+    assert bye.call_id == "inv-limit"
+    uac.sock.sendto(response(bye, 200).encode(), ("127.0.0.1", port))
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        found = [p for p in logs.glob("call-*.jsonl") if '"inv-limit"' in p.read_text()]
+        if found and '"rec": "end"' in found[0].read_text():
+            break
+        time.sleep(0.05)
+    end = json.loads(found[0].read_text().splitlines()[-1])
+    assert end["rec"] == "end" and end["outcome"] == "max-duration"
+
+
+def test_bad_sip_address_is_one_line_error():
+    r = subprocess.run([sys.executable, "-m", "ivr", "serve", "--sip", "nowhere"], cwd=REPO,
+                       capture_output=True, text=True, timeout=30)
+    assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "HOST:PORT" in r.stderr
