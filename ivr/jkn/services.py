@@ -6,7 +6,8 @@ The call engine is sans-I/O: a `service` node emits `Invoke(service, args)`, the
 (`"Rp105.000"`, `"10 Desember 2026"`, `"Kelas 3"`). Masking personal data is the log's job,
 not this module's: the caller must hear the virtual account to pay.
 
-Services (the names are the API the tree uses):
+Services (the names are the API the tree uses; arguments, outcomes, variables and request
+types are declared in ivr.jkn.specs, which lint and the queue configuration read too):
   * `cek_peserta` (nik, tgl_lahir DDMMYYYY) -> aktif | menunggak | nonaktif | tidak_ditemukan
     | tgl_lahir_salah; vars nama (first name), status, kelas, segmen, iuran, tunggakan_bulan,
     tagihan, jatuh_tempo, va, fktp, pembayaran (+ alasan, jumlah_anggota, tagihan_peserta).
@@ -14,15 +15,19 @@ Services (the names are the API the tree uses):
   * `iuran_kelas`: no arguments -> ok; vars kelas_1, kelas_2, kelas_3, kelas_3_penuh,
     kelas_3_subsidi, ppu.
   * `permintaan` (jenis, ...): an agent completes a request -> selesai | ditolak |
-    tidak_ditemukan; vars tiket, pesan, alasan (+ kartu, va for registrations). Every
+    tidak_ditemukan; vars tiket, pesan, alasan (+ kartu, nama, va, kelas, iuran, tagihan,
+    pembayaran for registrations: the new member as self-service describes them). Every
     `selesai`/`ditolak` request is stored with a ticket (see ivr.jkn.requests).
 
 Status rules: a member whose administrative status is nonaktif (GILANG re-registration, PBI
-deactivated, job ended) gets `nonaktif`; a self-paying member with a month unpaid after its
+deactivated, job ended, or a new self-paying registrant before the first payment) gets
+`nonaktif`; a self-paying member with a month unpaid after its
 10th gets `menunggak` (status "tidak aktif" once an unpaid month has ended, when coverage is
 suspended; "aktif" before that); everyone else `aktif`. PBPU contributions are billed per
 family (everyone on the KK pays through one virtual account, built from the card of the head
 of the family): `tagihan` is the family's bill, `tagihan_peserta` the caller's own share.
+All of it comes from one place, `state_of` (`JknServices.state`): `pembayaran` is the one
+sentence on what to do next (first payment, re-activation, arrears, or who pays).
 """
 from __future__ import annotations
 
@@ -39,6 +44,7 @@ from ivr.jkn.identifiers import (InvalidIdentifier, nik_matches_birth_date, pars
                                  validate_nik, validate_npwp, validate_phone, virtual_account)
 from ivr.jkn.participants import Participant, ParticipantStore, ensure_db, memory_db
 from ivr.jkn.requests import RequestStore
+from ivr.jkn.specs import REQUESTS, SERVICES
 
 MEMORY = ":memory:"
 CLASS_CHANGE_MIN_YEARS = 1
@@ -252,21 +258,8 @@ def register_participant(store: ParticipantStore, nik: str, tgl_lahir: dt.date, 
 KATEGORI_ADUAN = {"1": "pelayanan di fasilitas kesehatan", "2": "administrasi kepesertaan",
                   "3": "iuran dan tagihan", "4": "lainnya"}
 
-#: request type -> arguments it needs
-REQUEST_ARGS: dict[str, tuple[str, ...]] = {
-    "pendaftaran": ("nik", "tgl_lahir", "kelas"),
-    "penambahan_peserta": ("nik", "nik_anggota", "tgl_lahir"),
-    "perubahan_data": ("nik", "perubahan"),
-    "ganti_kelas": ("nik", "kelas"),
-    "ganti_fktp": ("nik",),
-    "ganti_nomor_hp": ("nik", "tgl_lahir", "hp"),
-    "ganti_email": ("nik",),
-    "ganti_npwp": ("nik", "npwp"),
-    "ganti_alamat": ("nik", "kode_pos"),
-    "informasi": (),
-    "pengaduan": ("nik", "kategori"),
-    "callback": ("hp",),
-}
+#: request type -> arguments it needs (declared in ivr.jkn.specs, with the queue answering it)
+REQUEST_ARGS: dict[str, tuple[str, ...]] = {jenis: r.args for jenis, r in REQUESTS.items()}
 
 
 def _require(service: str, args: Mapping[str, str], names: tuple[str, ...]) -> None:
@@ -314,12 +307,14 @@ class JknServices(OwnsConnection):
         self.requests = RequestStore(self.path, conn=self.conn)
         self.clock = clock or dt.datetime.now
         self.bank = bank
-        self._services: dict[str, tuple[tuple[str, ...], Callable[[Mapping[str, str], dt.date], ServiceResult]]] = {
-            "cek_peserta": (("nik", "tgl_lahir"), self._cek_peserta),
-            "cek_tagihan": (("nik", "tgl_lahir"), self._cek_peserta),
-            "iuran_kelas": ((), self._iuran_kelas),
-            "permintaan": (("jenis",), self._permintaan),
+        handlers: dict[str, Callable[[Mapping[str, str], dt.date], ServiceResult]] = {
+            "cek_peserta": self._cek_peserta,
+            "cek_tagihan": self._cek_peserta,
+            "iuran_kelas": self._iuran_kelas,
+            "permintaan": self._permintaan,
         }
+        assert set(handlers) == set(SERVICES), "every declared service has one handler (ivr.jkn.specs)"
+        self._services = {name: (SERVICES[name].args, fn) for name, fn in handlers.items()}
 
     @property
     def names(self) -> list[str]:

@@ -46,6 +46,7 @@ from typing import Any
 
 import yaml
 
+from ivr.jkn.specs import AGENT_QUEUES
 from ivr.yamlsafe import Limits, YamlError
 from ivr.yamlsafe import compose as compose_yaml
 from ivr.yamlsafe import read_text as read_yaml_text
@@ -65,19 +66,10 @@ __all__ = [
     "single_queue_config",
 ]
 
-#: The request types the 165 agents handle (DOMAIN.md); the shipped config has one queue each.
-REQUEST_TYPES = (
-    "pendaftaran",
-    "penambahan_peserta",
-    "perubahan_data",
-    "ganti_kelas",
-    "ganti_nomor_hp",
-    "ganti_npwp",
-    "ganti_email",
-    "ganti_alamat",
-    "informasi",
-    "pengaduan",
-)
+#: The agent queues of the request types the 165 agents handle, as the JKN services declare
+#: them (ivr.jkn.specs.REQUESTS: `ganti_fktp` is answered in the `perubahan_data` queue, a
+#: `callback` is left from any queue); the shipped config has one queue each.
+REQUEST_TYPES: tuple[str, ...] = AGENT_QUEUES
 
 DIST_KINDS = ("exponential", "lognormal", "gamma", "deterministic")
 MAX_FILE_BYTES = 1 << 20

@@ -17,6 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ivr.engine.session import MAX_HOPS
+from ivr.engine.validators import VALIDATORS
+from ivr.jkn.specs import REQUESTS, SERVICE_ERROR_OUTCOME, ServiceSpec
+from ivr.jkn.specs import SERVICES as JKN_SERVICES
 from ivr.tree.loader import VAR_REF, TreeError, TreeLoadError, load_tree
 from ivr.tree.model import GLOBAL_ACTIONS, PROMPT_NAMES, Node, Pos, Tree
 
@@ -24,30 +27,9 @@ WAITING_KINDS = ("menu", "collect")        # nodes that listen to the caller
 QUEUE_PROMPTS = ("queue_position", "queue_periodic", "queue_full")
 
 
-@dataclass(frozen=True)
-class ServiceSpec:
-    """What lint knows about a service: the outcomes it returns and the variables it sets."""
-
-    outcomes: tuple[str, ...]
-    sets: tuple[str, ...]
-
-
-_PESERTA = ServiceSpec(
-    outcomes=("aktif", "menunggak", "nonaktif", "tidak_ditemukan", "tgl_lahir_salah"),
-    sets=("nama", "status", "kelas", "segmen", "iuran", "tunggakan_bulan", "tagihan", "jatuh_tempo", "va",
-          "fktp", "alasan", "jumlah_anggota", "tagihan_peserta", "pembayaran"),
-)
-
-#: The JKN services of ivr.jkn.services (kept here so lint needs no database). Every service
-#: may also fail, which the engine turns into the outcome `error`.
-SERVICES: dict[str, ServiceSpec] = {
-    "cek_peserta": _PESERTA,
-    "cek_tagihan": _PESERTA,
-    "iuran_kelas": ServiceSpec(("ok",), ("kelas_1", "kelas_2", "kelas_3", "kelas_3_penuh", "kelas_3_subsidi", "ppu")),
-    "permintaan": ServiceSpec(("selesai", "ditolak", "tidak_ditemukan"),
-                              ("tiket", "pesan", "alasan", "kartu", "va", "kelas", "iuran")),
-}
-SERVICE_ERROR_OUTCOME = "error"
+#: The JKN services, as ivr.jkn.specs declares them (plain data: lint needs no database).
+#: Every service may also fail, which the engine turns into the outcome `error`.
+SERVICES: dict[str, ServiceSpec] = JKN_SERVICES
 
 #: Variables the engine itself sets (see ivr.engine.session).
 ENGINE_VARS: dict[str, str] = {
@@ -56,8 +38,8 @@ ENGINE_VARS: dict[str, str] = {
     "waktu_tunggu": "the estimated wait in the agent queue",
     "agen": "the agent who answered",
 }
-#: Extra variables a collect validator sets (ivr.engine.validators).
-VALIDATOR_VARS: dict[str, tuple[str, ...]] = {"date": ("tanggal",)}
+#: Extra variables a collect validator sets (the validators' own table, ivr.engine.validators).
+VALIDATOR_VARS: dict[str, tuple[str, ...]] = {name: v.sets for name, v in VALIDATORS.items() if v.sets}
 
 
 # ---- graph helpers --------------------------------------------------------------------------
@@ -269,6 +251,7 @@ class _Linter:
             hint = f"did you mean '{m[0]}'?" if m else "known services: " + ", ".join(sorted(SERVICES))
             self.add(pos, f"node '{n.id}': unknown service '{n.service}'", hint, "warning", "service")
             return
+        self.service_args(n, spec)
         known = set(spec.outcomes) | {SERVICE_ERROR_OUTCOME}
         for outcome, _ in n.branches:
             if outcome not in known:
@@ -281,6 +264,27 @@ class _Linter:
             if missing:
                 self.add(n.pos, f"node '{n.id}': outcome(s) {', '.join(missing)} have no branch and there is no default",
                          "the call would end with an error; add `default: NODE`", "warning", "branch")
+
+    def service_args(self, n: Node, spec: ServiceSpec) -> None:
+        """The arguments the declaration (ivr.jkn.specs) requires: the service's own and, for
+        a `permintaan` with a literal `jenis`, those of that request type."""
+        args = dict(n.args)
+        pos = n.key_pos.get("args", n.pos)
+        needed = list(spec.args)
+        jenis = args.get("jenis", "")
+        if n.service == "permintaan" and jenis and not VAR_REF.search(jenis):
+            req = REQUESTS.get(jenis)
+            if req is None:
+                m = difflib.get_close_matches(jenis, list(REQUESTS), n=1)
+                self.add(pos, f"node '{n.id}': unknown request type '{jenis}'",
+                         f"did you mean '{m[0]}'?" if m else "known: " + ", ".join(sorted(REQUESTS)), "warning", "service")
+            else:
+                needed += req.args
+        missing = [a for a in needed if not str(args.get(a, "")).strip()]
+        if missing:
+            self.add(pos, f"node '{n.id}': service '{n.service}'{f' ({jenis})' if jenis else ''} needs argument(s) "
+                     f"{', '.join(missing)}", "add them under `args:`; the call would end with an error", "warning",
+                     "service")
 
     # -- prompts ------------------------------------------------------------------------
     def prompts(self, n: Node) -> None:

@@ -1,0 +1,72 @@
+"""What each JKN service promises: its arguments, outcomes and the variables it sets, and the
+request types agents handle (with the arguments each needs and the queue it is answered from).
+
+The one declaration that `ivr.jkn.services` enforces, `ivr lint` checks trees against
+(without opening a database) and the queue configuration takes its queue names from. Plain
+data, no imports from ivr: any layer may read it.
+
+Every service may also fail; the engine turns a failure into the outcome `error`
+(`SERVICE_ERROR_OUTCOME`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+SERVICE_ERROR_OUTCOME = "error"
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """A service the tree may invoke: the arguments it requires, the outcomes it returns
+    and the variables it sets (a prompt after it may speak them)."""
+
+    outcomes: tuple[str, ...]
+    sets: tuple[str, ...]
+    args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RequestSpec:
+    """A request type of the `permintaan` service: the arguments it needs (beside `jenis`)
+    and the agent queue that answers it (None: not an agent queue, e.g. a callback left
+    from any queue)."""
+
+    args: tuple[str, ...]
+    queue: str | None
+
+
+_PESERTA = ServiceSpec(
+    outcomes=("aktif", "menunggak", "nonaktif", "tidak_ditemukan", "tgl_lahir_salah"),
+    sets=("nama", "status", "kelas", "segmen", "iuran", "tunggakan_bulan", "tagihan", "jatuh_tempo", "va",
+          "fktp", "alasan", "jumlah_anggota", "tagihan_peserta", "pembayaran"),
+    args=("nik", "tgl_lahir"),
+)
+
+SERVICES: dict[str, ServiceSpec] = {
+    "cek_peserta": _PESERTA,
+    "cek_tagihan": _PESERTA,
+    "iuran_kelas": ServiceSpec(("ok",), ("kelas_1", "kelas_2", "kelas_3", "kelas_3_penuh", "kelas_3_subsidi", "ppu")),
+    "permintaan": ServiceSpec(("selesai", "ditolak", "tidak_ditemukan"),
+                              ("tiket", "pesan", "alasan", "kartu", "nama", "va", "kelas", "iuran", "pembayaran",
+                               "tagihan"),
+                              args=("jenis",)),
+}
+
+#: request type -> what it needs and where it is answered (DOMAIN.md: the agent services).
+REQUESTS: dict[str, RequestSpec] = {
+    "pendaftaran": RequestSpec(("nik", "tgl_lahir", "kelas"), "pendaftaran"),
+    "penambahan_peserta": RequestSpec(("nik", "nik_anggota", "tgl_lahir"), "penambahan_peserta"),
+    "perubahan_data": RequestSpec(("nik", "perubahan"), "perubahan_data"),
+    "ganti_kelas": RequestSpec(("nik", "kelas"), "ganti_kelas"),
+    "ganti_fktp": RequestSpec(("nik",), "perubahan_data"),      # the data-change agents handle FKTP changes
+    "ganti_nomor_hp": RequestSpec(("nik", "tgl_lahir", "hp"), "ganti_nomor_hp"),
+    "ganti_email": RequestSpec(("nik",), "ganti_email"),
+    "ganti_npwp": RequestSpec(("nik", "npwp"), "ganti_npwp"),
+    "ganti_alamat": RequestSpec(("nik", "kode_pos"), "ganti_alamat"),
+    "informasi": RequestSpec((), "informasi"),
+    "pengaduan": RequestSpec(("nik", "kategori"), "pengaduan"),
+    "callback": RequestSpec(("hp",), None),
+}
+
+#: The agent queues, one per queue-answered request type, in declaration order.
+AGENT_QUEUES: tuple[str, ...] = tuple(dict.fromkeys(r.queue for r in REQUESTS.values() if r.queue))
