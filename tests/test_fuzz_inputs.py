@@ -4,8 +4,11 @@ a hang or a memory blow-up. Seeded, so a failure can be replayed."""
 from __future__ import annotations
 
 import io
+import os
 import random
 import struct
+import sys
+import threading
 import time
 
 import numpy as np
@@ -28,8 +31,8 @@ def _wav_bytes(x: np.ndarray, rate: int, subtype: str) -> bytes:
     return buf.getvalue()
 
 
-def _mutants(rng: random.Random, n: int):
-    good = _wav_bytes(np.zeros(800, np.float32), 8000, "PCM_16")
+def _mutants(rng: random.Random, n: int, good: bytes | None = None):
+    good = good or _wav_bytes(np.zeros(800, np.float32), 8000, "PCM_16")
     yield b""
     yield b"\0" * 44
     yield b"RIFF"
@@ -142,3 +145,67 @@ def test_scenario_alias_bomb_is_refused_quickly(tmp_path, capsys):
     rc, _, err = run_cli(["test", str(p)], capsys)
     assert rc == 2 and "alias bomb" in err
     assert time.monotonic() - t0 < 5
+
+
+def _stdin_from(monkeypatch, write):
+    """Make stdin a pipe that a thread fills with `write(w)` (endless writers stop when the
+    pipe breaks); returns the read end, to close after the call."""
+    r, w = os.pipe()
+    reader = io.TextIOWrapper(os.fdopen(r, "rb"))
+
+    def run():
+        with os.fdopen(w, "wb", buffering=0) as f:
+            try:
+                write(f)
+            except (BrokenPipeError, OSError, ValueError):
+                pass
+
+    threading.Thread(target=run, daemon=True).start()
+    monkeypatch.setattr(sys, "stdin", reader)
+    return reader
+
+
+def test_fuzzed_audio_streamed_on_stdin(monkeypatch, capsys):
+    """Mutants of a recording longer than the first read, piped: decoded as they arrive."""
+    rng = random.Random(166)
+    noise = np.random.default_rng(1).standard_normal(8000 * 6).astype(np.float32) * 0.1
+    long = _wav_bytes(noise, 8000, "PCM_16")
+    for i, data in enumerate(_mutants(rng, 25, long)):
+        reader = _stdin_from(monkeypatch, lambda f: f.write(data))
+        t0 = time.monotonic()
+        rc, _, err = run_cli(["call", "--wav", "-", "--no-log", "--no-queue", "--no-tts", "--speech", "off"], capsys)
+        reader.close()
+        assert rc in (0, 2), (i, err)
+        if rc == 2:
+            assert err.count("\n") == 1 and "<stdin>" in err
+        assert time.monotonic() - t0 < 30
+
+
+@pytest.mark.parametrize("head", [b"", b"RIFF\xff\xff\xff\xffWAVE", b"OggS", b"fLaC", b"ID3"])
+def test_endless_audio_on_stdin_ends(monkeypatch, capsys, head):
+    """A pipe that never ends: random bytes after a header (a 4 GB WAV claim, or the magic of
+    another format). The call ends at its limit, or the input is refused; memory stays bounded
+    (the reader holds a block at a time; a compressed format stops at the spool limit)."""
+    import ivr.dsp.audio as audio
+
+    monkeypatch.setattr(audio, "SPOOL_LIMIT", 8 << 20)
+    rng = np.random.default_rng(2)
+    if head.startswith(b"RIFF"):
+        head += b"fmt " + struct.pack("<IHHIIHH", 16, 1, 1, 8000, 16000, 2, 16) + b"data" + struct.pack("<I", 0xFFFFFFFF)
+
+    def write(f):
+        f.write(head)
+        while True:
+            f.write((rng.standard_normal(1 << 16) * 300).astype("<i2").tobytes())
+
+    reader = _stdin_from(monkeypatch, write)
+    t0 = time.monotonic()
+    rc, out, err = run_cli(["call", "--wav", "-", "--no-log", "--no-queue", "--no-tts", "--speech", "off",
+                            "--max-call-seconds", "120", "--then", "silence", "--json"], capsys)
+    reader.close()
+    assert rc in (0, 2), err
+    if rc == 2:
+        assert err.count("\n") == 1 and "<stdin>" in err
+    else:
+        assert '"outcome"' in out and float(out.rsplit('"duration": ', 1)[1].split(",")[0]) <= 120.0
+    assert time.monotonic() - t0 < 30

@@ -181,26 +181,29 @@ def run_call(args) -> int:
 def _wav_call(rt, args) -> None:
     from ivr.dsp.audio import AudioError, write_wav
     from ivr.drivers.timeline import EstimatedVoice
-    from ivr.drivers.wavfile import AudioCall, load_caller_audio
+    from ivr.drivers.wavfile import open_call_audio
 
-    try:
-        samples, rate = load_caller_audio(args.wav)
+    out_rate = 16000
+    try:   # read block by block: memory does not grow with the input (a pipe may never end)
+        stream, call = open_call_audio(rt, args.wav)
     except AudioError as exc:
         raise CliError(str(exc)) from None
-    voice = EstimatedVoice() if args.no_tts else _tts_voice(required=bool(args.out_wav))
-    if hasattr(voice, "personal"):   # a caller's data read back is not cached on disk
-        voice.personal = rt.personal_text
-    call = AudioCall(rt, rate, voice, speech=_speech_input(args))
-    call.begin()
-    call.feed(samples)
+    with stream:
+        voice = EstimatedVoice() if args.no_tts else _tts_voice(required=bool(args.out_wav))
+        if hasattr(voice, "personal"):   # a caller's data read back is not cached on disk
+            voice.personal = rt.personal_text
+        call.voice, call.speech = voice, _speech_input(args)
+        call.begin()
+        samples = call.run_stream(stream, keep_rate=out_rate if args.out_wav else None)
+        if stream.error:
+            print(f"ivr: note: {stream.error}; the call goes on as if the recording ended there", file=sys.stderr)
     call.end_of_audio(args.then)
     if args.out_wav:
-        out_rate = 16000
         from ivr.privacy import make_private, private_umask
 
         try:
             with private_umask():   # the caller's voice, keys and data read back: 0600
-                write_wav(args.out_wav, call.recording(samples, out_rate), out_rate)
+                write_wav(args.out_wav, call.recording(samples, out_rate, caller_rate=out_rate), out_rate)
             make_private(args.out_wav)
         except (OSError, RuntimeError, ValueError) as exc:
             raise CliError(f"--out-wav {args.out_wav}: cannot write ({str(exc).splitlines()[0]})") from None

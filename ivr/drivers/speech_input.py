@@ -15,6 +15,7 @@ import numpy as np
 from ivr.engine.grammar import Grammar
 
 MAX_UTTERANCE_S = 15.0
+MAX_LEAD_S = 30.0   # silence kept before an utterance starts; older silence is dropped
 
 
 class RecognizerInput:
@@ -47,6 +48,10 @@ class RecognizerInput:
     def feed(self, pcm16k: np.ndarray, t0: float) -> list[tuple]:
         if self.grammar is None or len(pcm16k) == 0:
             return []
+        if self.origin is not None and self.rec.speech_start is None and self.rec.duration >= MAX_LEAD_S:
+            # nobody has spoken for a long while (an hour on hold): forget the silence, so
+            # the recogniser holds at most MAX_LEAD_S + max_utterance_s of audio
+            self._restart()
         if self.origin is None:
             self.origin = t0
         self.rec.feed(pcm16k)

@@ -6,6 +6,10 @@ tree says, and a tone that starts while a prompt is still playing barges in. Not
 sleeps, so a call runs much faster than real time and the same file always gives the same
 call. With `--out-wav` a stereo recording is written: the caller on the left channel, the
 IVR's prompts (as rendered by TTS) on the right, time-aligned, cut where the caller barged in.
+
+The recording is read block by block (`run_stream`) and reading stops when the call ends, so
+memory does not grow with the input: an hour-long file, a pipe that never ends or a header
+that claims 4 GB cost what a short call costs.
 """
 from __future__ import annotations
 
@@ -48,6 +52,7 @@ class AudioCall(Timeline):
         self._pending: list[float] = []   # starts of tones not yet confirmed as digits
         self.pos = t0                     # audio time fed so far
         self.keys: list[tuple[float, str]] = []
+        self._carry = np.zeros(0, dtype=np.float32)   # less than a chunk, waiting for more
 
     def _after(self, actions, at: float) -> None:
         super()._after(actions, at)
@@ -60,41 +65,81 @@ class AudioCall(Timeline):
     def feed(self, samples: np.ndarray) -> None:
         """Process caller audio (mono float32 at `self.rate`) that follows what came before.
 
-        Keys are the detector's confirmed digits, at the time each tone started. While a
-        tone is sounding but not yet confirmed, the call's clock waits at the tone's start,
-        so a timeout cannot slip in between a key's start and its recognition."""
-        n = int(self.rate * CHUNK_S)
-        for i in range(0, len(samples), n):
+        Audio is processed in chunks of CHUNK_S whatever the size of the pieces fed, so a
+        file gives the same call read whole or block by block; a part chunk waits for the
+        next piece (or `flush_audio`). Keys are the detector's confirmed digits, at the time
+        each tone started. While a tone is sounding but not yet confirmed, the call's clock
+        waits at the tone's start, so a timeout cannot slip in between a key's start and its
+        recognition."""
+        n = max(1, int(self.rate * CHUNK_S))
+        if len(self._carry):
+            samples = np.concatenate([self._carry, samples])
+        whole = len(samples) - len(samples) % n
+        self._carry = np.array(samples[whole:], dtype=np.float32)
+        for i in range(0, whole, n):
             if self.rt.ended:
                 return
-            chunk = samples[i:i + n]
-            t_start = self.pos
-            self.pos += len(chunk) / self.rate
-            events: list[tuple[float, int, object]] = []
-            digits = self.det.feed(chunk)
-            starts = self.det.pop_starts()
-            self._pending += [self.t0 + st.time for st in starts]
-            for d in digits:
-                events.append((self.t0 + d.start, 0, Digit(d.digit, at=self.t0 + d.start)))
-            tone = bool(starts or digits) or self.det.tone_active
-            if self.speech is not None:
-                pcm = self._to16k(chunk)
-                if tone or self._tone_before:   # key tones are not speech: drop the utterance
-                    self.speech.mute()
-                    pcm = pcm[:0]
-                for ev in self.speech.feed(pcm, t_start):
-                    if ev[0] == "start":
-                        events.append((ev[1], 1, SpeechStarted(at=ev[1])))
-                    elif ev[0] == "final":
-                        events.append((ev[1], 2, Speech(ev[2], at=ev[1])))
-            self._tone_before = tone
-            self._deliver(events)
+            self._chunk(samples[i:i + n])
+
+    def flush_audio(self) -> None:
+        """Process the part chunk left over at the end of the audio."""
+        rest, self._carry = self._carry, np.zeros(0, dtype=np.float32)
+        if len(rest) and not self.rt.ended:
+            self._chunk(rest)
+
+    def _chunk(self, chunk: np.ndarray) -> None:
+        t_start = self.pos
+        self.pos += len(chunk) / self.rate
+        events: list[tuple[float, int, object]] = []
+        digits = self.det.feed(chunk)
+        starts = self.det.pop_starts()
+        self._pending += [self.t0 + st.time for st in starts]
+        for d in digits:
+            events.append((self.t0 + d.start, 0, Digit(d.digit, at=self.t0 + d.start)))
+        tone = bool(starts or digits) or self.det.tone_active
+        if self.speech is not None:
+            pcm = self._to16k(chunk)
+            if tone or self._tone_before:   # key tones are not speech: drop the utterance
+                self.speech.mute()
+                pcm = pcm[:0]
+            for ev in self.speech.feed(pcm, t_start):
+                if ev[0] == "start":
+                    events.append((ev[1], 1, SpeechStarted(at=ev[1])))
+                elif ev[0] == "final":
+                    events.append((ev[1], 2, Speech(ev[2], at=ev[1])))
+        self._tone_before = tone
+        self._deliver(events)
+        if self.rt.ended:
+            return
+        if not self.det.tone_active:
+            self._pending = []
+        limit = min([self.pos] + self._pending)
+        self.advance_to(limit)
+
+    def run_stream(self, stream, keep_rate: int | None = None) -> np.ndarray | None:
+        """Feed an `ivr.dsp.audio.AudioStream` (its first channel) block by block until the
+        input or the call ends; nothing of the input is held beyond a block. With
+        `keep_rate`, the caller audio heard is also kept (at that rate, 16-bit) for
+        `recording`, and returned: as long as the call, not the input."""
+        from ivr.dsp.audio import StreamResampler
+
+        keep: list[np.ndarray] = []
+        rs = None
+        if keep_rate is not None and keep_rate != self.rate:
+            rs = StreamResampler(self.rate, keep_rate)
+        for block in stream:
+            x = np.ascontiguousarray(block[:, 0], dtype=np.float32)
+            if keep_rate is not None:
+                y = rs.feed(x) if rs is not None else x
+                keep.append((np.clip(y, -1.0, 1.0) * 32767).astype(np.int16))
+            self.feed(x)
             if self.rt.ended:
-                return
-            if not self.det.tone_active:
-                self._pending = []
-            limit = min([self.pos] + self._pending)
-            self.advance_to(limit)
+                break
+        if keep_rate is None:
+            return None
+        if rs is not None:
+            keep.append((np.clip(rs.flush(), -1.0, 1.0) * 32767).astype(np.int16))
+        return np.concatenate(keep).astype(np.float32) / 32767 if keep else np.zeros(0, np.float32)
 
     def _deliver(self, events) -> None:
         for when, _, ev in sorted(events, key=lambda e: (e[0], e[1])):
@@ -124,6 +169,7 @@ class AudioCall(Timeline):
     def end_of_audio(self, then: str = "hangup", limit_s: float = 3600.0) -> None:
         """The recording ended: the caller hangs up (default), or stays silent until the call
         ends by itself (`then="silence"`)."""
+        self.flush_audio()
         if not self.rt.ended:
             self._deliver([(self.t0 + d.start, 0, Digit(d.digit, at=self.t0 + d.start)) for d in self.det.flush()])
             self._pending = []
@@ -155,13 +201,15 @@ class AudioCall(Timeline):
                 out[i:j, 1] += hold_music((j - i) / out_rate, out_rate, offset=a - stats.queued_at)
 
 
-    def recording(self, caller: np.ndarray, out_rate: int) -> np.ndarray:
-        """Stereo [frames, 2]: caller left, prompts right, on the call's timeline."""
+    def recording(self, caller: np.ndarray, out_rate: int, caller_rate: int | None = None) -> np.ndarray:
+        """Stereo [frames, 2]: caller left, prompts right, on the call's timeline.
+        `caller` is at `caller_rate` (default: the call's rate)."""
         from ivr.dsp.audio import resample
 
-        left = resample(caller.astype(np.float32), self.rate, out_rate) if self.rate != out_rate else caller
+        rate = caller_rate or self.rate
+        left = resample(caller.astype(np.float32), rate, out_rate) if rate != out_rate else caller
         ends = [p.cut if p.cut is not None else p.end for p in self.played]
-        total_s = max([len(caller) / self.rate] + [e - self.t0 for e in ends])
+        total_s = max([len(caller) / rate] + [e - self.t0 for e in ends])
         n = int(np.ceil(total_s * out_rate)) + 1
         out = np.zeros((n, 2), dtype=np.float32)
         out[: len(left), 0] = left[:n]
@@ -204,11 +252,27 @@ def load_caller_audio(path: str | Path) -> tuple[np.ndarray, int]:
     return samples[:, 0].astype(np.float32), int(rate)
 
 
+def open_call_audio(call_rt: CallRuntime, src, voice: PromptVoice | None = None, t0: float = 0.0,
+                    speech: SpeechInput | None = None):
+    """Open caller audio as a stream and the AudioCall that will hear it. Raises AudioError
+    (one line) for input that is not audio, or whose rate is too low for DTMF (the rule of
+    `ivr dtmf detect`)."""
+    from ivr.dsp.audio import AudioError, open_audio_stream
+
+    stream = open_audio_stream(src)
+    try:
+        return stream, AudioCall(call_rt, stream.rate, voice, t0=t0, speech=speech)
+    except ValueError:   # DtmfDetector: the rate cannot carry the DTMF high group
+        stream.close()
+        raise AudioError(f"{stream.info.name}: sample rate {stream.rate} Hz is too low for DTMF") from None
+
+
 def feed_audio(call, path: str | Path) -> None:
     """Scenario step `audio: FILE`: play caller audio into a ScriptedCall at its clock."""
-    samples, rate = load_caller_audio(path)
     call.settle()
-    ac = AudioCall(call.rt, rate, call.voice, t0=call.t)
-    ac.feed(samples)
+    stream, ac = open_call_audio(call.rt, str(path), call.voice, t0=call.t)
+    with stream:
+        ac.run_stream(stream)
+    ac.flush_audio()
     ac.settle()
     call.t = ac.t

@@ -15,12 +15,15 @@ from __future__ import annotations
 import io
 import math
 import os
+import stat
 import struct
 import sys
+import tempfile
+import threading
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
-from typing import BinaryIO, Union
+from typing import BinaryIO, Callable, Union
 
 import numpy as np
 
@@ -89,29 +92,43 @@ def _read_bytes(src: Source) -> bytes:
 
 
 def _check_riff(data: bytes, name: str) -> None:
+    """Reject RIFF/WAVE bytes that are cut short, which libsndfile silently accepts."""
+    _check_riff_at(lambda pos, n: data[pos:pos + n], len(data), name)
+
+
+def _check_riff_at(read_at: Callable[[int, int], bytes], total: int | None, name: str) -> None:
     """Reject RIFF/WAVE files that are cut short, which libsndfile silently accepts.
 
     A header that promises more sample bytes than the file holds means the file was cut
     (an interrupted copy or recording); reading it anyway would silently drop audio.
-    Streaming writers' placeholder sizes are allowed.
+    Streaming writers' placeholder sizes are allowed. `read_at(pos, n)` reads the file's
+    bytes (so a big file is checked without reading it); `total` is its length, None for a
+    pipe, whose end is not known yet (then only what `read_at` holds is checked).
     """
-    if len(data) < 12 or data[:4] not in (b"RIFF", b"RIFX") or data[8:12] != b"WAVE":
+    head = read_at(0, 12)
+    if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
         return
-    endian = "<" if data[:4] == b"RIFF" else ">"
+    endian = "<" if head[:4] == b"RIFF" else ">"
     pos = 12
     block_align = 0
-    while pos + 8 <= len(data):
-        cid = data[pos : pos + 4]
-        (size,) = struct.unpack(endian + "I", data[pos + 4 : pos + 8])
+    while True:
+        hdr = read_at(pos, 8)
+        if len(hdr) < 8:
+            break
+        cid = hdr[:4]
+        (size,) = struct.unpack(endian + "I", hdr[4:8])
         body = pos + 8
         if cid == b"fmt ":
-            if body + 16 > len(data):
+            fmt = read_at(body, 16)
+            if len(fmt) < 16:
+                if total is None:
+                    return
                 raise AudioError(f"{name}: truncated WAV (header cut short)")
-            block_align = struct.unpack(endian + "H", data[body + 12 : body + 14])[0]
+            block_align = struct.unpack(endian + "H", fmt[12:14])[0]
         elif cid == b"data":
-            have = len(data) - body
-            if size in _UNKNOWN_WAV_SIZES:
+            if size in _UNKNOWN_WAV_SIZES or total is None:
                 return
+            have = total - body
             if have < size:
                 raise AudioError(
                     f"{name}: truncated WAV: header promises {size} bytes of samples, "
@@ -121,7 +138,9 @@ def _check_riff(data: bytes, name: str) -> None:
                 raise AudioError(f"{name}: truncated WAV: data size {size} is not a whole number of frames")
             return
         pos = body + size + (size & 1)
-    if pos < len(data) or len(data) < 44:
+    if total is None:
+        return
+    if pos < total or total < 44:
         raise AudioError(f"{name}: truncated WAV (no complete data chunk)")
     raise AudioError(f"{name}: WAV file has no data chunk")
 
@@ -148,10 +167,7 @@ def read_audio(
             samples = f.read(dtype="float32", always_2d=True)
             info = AudioInfo(name, int(f.samplerate), int(f.channels), len(samples), f.format, f.subtype)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        msg = str(exc).split("\n")[0]
-        if "Format not recognised" in msg or "unknown format" in msg.lower():
-            raise AudioError(f"{name}: not an audio file (format not recognised)") from None
-        raise AudioError(f"{name}: unreadable audio ({msg})") from None
+        raise _unreadable(name, exc) from None
     if info.frames == 0:
         raise AudioError(f"{name}: audio file holds no samples")
     if not np.all(np.isfinite(samples)):
@@ -161,6 +177,215 @@ def read_audio(
     if with_info:
         return samples, info.rate, info
     return samples, info.rate
+
+
+def _unreadable(name: str, exc: Exception) -> AudioError:
+    """The one-line error for audio libsndfile cannot open or decode."""
+    msg = str(exc).split("\n")[0]
+    if "Format not recognised" in msg or "unknown format" in msg.lower():
+        return AudioError(f"{name}: not an audio file (format not recognised)")
+    return AudioError(f"{name}: unreadable audio ({msg})")
+
+
+# ---- streaming -----------------------------------------------------------------------------
+HEAD_BYTES = 1 << 16         # what is read of a pipe before deciding how to decode it
+BLOCK_SAMPLES = 1 << 16      # samples (all channels) per block: 256 KiB of float32
+SPOOL_LIMIT = 1 << 30        # bytes of a non-streamable format (FLAC, MP3) taken from a pipe
+_PIPE_FORMATS = (b"RIFF", b"RIFX", b".snd", b"OggS")   # libsndfile decodes these from a pipe
+
+
+class AudioStream:
+    """An audio input read block by block, so memory stays the same however long it is
+    (an hour-long file, a pipe that never ends, a header that claims 4 GB).
+
+    Made by `open_audio_stream`; `info.frames` is 0 when the length is not known (a pipe).
+    The first block is read on opening, so an input without samples fails there, before
+    anything else has started."""
+
+    def __init__(self, f, info: AudioInfo, closers: list):
+        self._f = f
+        self.info = info
+        self._closers = closers
+        self.block_frames = max(1, BLOCK_SAMPLES // max(1, info.channels))
+        self._ahead: np.ndarray | None = None
+        self.frames_read = 0
+        self.error = ""          # a decoding error that ended the input early (one line)
+        first = self.read()
+        if len(first) == 0:
+            self.close()
+            raise AudioError(f"{info.name}: audio file holds no samples")
+        self._ahead = first
+
+    @property
+    def rate(self) -> int:
+        return self.info.rate
+
+    def read(self) -> np.ndarray:
+        """The next block, float32 ``[frames, channels]``; empty at the end of the input."""
+        if self._ahead is not None:
+            x, self._ahead = self._ahead, None
+            return x
+        if self._f is None:
+            return np.zeros((0, self.info.channels), np.float32)
+        try:
+            x = self._f.read(self.block_frames, dtype="float32", always_2d=True)
+        except (sf.LibsndfileError, RuntimeError, OSError) as exc:
+            self.error = str(_unreadable(self.info.name, exc))
+            x = np.zeros((0, self.info.channels), np.float32)
+        if len(x) == 0:
+            self.close()
+            return x
+        self.frames_read += len(x)
+        if not np.all(np.isfinite(x)):
+            x = np.nan_to_num(x, nan=0.0, posinf=1.0, neginf=-1.0)
+        return x
+
+    def __iter__(self):
+        while True:
+            x = self.read()
+            if len(x) == 0:
+                return
+            yield x
+
+    def close(self) -> None:
+        f, self._f = self._f, None
+        for c in ([f.close] if f is not None else []) + self._closers:
+            try:
+                c()
+            except Exception:  # pragma: no cover - closing what may already be gone
+                pass
+        self._closers = []
+
+    def __enter__(self) -> "AudioStream":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _open_stream(src: Source, name: str):
+    """(binary stream, total bytes or None for a pipe, closers) for a path, '-' or a file object."""
+    if not isinstance(src, (str, os.PathLike)):
+        return src, None, []
+    if str(src) == "-":
+        return sys.stdin.buffer, None, []
+    try:
+        st = os.stat(src)
+        if stat.S_ISDIR(st.st_mode):
+            raise AudioError(f"{src}: is a directory, not an audio file")
+        f = open(src, "rb")
+    except FileNotFoundError:
+        raise AudioError(f"{src}: no such file") from None
+    except IsADirectoryError:
+        raise AudioError(f"{src}: is a directory, not an audio file") from None
+    except OSError as exc:
+        raise AudioError(f"{src}: cannot read ({exc.strerror or exc})") from None
+    return f, (st.st_size if stat.S_ISREG(st.st_mode) else None), [f.close]
+
+
+def _relay(head: bytes, stream: BinaryIO) -> int:
+    """A pipe fed with `head` and then the rest of `stream` by a thread; returns its read end.
+    (libsndfile decodes WAV, AU and OGG from a pipe itself, as they arrive.)"""
+    r, w = os.pipe()
+
+    def pump() -> None:
+        try:
+            data = head
+            while data:
+                view = memoryview(data)
+                while view:
+                    view = view[os.write(w, view):]
+                data = stream.read(HEAD_BYTES)
+        except (OSError, ValueError):   # the reader closed its end (the call ended)
+            pass
+        finally:
+            os.close(w)
+
+    threading.Thread(target=pump, name="audio-relay", daemon=True).start()
+    return r
+
+
+def _spool(head: bytes, stream: BinaryIO, name: str):
+    """Copy a pipe in a format libsndfile cannot decode from a pipe (FLAC, MP3) to an
+    unnamed temporary file, at most SPOOL_LIMIT bytes: disk, not memory."""
+    tmp = tempfile.TemporaryFile(prefix="ivr-audio-")
+    tmp.write(head)
+    n = len(head)
+    while True:
+        data = stream.read(HEAD_BYTES)
+        if not data:
+            break
+        n += len(data)
+        if n > SPOOL_LIMIT:
+            tmp.close()
+            raise AudioError(f"{name}: more than {SPOOL_LIMIT >> 20} MiB of compressed audio on a pipe; "
+                             "give a file name, or pipe WAV (streamed as it arrives)")
+        tmp.write(data)
+    tmp.seek(0)
+    return tmp
+
+
+def open_audio_stream(src: Source) -> AudioStream:
+    """Open any audio input for reading block by block (see `AudioStream`).
+
+    A file is decoded where it lies (a truncated WAV is refused as by `read_audio`); a
+    pipe, stdin ('-') or a device is decoded as it arrives when libsndfile can (WAV, AU,
+    OGG), else copied to a temporary file first. Raises `AudioError` (one line, naming the
+    input) for non-audio, empty or truncated input."""
+    if sf is None:  # pragma: no cover
+        raise AudioError(f"cannot read audio: libsndfile is not available ({_SF_IMPORT_ERROR})")
+    name = _name_of(src)
+    stream, total, closers = _open_stream(src, name)
+    try:
+        if total is not None:   # a regular file: check its header in place, decode from disk
+            if total == 0:
+                raise AudioError(f"{name}: empty file")
+
+            def read_at(pos: int, n: int) -> bytes:
+                stream.seek(pos)
+                return stream.read(n)
+
+            _check_riff_at(read_at, total, name)
+            target = os.fspath(src)   # libsndfile reads the file itself
+        else:
+            head = stream.read(HEAD_BYTES)
+            if isinstance(head, str):
+                raise AudioError(f"{name}: opened in text mode; audio needs a binary stream")
+            if not head:
+                raise AudioError(f"{name}: empty file")
+            if len(head) < HEAD_BYTES:   # all of it: small enough to hold
+                _check_riff(head, name)
+                target = io.BytesIO(head)
+            else:
+                _check_riff_at(lambda pos, n: head[pos:pos + n], None, name)
+                if head[:4] in _PIPE_FORMATS:
+                    fd = _relay(head, stream)
+                    target = fd
+                else:
+                    try:   # refuse what is not audio at once (e.g. /dev/zero)
+                        sf.info(io.BytesIO(head))
+                    except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+                        if "not recognised" in str(exc) or "unknown format" in str(exc).lower():
+                            raise _unreadable(name, exc) from None
+                    target = _spool(head, stream, name)
+                    closers.append(target.close)
+        try:
+            f = sf.SoundFile(target, closefd=True) if isinstance(target, int) else sf.SoundFile(target)
+        except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
+            # (a pipe's read end is closed by libsndfile itself when sf_open_fd fails)
+            raise _unreadable(name, exc) from None
+        frames = int(f.frames) if total is not None or isinstance(target, io.BytesIO) else 0
+        if frames >= 1 << 40:
+            frames = 0
+        info = AudioInfo(name, int(f.samplerate), int(f.channels), frames, f.format, f.subtype)
+        if info.rate <= 0 or info.channels <= 0:
+            f.close()
+            raise AudioError(f"{name}: unreadable audio (rate {info.rate} Hz, {info.channels} channels)")
+        return AudioStream(f, info, closers)
+    except BaseException:
+        for c in closers:
+            c()
+        raise
 
 
 def write_wav(
