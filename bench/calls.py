@@ -8,10 +8,16 @@ Three figures, measured in the same run on one core:
   * driver: the full scripted driver (virtual clock, runtime, transcript, services) as
     `ivr call --keys` and `ivr test` use it, with an in-memory participant service.
 Goal (issue 2): >= 5,000 calls/s single core.
+
+A last line compares a short and a long call in the same run (keys pressed during prompts,
+"1*" repeated, with no call limit): the time per key must not grow with the call's length
+(issue 10: barge-in once scanned every prompt played so far, so long calls went quadratic).
+Ratio ~1 is linear; a quadratic driver gives about short/long.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import datetime as dt
 import time
 from pathlib import Path
@@ -114,7 +120,31 @@ def main(argv=None) -> int:
     eng = figures["driver (scripted keys, full runtime)"]
     print(f"goal >= 5,000 calls/s single core: driver reaches {eng:,.0f} calls/s "
           f"({'met' if eng >= 5000 else 'NOT met'})")
+    call_length_line(tree, svc)
     return 0
+
+
+def call_length_line(tree, svc, short_keys: int = 200, long_keys: int = 16000) -> float:
+    """Keys/s of a short and a long call (no call limit): the ratio shows linearity."""
+    unlimited = dataclasses.replace(tree, max_call_seconds=1e12)
+
+    def keys_per_s(n_pairs: int, repeat: int) -> float:
+        t0 = time.perf_counter()
+        for _ in range(repeat):
+            rt = CallRuntime(unlimited, services=svc, today=dt.date(2026, 11, 23))
+            c = ScriptedCall(rt)
+            c.start()
+            c.press("1*" * n_pairs, barge=True)
+            assert not rt.ended, "the bench call ended early"
+        return 2 * n_pairs * repeat / (time.perf_counter() - t0)
+
+    short = keys_per_s(short_keys // 2, max(1, long_keys // short_keys))
+    long = keys_per_s(long_keys // 2, 1)
+    ratio = long / short
+    print(f"call length: {short_keys}-key calls {short:,.0f} keys/s ({short / short_keys:,.1f} calls/s), "
+          f"one {long_keys}-key call {long:,.0f} keys/s; long/short = {ratio:.2f} "
+          f"({'linear' if ratio >= 0.7 else 'SLOWS with call length'})")
+    return ratio
 
 
 if __name__ == "__main__":
