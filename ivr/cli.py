@@ -23,18 +23,7 @@ COMMAND_MODULES = [
 ]
 
 
-#: Exit codes of `ivr` (README, "Exit codes"): 0 done; 1 checks failed (lint, test);
-#: 2 a usage or input error (one line on stderr); 3 a call ran to its end but its log could
-#: not be written (disk full, ...): the transcript is complete, the log is not; 130 interrupted.
-EXIT_LOG_FAILED = 3
-
-
-class CliError(Exception):
-    """An error the user can fix; printed as one line, exit code 2."""
-
-    def __init__(self, message: str, code: int = 2):
-        super().__init__(message)
-        self.code = code
+from ivr.errors import EXIT_LOG_FAILED, CliError  # noqa: F401 - re-exported for the commands
 
 
 def parse_today(value: str | None):

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ivr.cli import CliError
+from ivr.errors import CliError
 from ivr.drivers.runtime import CallRuntime
 from ivr.drivers.wavfile import AudioCall
 from ivr.engine.events import Hangup, Play, StopPlayback

@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from ivr.cli import CliError
+from ivr.errors import CliError
 from ivr.tree.loader import TreeLoadError, load_tree
 from ivr.tree.model import Tree
 
