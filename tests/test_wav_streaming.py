@@ -227,3 +227,40 @@ def test_silence_before_an_utterance_is_not_kept_for_ever():
     for i in range(36000):          # an hour on hold, 0.1 s at a time
         inp.feed(chunk, i * 0.1)
     assert rec.most <= (MAX_LEAD_S + 0.2) * 16000
+
+
+# ---- the other audio readers: ivr dtmf detect and ivr asr --------------------------------
+def test_dtmf_detect_streams_a_long_pipe_in_flat_memory():
+    """Keys, then 50 minutes of silence on a pipe whose header claims 4 GB: the keys are
+    found and memory stays flat (before: the whole input was read into memory first)."""
+    from ivr.dsp.dtmf_gen import generate
+
+    keys = generate("1234#", 8000)
+    pcm = (np.clip(keys, -1, 1) * 32767).astype("<i2").tobytes()
+
+    def feed(w):
+        w.write(_header_ffff())
+        w.write(pcm)
+        zeros = bytes(1 << 20)
+        for _ in range(46):   # 46 MiB of 16-bit samples at 8 kHz: about 50 minutes
+            w.write(zeros)
+    rc, out, err, rss = _child(["dtmf", "detect", "--unmask", "-"], feed)
+    assert rc == 0 and out.strip() == "1234#"
+    assert rss < 150
+
+
+def test_dtmf_detect_refuses_dev_zero_at_once(capsys):
+    assert main(["dtmf", "detect", "/dev/zero"]) == 2
+    assert capsys.readouterr().err.strip() == "ivr: error: /dev/zero: not an audio file (format not recognised)"
+
+
+def test_asr_refuses_more_than_one_utterance_of_audio():
+    from ivr.speech.asr.audio_in import load_pcm
+
+    buf = io.BytesIO()
+    write_wav(buf, np.zeros(8000 * 3, np.float32), 8000)
+    buf.seek(0)
+    assert len(load_pcm(buf)) == 16000 * 3          # resampled to the recogniser's 16 kHz
+    buf.seek(0)
+    with pytest.raises(AudioError, match="longer than 2 s; ivr asr takes one utterance per file"):
+        load_pcm(buf, max_seconds=2)

@@ -79,41 +79,55 @@ def cmd_gen(args: argparse.Namespace) -> int:
 
 
 def cmd_detect(args: argparse.Namespace) -> int:
-    from ivr.dsp.audio import AudioError, read_audio
-    from ivr.dsp.dtmf import detect
+    """Keys in a recording, read block by block (one streaming detector per channel), so
+    memory stays flat for an hour-long file or an endless pipe."""
+    from ivr.dsp.audio import AudioError, open_audio_stream
+    from ivr.dsp.dtmf import DtmfDetector
 
     try:
-        x, rate, info = read_audio(args.file, with_info=True)
+        stream = open_audio_stream(args.file)
     except AudioError as exc:
         raise CliError(str(exc)) from None
-    if rate < 4000:
-        raise CliError(f"{info.name}: sample rate {rate} Hz is too low for DTMF")
-    chans = list(range(x.shape[1]))
-    if args.channel is not None:
-        if not 0 <= args.channel < len(chans):
-            raise CliError(f"--channel {args.channel}: {info.name} has {len(chans)} channel(s)")
-        chans = [args.channel]
-    results = [(c, detect(x[:, c].copy(), rate, channel=c)) for c in chans]
+    with stream:
+        info, rate, n_chans = stream.info, stream.rate, stream.info.channels
+        if rate < 4000:
+            raise CliError(f"{info.name}: sample rate {rate} Hz is too low for DTMF")
+        chans = list(range(n_chans))
+        if args.channel is not None:
+            if not 0 <= args.channel < n_chans:
+                raise CliError(f"--channel {args.channel}: {info.name} has {n_chans} channel(s)")
+            chans = [args.channel]
+        dets = {c: DtmfDetector(rate, channel=c) for c in chans}
+        found: dict[int, list] = {c: [] for c in chans}
+        for block in stream:
+            for c in chans:
+                found[c] += dets[c].feed(block[:, c])
+        if stream.error:
+            raise CliError(stream.error)
+        for c in chans:
+            found[c] += dets[c].flush()
+        duration = stream.frames_read / rate
+    results = [(c, found[c]) for c in chans]
     keys = {c: _shown_keys("".join(d.digit for d in ds), args.unmask) for c, ds in results}
     if args.json:
         doc = {
             "file": info.name,
             "rate": rate,
-            "channels": x.shape[1],
-            "duration": round(info.duration, 4),
+            "channels": n_chans,
+            "duration": round(duration, 4),
             "results": [
-                {"channel": c, "channel_name": _chan_name(c, x.shape[1]), "digits": keys[c],
+                {"channel": c, "channel_name": _chan_name(c, n_chans), "digits": keys[c],
                  "events": [{**d.to_dict(), "digit": k} for d, k in zip(ds, keys[c])]}
                 for c, ds in results
             ],
         }
         print(json.dumps(doc, indent=2))
         return 0
-    if len(results) == 1 and x.shape[1] == 1:
+    if len(results) == 1 and n_chans == 1:
         print(keys[results[0][0]])
     else:
         for c, ds in results:
-            print(f"channel {c} ({_chan_name(c, x.shape[1])}): {keys[c]}")
+            print(f"channel {c} ({_chan_name(c, n_chans)}): {keys[c]}")
     return 0
 
 
