@@ -6,38 +6,24 @@ in well under a millisecond, and the same script always gives the same call.
 """
 from __future__ import annotations
 
-import re
-
 from ivr.drivers.timeline import Timeline
 from ivr.engine.events import Digit, Hangup, Speech
-from ivr.engine.grammar import DIGIT_WORDS, Grammar, RecognitionResult
+from ivr.engine.grammar import Grammar, RecognitionResult
+from ivr.speech.asr.matcher import GrammarMatcher
 
 KEY_GAP = 0.3          # seconds between two key presses of one burst
 THINK = 0.5            # seconds after a prompt before the caller reacts
 
 
 def match_text(text: str, grammar: Grammar) -> RecognitionResult:
-    """Turn caller *text* into what a perfect recogniser would return for this grammar:
-    a phrase of a choice, or a digit string; anything else is a no-match. Used by scripts
-    that say `say: "status"` without audio."""
-    norm = " ".join(re.sub(r"[^\w\s]", " ", text.lower()).split())
-    phrases = grammar.phrases()
-    if norm in phrases and not (grammar.digits and norm in DIGIT_WORDS):
-        return RecognitionResult(text, choice=phrases[norm], words=(norm,), confidence=1.0, nomatch=False, engine="text")
-    if grammar.digits and norm:
-        digits = []
-        for w in norm.split():
-            if w.isdigit():
-                digits.append(w)
-            elif w in DIGIT_WORDS:
-                digits.append(DIGIT_WORDS[w])
-            else:
-                digits = None
-                break
-        if digits:
-            return RecognitionResult(text, digits="".join(digits), words=tuple(norm.split()), confidence=1.0,
-                                     nomatch=False, engine="text")
-    return RecognitionResult(text, confidence=1.0, nomatch=True, engine="text")
+    """Turn caller *text* into what a perfect recogniser returns for this grammar: the
+    matcher every recogniser uses (`GrammarMatcher`), in its exact mode, so a scenario's
+    `say:` meets the rule real callers meet ("dua" picks a menu's key 2, fillers are
+    dropped, a digit string must have the collect's length). Used by scripts that say
+    `say: "status"` without audio."""
+    m = GrammarMatcher(grammar).match_exact(text)
+    return RecognitionResult(text, choice=m.choice, digits=m.digits, words=m.words, confidence=1.0,
+                             nomatch=m.nomatch, engine="text")
 
 
 class ScriptedCall(Timeline):

@@ -12,11 +12,12 @@ transcript, or says nomatch when even the closest one is far:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from ivr.engine.grammar import DIGIT_WORDS, Grammar
 
-from .phonetic import indel_cost, normalise_text, phones, similarity, spelled, sub_cost
+from .phonetic import NUMERAL_WORDS, indel_cost, normalise_text, phones, similarity, spelled, sub_cost
 
 # Words callers add around an answer ("saya mau pendaftaran"); dropped unless the grammar
 # itself uses them.
@@ -37,7 +38,19 @@ class Match:
     words: tuple[str, ...]
     similarity: float
     nomatch: bool
-    reason: str = ""  # why nomatch: empty, weak, ambiguous, length, mixed
+    reason: str = ""  # why nomatch: empty, weak, ambiguous, length, mixed, out of grammar
+
+
+_NUMERAL_RE = re.compile(r"[0-9]")
+_EXACT_NONWORD_RE = re.compile(r"[^\w\s]+")
+
+
+def exact_words(text: str) -> list[str]:
+    """Words of text that is meant literally (typed, or a grammar-restricted recogniser's
+    output): lower case, punctuation dropped, numerals said digit by digit as in
+    `normalise_text`, but letters of any script kept (a Vosk grammar may be Korean)."""
+    t = _NUMERAL_RE.sub(lambda m: f" {NUMERAL_WORDS[m.group(0)]} ", text.lower().replace("-", " "))
+    return _EXACT_NONWORD_RE.sub(" ", t).split()
 
 
 class GrammarMatcher:
@@ -66,6 +79,18 @@ class GrammarMatcher:
         self.vocab_words = {w for p, _ in self.choice_items for w in p.split()}
         if grammar.digits:
             self.vocab_words |= set(DIGIT_WORDS)
+        # exact mode (`match_exact`): the same answers, spelled as written; first phrase wins
+        self.exact_table: dict[str, str] = {}
+        for c in grammar.choices:
+            for p in c.phrases:
+                self.exact_table.setdefault(" ".join(exact_words(p)), c.token)
+        for p, t in items:
+            if p in DIGIT_WORDS and p not in self.exact_table and not grammar.digits:
+                self.exact_table[p] = t     # a menu key said as its digit word
+        self.exact_table.pop("", None)
+        self.exact_vocab = {w for p in self.exact_table for w in p.split()}
+        if grammar.digits:
+            self.exact_vocab |= set(DIGIT_WORDS)
 
     # ------------------------------------------------------------------ public
     def words_for_prompt(self) -> list[str]:
@@ -78,6 +103,28 @@ class GrammarMatcher:
 
     def clean_words(self, text: str) -> list[str]:
         return [w for w in normalise_text(text) if w in self.vocab_words or w not in FILLERS]
+
+    def digits_fit(self, digits: str) -> bool:
+        """Is a spoken digit string as long as the listen accepts?"""
+        return self.grammar.min_digits <= len(digits) <= self.grammar.max_digits
+
+    def match_exact(self, text: str) -> Match:
+        """Exact mode, for text meant literally: a scenario's typed `say:`, or a recogniser
+        that can only output grammar words (Vosk). The same answers as `match` (phrases,
+        menu keys said as digit words, digit strings and their length rule, fillers dropped)
+        but no phonetic tolerance: similarity 1, or a no-match."""
+        words = [w for w in exact_words(text) if w in self.exact_vocab or w not in FILLERS]
+        if not words:
+            return Match(None, None, (), 0.0, True, "empty")
+        phrase = " ".join(words)
+        token = self.exact_table.get(phrase)
+        if token is not None and not (self.grammar.digits and phrase in DIGIT_WORDS):
+            return Match(token, None, (phrase,), 1.0, False)
+        if self.grammar.digits and all(w in DIGIT_WORDS for w in words):
+            digits = "".join(DIGIT_WORDS[w] for w in words)
+            ok = self.digits_fit(digits)
+            return Match(None, digits, tuple(words), 1.0, not ok, "" if ok else "length")
+        return Match(None, None, tuple(words), 0.0, True, "out of grammar")
 
     def match(self, text: str) -> Match:
         words = self.clean_words(text)
@@ -105,7 +152,6 @@ class GrammarMatcher:
 
     # ------------------------------------------------------------------ digits
     def _match_digits(self, key: str) -> Match:
-        g = self.grammar
         vocab: list[tuple[str, str, str]] = [(w, d, phones(w)) for w, d in DIGIT_WORDS.items()]
         vocab += [(p, t, phones(p)) for p, t in self.choice_items]
         cost, labels = align_loop(key, [v[2] for v in vocab])
@@ -120,7 +166,7 @@ class GrammarMatcher:
             digits = "".join(tokens)
             if sim < self.min_similarity:
                 return Match(None, digits, words, sim, True, "weak")
-            if not (g.min_digits <= len(digits) <= g.max_digits):
+            if not self.digits_fit(digits):
                 return Match(None, digits, words, sim, True, "length")
             return Match(None, digits, words, sim, False)
         if len(chosen) == 1:

@@ -17,11 +17,11 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ivr.engine.grammar import DIGIT_WORDS, Grammar, RecognitionResult
+from ivr.engine.grammar import Grammar, RecognitionResult
 
 from .base import Partial, Recognizer, RecognizerError
 from .endpoint import EndpointConfig
-from .matcher import Match
+from .matcher import GrammarMatcher, Match
 from .models import ModelError, resolve_vosk_model
 
 log = logging.getLogger("ivr.asr.vosk")
@@ -87,22 +87,11 @@ class VoskRecognizer(Recognizer):
         self._finals: list[dict] = []
         self._last_partial = ""
 
-    # phrase (as words) -> token, for exact parsing of Vosk's grammar-restricted output
-    def _phrase_table(self, grammar: Grammar) -> dict[tuple[str, ...], str]:
-        table: dict[tuple[str, ...], str] = {}
-        for c in grammar.choices:
-            for p in c.phrases:
-                table.setdefault(tuple(p.lower().split()), c.token)
-        if not grammar.digits:
-            toks = set(grammar.tokens())
-            for w, d in DIGIT_WORDS.items():
-                if d in toks:
-                    table.setdefault((w,), d)
-        return table
-
     def _on_start(self, grammar: Grammar) -> None:
-        self._table = self._phrase_table(grammar)
-        words = sorted({w for ph in self._table for w in ph} | (set(DIGIT_WORDS) if grammar.digits else set()))
+        # Vosk can only output grammar words, so its results go through the one matcher's
+        # exact mode, whose vocabulary is the word list given to Vosk
+        self.matcher = GrammarMatcher(grammar)
+        words = sorted(self.matcher.exact_vocab)
         with _capture_stderr() as lines:
             rec = self._vosk.KaldiRecognizer(self.model, 16000, json.dumps(words + ["[unk]"], ensure_ascii=False))
         missing = []
@@ -152,17 +141,9 @@ class VoskRecognizer(Recognizer):
         return self._result(text, m, conf, missing_words=list(self.missing_words))
 
     def _parse(self, words: list[str]) -> Match:
-        """Vosk only outputs grammar words, so parsing is exact (longest phrase first)."""
-        g = self.grammar
+        """Vosk only outputs grammar words, so parsing is exact (`GrammarMatcher.match_exact`)."""
         if not words:
             return Match(None, None, (), 0.0, True, "no result")
         if "[unk]" in words:
             return Match(None, None, tuple(words), 0.0, True, "out of grammar")
-        if g.digits and all(w in DIGIT_WORDS for w in words):
-            digits = "".join(DIGIT_WORDS[w] for w in words)
-            ok = g.min_digits <= len(digits) <= g.max_digits
-            return Match(None, digits, tuple(words), 1.0, not ok, "" if ok else "length")
-        tok = self._table.get(tuple(words))
-        if tok is not None:
-            return Match(tok, None, (" ".join(words),), 1.0, False)
-        return Match(None, None, tuple(words), 0.0, True, "mixed")
+        return self.matcher.match_exact(" ".join(words))
