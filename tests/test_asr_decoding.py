@@ -52,6 +52,7 @@ def _bare_recognizer(window_results):
     rec._ep = EnergyEndpointer()
     rec._chunks, rec._samples = [], 0
     rec.decoder, rec.window_s, rec._max_tokens = "short", 10.0, 112
+    rec.second_opinion, rec.grammar = 0.0, None
     calls = []
 
     def fake(audio, window, cap, stages):
@@ -92,3 +93,46 @@ def test_unknown_decoder_is_a_clear_error():
     with pytest.raises(RecognizerError, match="unknown Whisper decoder"):
         WhisperRecognizer(decoder="greedy")
 
+
+
+# ---------------------------------------------------------------- second opinions (no model)
+def _voter(grammar):
+    from ivr.speech.asr.answer import AnswerCheck
+    from ivr.speech.asr.matcher import GrammarMatcher
+    from ivr.speech.asr.whisper_engine import WhisperRecognizer
+
+    rec = WhisperRecognizer.__new__(WhisperRecognizer)
+    rec.matcher, rec.accepts, rec.min_confidence = GrammarMatcher(grammar), AnswerCheck(grammar), 0.5
+    return rec
+
+
+def test_second_opinions_vote_and_a_tie_keeps_the_first_decode():
+    from ivr.engine.grammar import Grammar
+    from ivr.speech.asr.whisper_engine import Decoded
+
+    rec = _voter(Grammar((), digits=True, min_digits=3, max_digits=3))
+    first = [Hypothesis("satu dua tiga", -1.0)]
+    d = Decoded(first, opinions=[[Hypothesis("satu dua delapan", -1.0)], [Hypothesis("satu dua delapan", -1.2)]])
+    c = rec._choose(d)
+    assert c.match.digits == "128" and not c.match.nomatch and c.index == -1
+    d = Decoded(first, opinions=[[Hypothesis("satu dua delapan", -1.0)], [Hypothesis("tujuh dua tiga", -1.0)]])
+    assert rec._choose(d).match.digits == "123"
+    # an invalid first decode (wrong length) is outvoted by nothing: the valid opinion wins
+    d = Decoded([Hypothesis("satu dua", -1.0)], opinions=[[Hypothesis("satu dua tiga", -1.0)], [Hypothesis("x", -1.0)]])
+    assert rec._choose(d).match.digits == "123"
+    d = Decoded([Hypothesis("halo", -1.0)], opinions=[[Hypothesis("apa", -1.0)]])
+    assert rec._choose(d).match.nomatch
+
+
+def test_two_listens_of_one_collect_join_their_digits():
+    from ivr.engine.grammar import Grammar, RecognitionResult
+    from ivr.speech.asr.base import join_digits
+
+    g = Grammar((), digits=True, min_digits=5, max_digits=5)
+    a = RecognitionResult("tiga dua", digits="32", words=("tiga", "dua"), confidence=0.9, nomatch=False)
+    b = RecognitionResult("nol satu lima", digits="015", words=("nol", "satu", "lima"), confidence=0.7, nomatch=False)
+    j = join_digits(a, b, g)
+    assert j.digits == "32015" and not j.nomatch and j.confidence == 0.7 and j.words[:2] == ("tiga", "dua")
+    assert join_digits(a, RecognitionResult("x", nomatch=True), g).nomatch
+    too_long = RecognitionResult("", digits="0155", confidence=0.9, nomatch=False)
+    assert join_digits(a, too_long, g).nomatch

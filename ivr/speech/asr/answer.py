@@ -30,6 +30,7 @@ FULL_LENGTH = {"nik": 16, "card": 13, "date": 8, "phone": 10, "npwp": 15, "kelas
 MAX_AGE_YEARS = 120
 #: Defaults tuned on the development set's tuning speakers (README, "Speech recognition").
 MIN_CONFIDENCE = 0.5
+MIN_SUPPORT = 0.05
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,9 @@ class Choice:
 
     match: Match
     index: int            # which hypothesis (0 = Whisper's first); -1 when none was valid
-    confidence: float     # posterior mass of the hypotheses that give this same answer
+    confidence: float     # share of the valid hypotheses' posterior giving this answer, x similarity
     valid: int            # how many hypotheses were valid answers
+    support: float = 0.0  # share of the whole N-best posterior giving this answer
 
 
 def _key(m: Match) -> str | None:
@@ -111,7 +113,7 @@ def posteriors(hyps: Sequence[Hypothesis]) -> list[float]:
 
 
 def choose(hyps: Sequence[Hypothesis], matcher: GrammarMatcher, check: Callable[[str], bool],
-           min_confidence: float = MIN_CONFIDENCE) -> Choice:
+           min_confidence: float = MIN_CONFIDENCE, min_support: float = MIN_SUPPORT) -> Choice:
     """Best valid hypothesis, with a confidence; a no-match when none is valid or unsure.
 
     A hypothesis is valid when the matcher maps it onto the grammar (menus: a choice;
@@ -119,6 +121,9 @@ def choose(hyps: Sequence[Hypothesis], matcher: GrammarMatcher, check: Callable[
     of the *valid* hypotheses' posterior held by those giving the same answer (an invalid
     value cannot be the answer, so its belief is not a rival), times the matcher's
     similarity: Whisper agreeing with itself across alternatives is what "sure" means here.
+    An answer found only far down the list (`support`: its share of the *whole* posterior
+    below `min_support`) is not taken either: gibberish often has one digit-like
+    alternative.
     """
     if not hyps:
         return Choice(matcher.match(""), -1, 0.0, 0)
@@ -133,11 +138,13 @@ def choose(hyps: Sequence[Hypothesis], matcher: GrammarMatcher, check: Callable[
         m0 = matches[0]
         reason = m0.reason if m0.nomatch else "invalid"
         return Choice(replace(m0, nomatch=True, reason=reason), -1, 0.0, 0)
-    # the first (most probable) valid hypothesis carrying the answer with the most mass
-    best_key = max(mass, key=lambda k: mass[k])
-    i = next(i for i, (m, v) in enumerate(zip(matches, ok)) if v and _key(m) == best_key)
+    # Whisper's best valid hypothesis (its ranking is length-normalised, which suits digit
+    # strings better than the summed mass: measured on the tuning speakers)
+    i = next(i for i, v in enumerate(ok) if v)
+    best_key = _key(matches[i])
     m = matches[i]
     conf = mass[best_key] / sum(mass.values()) * m.similarity
-    if conf < min_confidence:
-        return Choice(replace(m, nomatch=True, reason="unsure"), i, conf, sum(ok))
-    return Choice(m, i, conf, sum(ok))
+    support = mass[best_key]
+    if conf < min_confidence or support < min_support:
+        return Choice(replace(m, nomatch=True, reason="unsure"), i, conf, sum(ok), support)
+    return Choice(m, i, conf, sum(ok), support)

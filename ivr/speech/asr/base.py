@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import time
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -39,6 +39,22 @@ class Partial:
     text: str
     words: tuple[str, ...] = ()
     at: float = 0.0  # audio time of the hypothesis
+
+
+def join_digits(first: RecognitionResult, rest: RecognitionResult, grammar: Grammar) -> RecognitionResult:
+    """Two listens of one collect, joined as the call engine joins them: a no-match in
+    either is a no-match (the caller is asked again); otherwise the digits follow on."""
+    if rest.extra.get("reason") == "silence":
+        return first
+    if first.nomatch or rest.nomatch or first.digits is None or rest.digits is None:
+        bad = first if first.nomatch or first.digits is None else rest
+        return replace(bad, nomatch=True, choice=None, text=f"{first.text} {rest.text}".strip(),
+                       extra=dict(rest.extra, reason=bad.extra.get("reason", "nomatch"), pieces=2))
+    digits = first.digits + rest.digits
+    ok = AnswerCheck(grammar)(digits)
+    return replace(rest, text=f"{first.text} {rest.text}".strip(), digits=digits, words=first.words + rest.words,
+                   confidence=min(first.confidence, rest.confidence), nomatch=not ok, start=first.start,
+                   extra=dict(rest.extra, pieces=1 + rest.extra.get("pieces", 1), **({} if ok else {"reason": "invalid"})))
 
 
 class Recognizer(ABC):
@@ -94,6 +110,14 @@ class Recognizer(ABC):
             # a streaming engine decoded while the audio came: the caller waits for the
             # endpointer, then for finish()
             r.extra["latency"] = round(self.end_delay + time.perf_counter() - t0, 3)
+        cut = r.extra.get("cut_at")
+        if cut is not None and grammar.digits and int(cut * RATE) < len(x):
+            # the listen ended at a pause (early end); as in a call, the rest is the next
+            # listen and a collect joins the digits (ivr.engine.session)
+            part = replace(grammar, min_digits=1, max_digits=max(1, grammar.max_digits - len(r.digits or "")))
+            rest = self.recognize(x[int(cut * RATE):], part, chunk)
+            self.grammar, self.accepts = grammar, AnswerCheck(grammar)
+            return join_digits(r, rest, grammar)
         return r
 
     def close(self) -> None:

@@ -25,6 +25,10 @@ FILLERS = frozenset(
     "eh em ehm hmm hm mm mmm uh um ah oh saya mau ingin pilih yang tolong aja saja deh dong "
     "nih pak bu ibu bapak mbak mas minta".split()
 )
+#: Spoken short forms of digit words (Jakarta speech: "lapan" for delapan, "pat" for
+#: empat, "nam" for enam); Whisper writes them as heard.  Without them "lapan lapan"
+#: aligns to a single "delapan" and a digit is lost (development set, issue 14).
+DIGIT_SHORT_FORMS = {"lapan": "delapan", "pat": "empat", "nam": "enam"}
 DEFAULT_MIN_SIMILARITY = 0.75  # the threshold measured on real speakers in issue 7
 WORD_PENALTY = 0.35  # per word in the digit loop: prefer fewer, longer words when equal
 
@@ -78,7 +82,7 @@ class GrammarMatcher:
         self.choice_items = [(p, t) for p, t in items if p]
         self.vocab_words = {w for p, _ in self.choice_items for w in p.split()}
         if grammar.digits:
-            self.vocab_words |= set(DIGIT_WORDS)
+            self.vocab_words |= set(DIGIT_WORDS) | set(DIGIT_SHORT_FORMS)
         # exact mode (`match_exact`): the same answers, spelled as written; first phrase wins
         self.exact_table: dict[str, str] = {}
         for c in grammar.choices:
@@ -153,6 +157,7 @@ class GrammarMatcher:
     # ------------------------------------------------------------------ digits
     def _match_digits(self, key: str) -> Match:
         vocab: list[tuple[str, str, str]] = [(w, d, phones(w)) for w, d in DIGIT_WORDS.items()]
+        vocab += [(w, DIGIT_WORDS[w], phones(short)) for short, w in DIGIT_SHORT_FORMS.items()]
         vocab += [(p, t, phones(p)) for p, t in self.choice_items]
         cost, labels = align_loop(key, [v[2] for v in vocab])
         chosen = [vocab[i] for i in labels]
