@@ -4,10 +4,10 @@ Why asyncio and our own RFC 3261 subset rather than a SIP library: every call he
 `CallSession` whose clock is its caller's audio stream, processed in 100 ms slices by the
 same `AudioCall` as WAV and microphone calls, and one SimPy agent queue is shared by all
 calls. That needs the media loop in our hands: PJSIP (pjsua2) runs its own media threads
-and clock and hands audio to Python frame by frame through callbacks across threads (and
-has no wheel for this Python); pyVoIP starts threads per call; aiosipua is young and
-brings no RTP. What a phone needs from a UAS is small (INVITE/ACK/BYE/CANCEL/OPTIONS over
-UDP, one SDP answer), so it is here, in `message`, `sdp`, `rtp` and this module.
+and clock and hands audio to Python frame by frame through callbacks across threads;
+pyVoIP runs its own threads per call (aiosipua was not evaluated beyond its listing).
+What a phone needs from a UAS is small (INVITE/ACK/BYE/CANCEL/OPTIONS over UDP, one SDP
+answer), so it is here, in `message`, `sdp`, `rtp` and this module.
 
 One loop, two kinds of work:
 * SIP: datagrams are parsed and answered at once (100 Trying, then 200 OK with our SDP,

@@ -1,0 +1,224 @@
+"""SIPp load bench for `ivr serve`.
+
+    python -m bench.sip [--steps 10,50,100] [--signalling-calls 2000]
+
+For each concurrency step N, a fresh `ivr serve` (TTS prompts, call logs in a temp dir)
+takes N calls from two SIPp callers at once, half with keys as RFC 4733 events and half
+with in-band tones (bench/sip/caller_*.xml playing pcaps made by bench/sip/pcap.py): demo
+participant Budi's status check, ~25 s per call. Prints per step: calls completed and
+failed (SIPp), calls that reached the status prompt (the server's call logs), median
+setup time (INVITE to 200 OK, SIPp), the most calls up at once, RTP send jitter p50/p99
+(the spread of the 20 ms send interval, per call, measured at the server's sendto) and
+CPU per call (the server's CPU seconds per call, and % of a core per concurrent call).
+
+Then the signalling ceiling, in the same run: SIPp's built-in UAC (`-sn uac`, no media,
+hang up at once) against SIPp's built-in UAS (`-sn uas`) and against `ivr serve`, calls
+per second each.
+
+Every loop is bounded: SIPp gets -m (calls) and -timeout; each step has a deadline.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+TODAY = "2026-11-23"
+STATUS_NODE = "status_menunggak"
+
+
+def _port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Server:
+    def __init__(self, tmp: Path, name: str, max_calls: int, extra: list[str] | None = None):
+        self.port = _port()
+        self.logs = tmp / f"logs-{name}"
+        self.stats = tmp / f"stats-{name}.json"
+        self.err = open(tmp / f"serve-{name}.err", "w+")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "ivr", "serve", "--sip", f"127.0.0.1:{self.port}", "--quiet", "--today", TODAY,
+             "--max-calls", str(max_calls), "--log-dir", str(self.logs), "--stats", str(self.stats)] + (extra or []),
+            cwd=REPO, stderr=self.err, stdout=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            self.err.seek(0)
+            if "answers SIP" in self.err.read():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        self.err.seek(0)
+        raise SystemExit(f"bench.sip: ivr serve did not start: {self.err.read()[-500:]}")
+
+    def stop(self) -> dict:
+        self.proc.send_signal(signal.SIGTERM)
+        try:
+            self.proc.wait(30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        return json.loads(self.stats.read_text()) if self.stats.exists() else {}
+
+    def reached(self, node: str) -> int:
+        n = 0
+        for p in self.logs.glob("call-*.jsonl"):
+            lines = p.read_text().splitlines()
+            if lines and f'"{node}"' in lines[-1]:
+                n += 1
+        return n
+
+
+def _csv_last(path: Path) -> dict:
+    lines = [ln for ln in path.read_text().splitlines() if ln.strip()] if path.exists() else []
+    if len(lines) < 2:
+        return {}
+    head, last = lines[0].split(";"), lines[-1].split(";")
+    return dict(zip(head, last))
+
+
+def _seconds(v: str) -> float:
+    """SIPp's HH:MM:SS:uuuuuu (or :mmm) as seconds."""
+    parts = v.strip().split(":")
+    try:
+        h, m, s, frac = parts
+        return int(h) * 3600 + int(m) * 60 + int(s) + int(frac) / (10 ** len(frac))
+    except ValueError:
+        return float("nan")
+
+
+def _sipp(args: list[str], cwd: Path, timeout: float) -> subprocess.Popen:
+    return subprocess.Popen(["sipp"] + args + ["-nostdin", "-timeout", f"{int(timeout)}s", "-timeout_error"],
+                            cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def load_step(tmp: Path, n: int) -> dict:
+    from bench.sip import pcap
+
+    server = Server(tmp, f"load{n}", max_calls=n + 10)
+    half = [n - n // 2, n // 2]
+    rate = max(5, n // 5)                  # calls/s per caller: all N up within ~5 s
+    call_s = pcap.duration_s() + 1
+    limit = call_s + n / rate + 60
+    procs = []
+    for i, (kind, k) in enumerate(zip(("rfc4733", "inband"), half)):
+        if k == 0:
+            continue
+        stf = tmp / f"sipp-{kind}-{n}.csv"
+        procs.append((stf, _sipp(["-sf", str(HERE / f"caller_{kind}.xml"), f"127.0.0.1:{server.port}",
+                                  "-p", str(_port()), "-mp", str(20000 + 4000 * i), "-m", str(k), "-l", str(k),
+                                  "-r", str(rate), "-trace_stat", "-stf", str(stf), "-fd", "1"], tmp, limit)))
+    t0 = time.monotonic()
+    for _, p in procs:
+        try:
+            p.wait(max(1.0, limit + 10 - (time.monotonic() - t0)))
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    wall = time.monotonic() - t0
+    stats = server.stop()
+    ok = failed = 0
+    setup = []
+    for stf, _ in procs:
+        row = _csv_last(stf)
+        ok += int(row.get("SuccessfulCall(C)", 0) or 0)
+        failed += int(row.get("FailedCall(C)", 0) or 0)
+        for k, v in row.items():
+            if k.startswith("ResponseTime") and k.endswith("(C)") and "StDev" not in k:
+                setup.append(_seconds(v))
+    answered = max(1, stats.get("answered", 0))
+    return {"n": n, "completed": ok, "failed": failed, "lost": n - ok - failed, "reached_status": server.reached(STATUS_NODE),
+            "setup_ms": round(1000 * max(setup), 1) if setup else float("nan"),
+            "max_concurrent": stats.get("max_concurrent", 0), "jitter": stats.get("send_jitter_ms", {}),
+            "late_ticks": stats.get("late_ticks", 0),
+            "cpu_per_call_s": round(stats.get("cpu_s", 0) / answered, 3),
+            "core_pct_per_call": round(100 * stats.get("cpu_s", 0) / max(stats.get("wall_s", 1), 1e-9)
+                                       / max(1, stats.get("max_concurrent", 1)), 2),
+            "keys": (stats.get("keys_rfc4733", 0), stats.get("keys_inband", 0)), "wall_s": round(wall, 1)}
+
+
+def signalling_rate(tmp: Path, target: str, calls: int) -> float:
+    stf = tmp / f"uac-{target.replace(':', '_')}.csv"
+    p = _sipp(["-sn", "uac", target, "-p", str(_port()), "-m", str(calls), "-r", "5000", "-l", "500",
+               "-trace_stat", "-stf", str(stf), "-fd", "100", "-mp", "30000"], tmp, 120)
+    t0 = time.monotonic()
+    try:
+        p.wait(150)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    row = _csv_last(stf)
+    done = int(row.get("SuccessfulCall(C)", 0) or 0)
+    return round(done / max(1e-9, time.monotonic() - t0), 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(prog="python -m bench.sip", description=__doc__.split("\n\n")[0])
+    ap.add_argument("--steps", default="10,50,100", help="concurrent calls per step (default 10,50,100)")
+    ap.add_argument("--signalling-calls", type=int, default=2000, help="calls for the signalling ceiling")
+    args = ap.parse_args(argv)
+    if not shutil.which("sipp"):
+        print("bench.sip: sipp is missing (Debian package sip-tester; scripts/setup.sh installs it)", file=sys.stderr)
+        return 2
+    try:
+        steps = [int(s) for s in args.steps.split(",") if s.strip()]
+    except ValueError:
+        print(f"bench.sip: --steps: expected numbers like 10,50,100, got '{args.steps}'", file=sys.stderr)
+        return 2
+    if not steps or min(steps) < 1 or max(steps) > 2000:
+        print("bench.sip: --steps must be from 1 to 2000 calls", file=sys.stderr)
+        return 2
+    from bench.sip import pcap
+
+    with tempfile.TemporaryDirectory(prefix="ivr-bench-sip-") as d:
+        tmp = Path(d)
+        os.environ.setdefault("IVR_HOME", str(tmp / "home"))
+        pcap.write_pcap(tmp / "rfc4733.pcap", inband=False)
+        pcap.write_pcap(tmp / "inband.pcap", inband=True)
+        print(f"bench.sip: {os.cpu_count()} CPUs; each call {pcap.duration_s():.1f} s, {pcap.key_count()} keys "
+              f"(half RFC 4733, half in band), TTS prompts, G.711 PCMU")
+        print(f"{'calls':>6} {'done':>5} {'fail':>5} {'lost':>5} {'status':>7} {'setup ms':>9} {'max up':>7} "
+              f"{'jit p50':>8} {'jit p99':>8} {'late':>5} {'CPU s/call':>10} {'%core/call':>10}")
+        for n in steps:
+            r = load_step(tmp, n)
+            j = r["jitter"]
+            print(f"{n:>6} {r['completed']:>5} {r['failed']:>5} {r['lost']:>5} {r['reached_status']:>7} "
+                  f"{r['setup_ms']:>9} {r['max_concurrent']:>7} {j.get('p50', float('nan')):>8} "
+                  f"{j.get('p99', float('nan')):>8} {r['late_ticks']:>5} {r['cpu_per_call_s']:>10} "
+                  f"{r['core_pct_per_call']:>10}", flush=True)
+        uas_port = _port()
+        uas = subprocess.Popen(["sipp", "-sn", "uas", "-p", str(uas_port), "-nostdin", "-timeout", "300s"],
+                               cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            deadline = time.monotonic() + 30
+            while signalling_rate(tmp, f"127.0.0.1:{uas_port}", 1) <= 0 and time.monotonic() < deadline:
+                pass          # until it answers: its start-up is not its call rate
+            uas_cps = signalling_rate(tmp, f"127.0.0.1:{uas_port}", args.signalling_calls)
+        finally:
+            uas.terminate()
+            uas.wait(10)
+        server = Server(tmp, "signalling", max_calls=600, extra=["--no-tts", "--no-log"])
+        try:
+            ivr_cps = signalling_rate(tmp, f"127.0.0.1:{server.port}", args.signalling_calls)
+        finally:
+            server.stop()
+        print(f"signalling ceiling (SIPp -sn uac, {args.signalling_calls} calls, no media): "
+              f"SIPp -sn uas {uas_cps} calls/s; ivr serve {ivr_cps} calls/s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
