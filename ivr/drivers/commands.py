@@ -151,8 +151,9 @@ def run_call(args) -> int:
             KeypadCall(rt, speaker=speaker, unmask=args.unmask).run()
             print()
         if args.keys is not None or args.wav:   # simulated calls print their transcript at the end
-            for line in rt.lines():
-                print(line.format(args.unmask))
+            from ivr.drivers.transcript import print_transcript
+
+            print_transcript(rt, sys.stdout, args.unmask)
         res = rt.result()
     finally:
         if log:

@@ -15,9 +15,10 @@ import numpy as np
 
 from ivr.errors import CliError
 from ivr.drivers.runtime import CallRuntime
+from ivr.drivers.transcript import TranscriptPrinter
 from ivr.drivers.wavfile import AudioCall
 from ivr.engine.events import Hangup, Play, StopPlayback
-from ivr.speech.holdmusic import hold_music
+from ivr.speech.holdmusic import HoldMusicFeed
 from ivr.speech.speaker import OutputQueue
 
 RATE = 16000
@@ -82,9 +83,8 @@ class MicCall(AudioCall):
                  unmask: bool = False):
         super().__init__(runtime, RATE, voice, speech=speech)
         self.speaker = speaker
-        self.out = out
-        self.unmask = unmask
-        self.shown = 0
+        self.printer = TranscriptPrinter(runtime, out, unmask)
+        self.music = HoldMusicFeed(RATE)
 
     def _after(self, actions, at: float) -> None:
         super()._after(actions, at)
@@ -96,18 +96,7 @@ class MicCall(AudioCall):
         self.show()
 
     def show(self) -> None:
-        lines = self.rt.transcript
-        upto = len(lines)
-        typing = self.rt.typing
-        if typing is not None:   # keys still being typed: print from there once the entry is complete
-            for i in range(self.shown, len(lines)):
-                if lines[i] is typing:
-                    upto = i
-                    break
-        for line in lines[self.shown:upto]:
-            self.out.write(line.format(self.unmask) + "\n")
-        self.shown = upto
-        self.out.flush()
+        self.printer.show()
 
 
 def run_mic_call(rt: CallRuntime, voice, speech, opts: MicOptions) -> None:
@@ -127,7 +116,6 @@ def run_mic_call(rt: CallRuntime, voice, speech, opts: MicOptions) -> None:
     except Exception as exc:  # PortAudio refuses the device or format
         raise CliError(f"cannot open the sound devices: {exc} (devices: {describe_devices()})") from None
     call = MicCall(rt, voice, speaker, speech, unmask=opts.unmask)
-    hold = rt.hold_music
     try:
         stream.start()
         print(f"{rt.tree.name}: panggilan dimulai (mikrofon). Ctrl-C untuk menutup telepon.", flush=True)
@@ -140,18 +128,11 @@ def run_mic_call(rt: CallRuntime, voice, speech, opts: MicOptions) -> None:
             call.feed(block)
             call.rt.now = max(call.rt.now, call.pos)
             call.show()
-            if hold and rt.session.holding is not None and not speaker.busy:
-                speaker.play(hold_music(0.5, RATE, offset=call.pos))   # between announcements
+            if rt.music_on_hold:
+                call.music.keep_queued(speaker)   # between announcements
         if not rt.ended:
             call.feed_event(Hangup(at=call.t))
-        # let the goodbye prompt finish playing
-        end = call.prompt_end or call.t
-        while call.pos < end + 0.3:
-            try:
-                blocks.get(timeout=5.0)
-            except queue.Empty:
-                break
-            call.pos += BLOCK / RATE
+        speaker.drain()   # let the goodbye prompt finish playing
         call.show()
     except KeyboardInterrupt:
         if not rt.ended:

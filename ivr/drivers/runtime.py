@@ -102,15 +102,21 @@ class CallRuntime:
         a menu or a collect of a public value (`ivr.privacy.input_is_public`): keys typed
         into a NIK collect, while holding for an agent or during a prompt that does not
         listen could all be a NIK, so only menu choices are logged and shown in clear."""
-        s = self.session
-        if s.ended or s.holding is not None or s.listening is None:
+        st = self.session.status
+        if st.ended or st.holding or st.listening is None:
             return True
-        return not input_is_public(self.tree.nodes.get(s.listening.node))
+        return not input_is_public(self.tree.nodes.get(st.listening))
 
     @property
     def hold_music(self) -> bool:
         """Should a caller holding for an agent hear music between announcements?"""
         return self.queue is not None and self.queue.announcements.hold_music
+
+    @property
+    def music_on_hold(self) -> bool:
+        """Is the caller holding for an agent with hold music configured? A live driver then
+        plays `ivr.speech.holdmusic.HoldMusicFeed` whenever no announcement is playing."""
+        return self.hold_music and self.session.status.holding and not self.ended
 
     @property
     def next_deadline(self) -> float | None:
@@ -206,7 +212,7 @@ class CallRuntime:
                 fields = ", ".join(f"{k}={v}" for k, v in a.fields.items() if v)
                 self.transcript.append(Line(at, "call", f"TRANSFER ke antrean '{a.queue}' (permintaan {a.request_type}"
                                                         + (f"; {fields}" if fields else "") + ")", a.node))
-                if self.session.holding is not None:
+                if self.session.status.holding:   # the engine waits for QueueUpdate events
                     queue.extend(self._enter_queue(a, at))
             elif isinstance(a, LeaveQueue):
                 if self.queue is not None and self.queue_state == "waiting":

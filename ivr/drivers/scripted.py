@@ -63,7 +63,7 @@ class ScriptedCall(Timeline):
                     continue
                 if k == " ":
                     self.advance_to(self.t + li.inter_digit_timeout + 0.01)
-                elif self.session.holding is not None:
+                elif self.session.status.holding:
                     self.wait_for_agent()
                 else:
                     self.settle()
@@ -77,7 +77,7 @@ class ScriptedCall(Timeline):
 
     def wait_for_agent(self, limit_s: float = 3600.0) -> None:
         """Hold (silently) until the call leaves the agent queue."""
-        self.run_silent_while(lambda: self.session.holding is not None, self.t + limit_s)
+        self.run_silent_while(lambda: self.session.status.holding, self.t + limit_s)
 
     def wait(self, seconds: float) -> None:
         """Stay silent for `seconds` (counted from the end of the prompts now playing)."""

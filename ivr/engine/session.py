@@ -80,6 +80,22 @@ class CallStats:
     agent: str = ""
 
 
+@dataclass(frozen=True)
+class CallStatus:
+    """Where the call stands, for drivers (status lines, hold music, masking decisions): the
+    public view of the session, so no driver reads its internals."""
+
+    node: str | None             # the node the call is in
+    kind: str | None             # its kind (menu, collect, transfer, ...)
+    listening: str | None        # the node whose answer is awaited (prompts done or not)
+    typed: int                   # keys entered so far at a collect
+    retries_left: int | None     # wrong answers left at the listening node (None: not listening)
+    timeouts_left: int | None    # silences left at the listening node
+    holding: bool                # waiting in an agent queue
+    queue_position: int | None   # position in that queue, as last reported
+    ended: bool
+
+
 class CallSession:
     """One call through a tree. See the module docstring for the timing model."""
 
@@ -123,6 +139,19 @@ class CallSession:
         if self.ends_at is None:
             return dl
         return self.ends_at if dl is None else min(dl, self.ends_at)
+
+    @property
+    def status(self) -> CallStatus:
+        """A snapshot of where the call stands (see `CallStatus`)."""
+        li, node, hold = self.listening, self.node, self.holding
+        at = self.tree.nodes[li.node] if li is not None else None
+        return CallStatus(
+            node=node.id if node is not None else None, kind=node.kind if node is not None else None,
+            listening=li.node if li is not None else None, typed=len(li.digits) if li is not None else 0,
+            retries_left=at.max_failures - self.failures if at is not None else None,
+            timeouts_left=at.max_timeouts - self.timeouts if at is not None else None,
+            holding=hold is not None, queue_position=hold.position if hold is not None else None,
+            ended=self.ended)
 
     def _input_deadline(self) -> float | None:
         if self.holding is not None:

@@ -23,3 +23,25 @@ def hold_music(seconds: float, rate: int, offset: float = 0.0) -> np.ndarray:
     env = np.minimum(1.0, phase_in_note * 10) * np.exp(-2.5 * phase_in_note)
     wave = np.sin(2 * np.pi * freqs * t) + 0.3 * np.sin(4 * np.pi * freqs * t)
     return (LEVEL * env * wave).astype(np.float32)
+
+
+class HoldMusicFeed:
+    """Hold music as consecutive pieces that join without a click: the one source for every
+    live driver (keypad and microphone speakers, SIP frames). `next_piece` gives the next
+    `piece_s` seconds; `keep_queued` tops up an output queue that has run dry."""
+
+    def __init__(self, rate: int, piece_s: float = 0.5):
+        self.rate = int(rate)
+        self.piece_s = piece_s
+        self.offset = 0.0   # seconds of music handed out so far
+
+    def next_piece(self) -> np.ndarray:
+        piece = hold_music(self.piece_s, self.rate, offset=self.offset)
+        self.offset += self.piece_s
+        return piece
+
+    def keep_queued(self, out) -> None:
+        """Queue the next piece on `out` (anything with `busy` and `play(audio)`, such as
+        `ivr.speech.speaker.OutputQueue`) when nothing is playing there."""
+        if not out.busy:
+            out.play(self.next_piece())

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import sys
 import threading
+import time
 
 import numpy as np
 
@@ -45,6 +46,13 @@ class OutputQueue:
     def busy(self) -> bool:
         with self._lock:
             return len(self._buf) > 0
+
+    def drain(self, limit_s: float = 30.0) -> None:
+        """Wait until what is queued has been played (at most `limit_s`): the goodbye is
+        heard before the line drops."""
+        end = time.monotonic() + limit_s
+        while self.busy and time.monotonic() < end:
+            time.sleep(0.05)
 
     def close(self) -> None:
         self.stop()
