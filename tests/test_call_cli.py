@@ -1,20 +1,47 @@
-"""`ivr call --keys`: scripted calls through the real console command, their transcripts,
-call logs (masked), and requests stored by the simulated agent."""
+"""`ivr call --keys`: scripted calls through the console command, their transcripts, call
+logs (masked), and requests stored by the simulated agent. The calls run in-process
+(`ivr.cli.main` with capsys: same parser, same exit codes, no interpreter start per call);
+one test runs the real `python -m ivr` in a subprocess."""
 from __future__ import annotations
 
 import json
 import re
 import subprocess
 import sys
+from dataclasses import dataclass
 
 import pytest
+
+from ivr.cli import main
 
 IVR = [sys.executable, "-m", "ivr"]
 AKTIF = ("3174054508900002", "05081990")
 MENUNGGAK = ("3273011708850003", "17081985")
 
 
-def ivr(*args, timeout=120, **kw):
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+@pytest.fixture()
+def ivr(capsys):
+    """Run `ivr ARGS...` in this process; its exit code and captured output."""
+    def run(*args) -> Run:
+        capsys.readouterr()
+        try:
+            rc = main(list(args))
+        except SystemExit as exc:   # argparse usage errors
+            rc = exc.code
+        out = capsys.readouterr()
+        return Run(rc, out.out, out.err)
+    return run
+
+
+def ivr_process(*args, timeout=120, **kw):
+    """The real console command in a subprocess."""
     return subprocess.run(IVR + list(args), capture_output=True, text=True, timeout=timeout, **kw)
 
 
@@ -23,7 +50,7 @@ def db(tmp_path):
     return str(tmp_path / "jkn.sqlite")
 
 
-def test_status_kepesertaan_for_participant_in_arrears(db, tmp_path):
+def test_status_kepesertaan_for_participant_in_arrears(ivr, db, tmp_path):
     log = tmp_path / "call.jsonl"
     r = ivr("call", "--today", "2026-11-23", "--db", db, "--log", str(log), "--json",
             "--keys", f"1 1 {MENUNGGAK[0]}# {MENUNGGAK[1]} 9")
@@ -45,7 +72,7 @@ def test_status_kepesertaan_for_participant_in_arrears(db, tmp_path):
     assert keys and any(k.get("masked") for k in keys)       # NIK keys are not logged one by one
 
 
-def test_invalid_nik_gets_retry_prompt_and_three_failures_end_the_call(db):
+def test_invalid_nik_gets_retry_prompt_and_three_failures_end_the_call(ivr, db):
     bad = "1234567890123456"
     r = ivr("call", "--db", db, "--no-log", "--json", "--keys", f"1 1 {bad}# {bad}# {bad}#")
     assert r.returncode == 0, r.stderr
@@ -56,7 +83,7 @@ def test_invalid_nik_gets_retry_prompt_and_three_failures_end_the_call(db):
     assert res["outcome"] == "hangup" and res["end_node"] == "gagal_verifikasi"
 
 
-def test_keys_script_spaces_and_waits(db):
+def test_keys_script_spaces_and_waits(ivr, db):
     # w waits a whole timeout at the main menu: the timeout prompt plays, then 2 still works
     r = ivr("call", "--db", db, "--no-log", "--no-queue", "--keys", "w2 1 9")
     assert r.returncode == 0, r.stderr
@@ -64,7 +91,7 @@ def test_keys_script_spaces_and_waits(db):
     assert "Kelas 1 Rp150.000" in r.stdout and "Terima kasih telah menghubungi" in r.stdout
 
 
-def test_ganti_nomor_hp_ticket_is_stored_and_shown(db):
+def test_ganti_nomor_hp_ticket_is_stored_and_shown(ivr, db):
     r = ivr("call", "--today", "2026-11-23", "--db", db, "--no-log", "--queue-seed", "0",
             "--keys", f"3 5 1 {AKTIF[0]}# {AKTIF[1]} 081234567890#")
     assert r.returncode == 0, r.stderr
@@ -78,10 +105,10 @@ def test_ganti_nomor_hp_ticket_is_stored_and_shown(db):
     assert "081234567890" in unmasked.stdout
 
 
-def test_bad_arguments_are_one_line_errors(tmp_path):
+def test_bad_arguments_are_one_line_errors(ivr, tmp_path):
     r = ivr("call", "--keys", "1x2", "--no-log")
     assert r.returncode == 2 and "unexpected character" in r.stderr and "Traceback" not in r.stderr
-    r = ivr("call", "--no-log", stdin=subprocess.DEVNULL)
+    r = ivr_process("call", "--no-log", stdin=subprocess.DEVNULL)   # the real command, stdin not a terminal
     assert r.returncode == 2 and "not a terminal" in r.stderr
     broken = tmp_path / "t.yaml"
     broken.write_text("version: 1\nstart: a\nnodes:\n  a: {type: say, prompt: x, next: nowhere}\n")
@@ -101,7 +128,7 @@ def _queue_events(log):
     # waits, then presses * for a callback
     ("3 4 *", ["ENTERQUEUE", "EXITWITHKEY"]),
 ])
-def test_queue_log_in_asterisk_style(db, tmp_path, keys, expected):
+def test_queue_log_in_asterisk_style(ivr, db, tmp_path, keys, expected):
     log = tmp_path / "q.jsonl"
     r = ivr("call", "--today", "2026-11-23", "--db", db, "--log", str(log), "--hour", "22", "--queue-seed", "1",
             "--keys", keys)
@@ -115,7 +142,7 @@ def test_queue_log_in_asterisk_style(db, tmp_path, keys, expected):
         assert events[1][1]["key"] == "*"
 
 
-def test_queue_log_abandon(db, tmp_path):
+def test_queue_log_abandon(ivr, db, tmp_path):
     log = tmp_path / "a.jsonl"
     # the key script ends while the caller holds: the caller hangs up, an ABANDON
     r = ivr("call", "--today", "2026-11-23", "--db", db, "--log", str(log), "--hour", "22", "--queue-seed", "1",
@@ -125,7 +152,7 @@ def test_queue_log_abandon(db, tmp_path):
     assert json.loads(r.stdout.strip().splitlines()[-1])["outcome"] == "abandon"
 
 
-def test_partial_numbers_typed_into_a_collect_are_masked(db):
+def test_partial_numbers_typed_into_a_collect_are_masked(ivr, db):
     r = ivr("call", "--db", db, "--no-log", "--no-queue", "--keys", "1 1 32730117 17081985")
     assert r.returncode == 0, r.stderr
     assert "32730117" not in r.stdout and "0117" not in r.stdout and "Penelepon: ********\n" in r.stdout

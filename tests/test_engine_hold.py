@@ -178,3 +178,17 @@ def test_position_only_and_silent_announcements(tree):
                                             (float("nan"), "belum dapat diperkirakan")])
 def test_spoken_wait(seconds, said):
     assert spoken_wait(seconds) == said
+
+
+def test_every_end_reason_the_engine_uses_is_documented():
+    """END_REASONS is the one list of why a call ends (logs, results, README): the engine
+    may not end a call for a reason it does not name."""
+    import re
+    from pathlib import Path
+
+    import ivr.engine
+    from ivr.engine.events import END_REASONS
+
+    src = "".join(p.read_text() for p in Path(ivr.engine.__file__).parent.glob("*.py"))
+    used = set(re.findall(r"\b_?end\(\"([a-z-]+)\"", src))
+    assert used and used <= set(END_REASONS), used - set(END_REASONS)
