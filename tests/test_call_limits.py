@@ -16,7 +16,7 @@ from ivr.engine.events import END_REASONS, EndCall, LeaveQueue, PromptDone, Queu
 from ivr.engine.session import MAX_HOPS, CallSession
 from ivr.tree.lint import lint
 from ivr.tree.loader import load_tree_text
-from ivr.tree.spec import json_schema
+from ivr.tree.schema import json_schema
 
 PING_PONG = textwrap.dedent("""
     version: 1

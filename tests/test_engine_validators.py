@@ -1,6 +1,7 @@
 """The collect validators: one table, the call's date injected, no JKN import in the engine."""
 from __future__ import annotations
 
+import ast
 import datetime as dt
 import re
 import textwrap
@@ -61,11 +62,69 @@ def test_one_table_of_validator_names():
     assert VALIDATORS["date"].sets == ("tanggal",)
 
 
-def test_the_engine_imports_no_jkn_and_reads_no_clock():
+#: Packages the engine must not import (it is pure: events in, actions out; no I/O, no clock).
+ENGINE_FORBIDDEN = ("drivers", "cli", "speech", "queue", "jkn", "dsp", "scenario", "sip")
+CLOCK_CALLS = {("date", "today"), ("datetime", "now"), ("datetime", "today"), ("datetime", "utcnow"),
+               ("time", "time"), ("time", "monotonic"), ("time", "perf_counter")}
+
+
+def engine_violations(root: Path) -> list[str]:
+    """Every import of a forbidden package (module level or inside a function) and every
+    clock read in the .py files under `root`, as 'file:line: what'."""
+    out = []
+    for f in sorted(root.rglob("*.py")):
+        for node in ast.walk(ast.parse(f.read_text(encoding="utf-8"), str(f))):
+            names: list[str] = []
+            if isinstance(node, ast.Import):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = "ivr.engine" if node.level else (node.module or "")   # relative: inside the engine
+                names = [base] + [f"{base}.{a.name}" for a in node.names]
+            for name in names:
+                parts = name.split(".")
+                if parts[0] == "ivr" and len(parts) > 1 and parts[1] in ENGINE_FORBIDDEN:
+                    out.append(f"{f.name}:{node.lineno}: imports {name}")
+                    break   # once per import statement
+            if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute):
+                owner = node.func.value
+                owner_name = owner.attr if isinstance(owner, ast.Attribute) else getattr(owner, "id", "")
+                if (owner_name, node.func.attr) in CLOCK_CALLS:
+                    out.append(f"{f.name}:{node.lineno}: calls {owner_name}.{node.func.attr}()")
+    return out
+
+
+def test_the_engine_imports_no_io_package_and_reads_no_clock():
     engine = Path(__file__).resolve().parents[1] / "ivr" / "engine"
-    for f in engine.glob("*.py"):
-        text = f.read_text(encoding="utf-8")
-        assert not re.search(r"\bivr\.jkn\b", text), f.name
-        assert "date.today()" not in text and "datetime.now()" not in text, f.name
+    assert engine_violations(engine) == []
     rules = (engine.parent / "rules" / "identifiers.py").read_text(encoding="utf-8")
     assert "date.today()" not in rules and "import ivr" not in rules and "from ivr" not in rules
+
+
+def test_the_engine_purity_check_finds_what_it_looks_for(tmp_path):
+    (tmp_path / "bad.py").write_text(textwrap.dedent("""
+        import datetime as dt
+        import time
+        from ivr.engine.events import Play
+        from ivr import jkn
+
+        def f():
+            from ivr.drivers.runtime import CallRuntime
+            import ivr.speech.tts
+            return dt.date.today(), dt.datetime.now(), time.time()
+    """), encoding="utf-8")
+    assert engine_violations(tmp_path) == [
+        "bad.py:5: imports ivr.jkn", "bad.py:8: imports ivr.drivers.runtime", "bad.py:9: imports ivr.speech.tts",
+        "bad.py:10: calls date.today()", "bad.py:10: calls datetime.now()", "bad.py:10: calls time.time()"]
+
+
+def test_grammar_is_a_leaf_the_tree_and_the_engine_share():
+    # issue 11: engine -> tree.model -> engine.grammar was a cycle hidden by a lazy import
+    root = Path(__file__).resolve().parents[1] / "ivr"
+    tree_model = ast.parse((root / "tree" / "model.py").read_text(encoding="utf-8"))
+    imported = {n.module for n in ast.walk(tree_model) if isinstance(n, ast.ImportFrom)}
+    assert "ivr.grammar" in imported and "ivr.engine.grammar" not in imported
+    grammar = ast.parse((root / "grammar.py").read_text(encoding="utf-8"))
+    assert not [n for n in ast.walk(grammar) if isinstance(n, ast.ImportFrom) and (n.module or "").startswith("ivr")]
+    from ivr.engine import grammar as old_path
+    from ivr import grammar as new_path
+    assert old_path.Grammar is new_path.Grammar and old_path.RecognitionResult is new_path.RecognitionResult

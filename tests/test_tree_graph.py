@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from ivr.cli import main
-from ivr.tree.graph import STYLE, build, usual_exceeded_target
+from ivr.tree.graph import build, usual_exceeded_target
 from ivr.tree.loader import load_tree
 
 REPO = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ def test_dot_has_every_node_with_its_shape(vika, tmp_path, capsys):
     for n in vika.nodes.values():
         m = re.search(rf"^\s*{n.id} \[(.*?)\]$", src, re.M | re.S)
         assert m, n.id
-        assert f"shape={STYLE[n.kind]['shape']}" in m[1], n.id
+        assert f"shape={n.spec.style['shape']}" in m[1], n.id
 
 
 def test_dot_has_every_edge(vika):
@@ -51,7 +51,7 @@ def test_dot_has_every_edge(vika):
     assert f"not drawn: -> {skipped}" in src
     for n in vika.nodes.values():
         for target, _ in n.targets():
-            if n.kind in ("menu", "collect") and target == n.on_exceeded.goto == skipped:
+            if n.spec.listens and target == n.on_exceeded.goto == skipped:
                 continue
             assert (n.id, target) in pairs, (n.id, target)
     assert ("__start__", vika.start) in pairs

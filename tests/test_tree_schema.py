@@ -10,7 +10,7 @@ import pytest
 import yaml
 
 from ivr.cli import main
-from ivr.tree.spec import json_schema
+from ivr.tree.schema import json_schema
 
 REPO = Path(__file__).resolve().parents[1]
 TREES = Path(__file__).parent / "trees"

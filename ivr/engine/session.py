@@ -23,11 +23,12 @@ import re
 from dataclasses import dataclass, field
 
 from ivr.engine.events import (
-    Action, Digit, EndCall, EnterNode, Event, Hangup, Invoke, LeaveQueue, Listen, Play, PromptDone,
+    Action, Digit, EndCall, EnterNode, Event, Hangup, LeaveQueue, Listen, Play, PromptDone,
     QueueUpdate, ServiceDone, Speech, SpeechStarted, StopPlayback, Tick, Transfer,
 )
-from ivr.engine.grammar import RecognitionResult
+from ivr.engine.handlers import HANDLERS
 from ivr.engine.validators import validate
+from ivr.grammar import RecognitionResult
 from ivr.tree.model import Node, Tree
 
 VAR = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
@@ -126,7 +127,7 @@ class CallSession:
         self.now = at
         self.ends_at = at + self.tree.max_call_seconds
         out: list[Action] = []
-        self._enter(self.tree.start, out)
+        self.goto(self.tree.start, out)
         return out
 
     @property
@@ -183,7 +184,7 @@ class CallSession:
         elif self.holding is not None and not isinstance(event, (PromptDone, ServiceDone)):
             self._hold_event(event, out)
         elif isinstance(event, Hangup):
-            self._end("caller-hangup", out)
+            self.end("caller-hangup", out)
         elif isinstance(event, PromptDone):
             if self.pending:
                 self.pending.pop(0)
@@ -208,7 +209,8 @@ class CallSession:
     def render(self, text: str) -> str:
         return VAR.sub(lambda m: str(self.vars.get(m.group(1), "")), text)
 
-    def _play(self, node: Node, prompt: str, out: list[Action], text: str | None = None) -> None:
+    def play(self, node: Node, prompt: str, out: list[Action], text: str | None = None) -> None:
+        """Say one of the node's prompts (nothing when it is empty)."""
         raw = node.prompts.get(prompt) if text is None else text
         if not raw:
             return
@@ -217,10 +219,11 @@ class CallSession:
         self.stats.prompts.append(p)
         out.append(p)
 
-    def _listen(self, node: Node, out: list[Action]) -> None:
+    def listen(self, node: Node, out: list[Action]) -> None:
+        """Start listening at `node` (the no-input timer starts when the prompts end)."""
         self.listening = _Listening(node.id, None if self.playing else self.now)
         out.append(Listen(node.id, self.tree.grammar_for(node.id), node.timeout, node.inter_digit_timeout,
-                          node.terminator if node.kind == "collect" else "",
+                          HANDLERS[node.kind].terminator(node),
                           node.max_failures - self.failures, node.max_timeouts - self.timeouts))
 
     def _time_up(self, out: list[Action]) -> None:
@@ -232,9 +235,10 @@ class CallSession:
             self.pending.clear()
         if self.holding is not None:
             out.append(LeaveQueue("abandon", self.holding.node.id))
-        self._end("max-duration", out)
+        self.end("max-duration", out)
 
-    def _end(self, reason: str, out: list[Action], node: str | None = None) -> None:
+    def end(self, reason: str, out: list[Action], node: str | None = None) -> None:
+        """End the call with `reason` (one of ivr.engine.events.END_REASONS)."""
         self.ended = True
         self.listening = None
         self.holding = None
@@ -243,13 +247,14 @@ class CallSession:
         self.stats.ended_at = self.now
         out.append(EndCall(reason, self.stats.end_node or ""))
 
-    def _enter(self, node_id: str, out: list[Action], *, greet: str = "greet_long", push: bool = True) -> None:
+    def goto(self, node_id: str, out: list[Action], *, greet: str = "greet_long", push: bool = True) -> None:
+        """Enter a node: its kind's handler says what happens there."""
         self._hops += 1
         if self._hops > MAX_HOPS:
-            self._end("error", out)
+            self.end("error", out)
             return
         prev = self.node
-        if push and prev is not None and prev.kind == "menu" and prev.id != node_id:
+        if push and prev is not None and prev.id != node_id and HANDLERS[prev.kind].back_returns_here:
             # back (*) returns to the previous menu, not into a number the caller already gave
             self.history.append(prev.id)
         node = self.tree.nodes[node_id]
@@ -258,32 +263,17 @@ class CallSession:
         self.listening = None
         self.stats.path.append(node_id)
         out.append(EnterNode(node_id, node.kind))
-        kind = node.kind
-        if kind in ("menu", "collect"):
-            self._play(node, greet, out)
-            self._listen(node, out)
-        elif kind == "say":
-            self._play(node, "greet_long", out)
-            self._enter(node.next, out)
-        elif kind == "service":
-            self._play(node, "greet_long", out)
-            args = {k: self.render(v) for k, v in node.args}
-            self.waiting_service = node
-            out.append(Invoke(node.service, args, node.id))
-        elif kind == "transfer":
-            self._play(node, "greet_long", out)
-            fields = {k: self.render(v) for k, v in node.fields}
-            t = Transfer(node.queue, node.request_type, fields, node.id)
-            self.stats.transfer = t
-            self.vars["antrean"] = node.queue
-            out.append(t)
-            if node.agent:
-                self.holding = _Hold(node)   # the driver answers with QueueUpdate events
-            else:
-                self._end("transfer", out)
-        elif kind == "hangup":
-            self._play(node, "greet_long", out)
-            self._end("hangup", out)
+        HANDLERS[node.kind].enter(self, node, greet, out)
+
+    def hold(self, node: Node) -> None:
+        """The caller waits in the agent queue of transfer `node`; the driver answers with
+        QueueUpdate events."""
+        self.holding = _Hold(node)
+
+    def swallow(self, key: str, until: float) -> None:
+        """Ignore `key` once if it arrives by `until` (the habitual "#" after a collect that
+        ended at max_length)."""
+        self._swallow = (key, until)
 
     # ---- agent queue ---------------------------------------------------------------------
     def _hold_event(self, ev: Event, out: list[Action]) -> None:
@@ -300,24 +290,24 @@ class CallSession:
             self.vars["waktu_tunggu"] = spoken_wait(ev.est_wait_s)
             if ev.status == "unavailable":
                 self.holding = None
-                self._end("transfer", out)
+                self.end("transfer", out)
             elif ev.status == "connected":
                 self.holding = None
                 self.stats.connected_at = ev.at
                 self.stats.agent = ev.agent
                 self.vars["agen"] = ev.agent.rsplit("/", 1)[-1] if ev.agent else ""
                 self.history.clear()   # the agent's dialogue has no way back into the IVR menus
-                self._enter(node.agent, out, push=False)
+                self.goto(node.agent, out, push=False)
             elif ev.status == "full":
                 self.holding = None
-                self._play(node, "queue_full", out)
+                self.play(node, "queue_full", out)
                 if node.callback:
-                    self._enter(node.callback, out, push=False)
+                    self.goto(node.callback, out, push=False)
                 else:
-                    self._end("queue-full", out)
+                    self.end("queue-full", out)
             elif first:
                 if any(h.flags):
-                    self._play(node, "queue_position", out)
+                    self.play(node, "queue_position", out)
                 h.next_announce = ev.at + h.every if h.every > 0 else None
             else:
                 self._announce_if_due(h, ev.at, out)
@@ -331,20 +321,20 @@ class CallSession:
                 self.holding = None
                 out.append(LeaveQueue("callback", node.id, ev.key))
                 if node.callback:
-                    self._enter(node.callback, out, push=False)
+                    self.goto(node.callback, out, push=False)
                 else:
-                    self._end("callback", out)
+                    self.end("callback", out)
             else:
                 self.stats.ignored_keys += 1
         elif isinstance(ev, Hangup):
             self.holding = None
             out.append(LeaveQueue("abandon", node.id))
-            self._end("abandon", out)
+            self.end("abandon", out)
 
     def _announce_if_due(self, h: _Hold, at: float, out: list[Action]) -> None:
         """The periodic position/wait announcement, when its time has come."""
         if h.next_announce is not None and at >= h.next_announce:
-            self._play(h.node, "queue_periodic", out)
+            self.play(h.node, "queue_periodic", out)
             while h.next_announce <= at:
                 h.next_announce += h.every
 
@@ -354,36 +344,35 @@ class CallSession:
         if li is None or deadline is None or at < deadline:
             return
         node = self.tree.nodes[li.node]
-        if li.digits:
-            self._finish_collect(node, li.digits, out)
-        else:
-            self._timeout(node, out)
+        HANDLERS[node.kind].deadline(self, node, li.digits, out)
 
-    def _timeout(self, node: Node, out: list[Action]) -> None:
+    def timeout(self, node: Node, out: list[Action]) -> None:
+        """No input in time: count it, say so and listen again, or apply on_exceeded."""
         self.timeouts += 1
         if self.timeouts >= node.max_timeouts:
             self._exceeded(node, out)
             return
-        self._play(node, "timeout", out)
-        self._play(node, "greet_short", out)
-        self._listen(node, out)
+        self.play(node, "timeout", out)
+        self.play(node, "greet_short", out)
+        self.listen(node, out)
 
-    def _failure(self, node: Node, prompt: str, out: list[Action]) -> None:
+    def fail(self, node: Node, prompt: str, out: list[Action]) -> None:
+        """A wrong answer: count it, say `prompt` and listen again, or apply on_exceeded."""
         self.failures += 1
         if self.failures >= node.max_failures:
             self._exceeded(node, out)
             return
-        self._play(node, prompt, out)
-        self._play(node, "greet_short", out)
-        self._listen(node, out)
+        self.play(node, prompt, out)
+        self.play(node, "greet_short", out)
+        self.listen(node, out)
 
     def _exceeded(self, node: Node, out: list[Action]) -> None:
         self.listening = None
-        self._play(node, "exit", out)
+        self.play(node, "exit", out)
         if node.on_exceeded.goto:
-            self._enter(node.on_exceeded.goto, out, push=False)
+            self.goto(node.on_exceeded.goto, out, push=False)
         else:
-            self._end("max-exceeded", out)
+            self.end("max-exceeded", out)
 
     def _barge(self, out: list[Action], reason: str = "dtmf") -> bool:
         """Input arrived: may it count? Stops a playing prompt when barge-in allows."""
@@ -408,33 +397,15 @@ class CallSession:
         if not self._barge(out):
             self.stats.ignored_keys += 1
             return
-        li = self.listening
-        node = self.tree.nodes[li.node]
-        key = ev.key
-        if node.kind == "collect":
-            if key == node.terminator and node.terminator:
-                self._finish_collect(node, li.digits, out)
-                return
-            if key.isdigit():
-                li.digits += key
-                li.last_digit_at = ev.at
-                if len(li.digits) >= node.max_length:
-                    if node.terminator:
-                        self._swallow = (node.terminator, ev.at + node.inter_digit_timeout)
-                    self._finish_collect(node, li.digits, out)
-                return
-            action = self.tree.global_keys.action_for(key)
-            if action and action in node.globals_enabled:
-                self._global(node, action, out)
-            else:
-                self._failure(node, "invalid", out)
-            return
-        self._choose(node, key, out)
+        node = self.tree.nodes[self.listening.node]
+        HANDLERS[node.kind].key(self, node, ev.key, ev.at, out)
 
-    def _choose(self, node: Node, token: str, out: list[Action]) -> None:
-        for o in node.options:
+    def choose(self, node: Node, token: str, out: list[Action]) -> None:
+        """The caller picked `token` (a key, or a recogniser's choice): one of the node's
+        options, a global action, or a wrong answer."""
+        for o in node.spec.choices(node):
             if o.token == token:
-                self._enter(o.goto, out)
+                self.goto(o.goto, out)
                 return
         action = None
         if token.startswith("global:"):
@@ -442,35 +413,39 @@ class CallSession:
         else:
             action = self.tree.global_keys.action_for(token)
         if action and action in node.globals_enabled:
-            self._global(node, action, out)
+            self.global_action(node, action, out)
             return
-        self._failure(node, "invalid", out)
+        self.fail(node, "invalid", out)
 
-    def _global(self, node: Node, action: str, out: list[Action]) -> None:
+    def global_action(self, node: Node, action: str, out: list[Action]) -> None:
+        """repeat, back or agent, asked for at `node`."""
         if action == "repeat":
             self.listening = None
-            self._play(node, "greet_long", out)
-            self._listen(node, out)
+            self.play(node, "greet_long", out)
+            self.listen(node, out)
         elif action == "back":
             target = self.history.pop() if self.history else node.id
-            self._enter(target, out, push=False)
+            self.goto(target, out, push=False)
         elif action == "agent" and self.tree.agent_node:
-            self._enter(self.tree.agent_node, out)
+            self.goto(self.tree.agent_node, out)
         else:
-            self._failure(node, "invalid", out)
+            self.fail(node, "invalid", out)
 
-    def _finish_collect(self, node: Node, digits: str, out: list[Action]) -> None:
+    def finish_digits(self, node: Node, digits: str, out: list[Action]) -> None:
+        """A digit string is complete: check its length and validator, store it in the
+        node's var and go on (a collect's `data`: var, min_length, validator, next)."""
         self.listening = None
-        if len(digits) < node.min_length:
-            self._failure(node, "too_short", out)
+        d = node.data
+        if len(digits) < d.min_length:
+            self.fail(node, "too_short", out)
             return
-        ok, extra = validate(node.validator, digits, self.today)
+        ok, extra = validate(d.validator, digits, self.today)
         if not ok:
-            self._failure(node, "invalid", out)
+            self.fail(node, "invalid", out)
             return
-        self.vars[node.var] = digits
+        self.vars[d.var] = digits
         self.vars.update(extra)
-        self._enter(node.next, out)
+        self.goto(d.next, out)
 
     def _speech(self, ev: Speech, out: list[Action]) -> None:
         r: RecognitionResult = ev.result
@@ -480,35 +455,17 @@ class CallSession:
         node = self.tree.nodes[self.listening.node]
         if r.nomatch or r.confidence < self.tree.min_confidence:
             self.listening = None
-            self._failure(node, "nomatch", out)
+            self.fail(node, "nomatch", out)
             return
         if r.choice is not None:
             self.listening = None
-            if node.kind == "collect":
-                action = r.choice[7:] if r.choice.startswith("global:") else None
-                if action and action in node.globals_enabled:
-                    self._global(node, action, out)
-                else:
-                    self._failure(node, "nomatch", out)
-            else:
-                self._choose(node, r.choice, out)
+            HANDLERS[node.kind].choice(self, node, r.choice, out)
             return
-        if r.digits is not None and node.kind == "collect":
-            # spoken digits add to what was keyed or said before: a caller may read a
-            # 16-digit NIK in groups, pausing between them (the inter-digit timeout applies)
-            # It ends at max_length (or by the inter-digit timeout once min_length is reached,
-            # since a longer number may still be on its way).
-            li = self.listening
-            li.digits += r.digits
-            li.last_digit_at = ev.at
-            if len(li.digits) > node.max_length:
-                self.listening = None
-                self._failure(node, "invalid", out)
-            elif len(li.digits) == node.max_length:
-                self._finish_collect(node, li.digits, out)
+        if r.digits is not None:
+            HANDLERS[node.kind].spoken_digits(self, node, r.digits, ev.at, out)
             return
         self.listening = None
-        self._failure(node, "nomatch", out)
+        self.fail(node, "nomatch", out)
 
     def _service_done(self, ev: ServiceDone, out: list[Action]) -> None:
         node = self.waiting_service
@@ -517,9 +474,8 @@ class CallSession:
         self.waiting_service = None
         self.vars.update({k: str(v) for k, v in ev.vars.items()})
         outcome = "error" if ev.error else ev.outcome
-        branches = dict(node.branches)
-        target = branches.get(outcome, node.default)
+        target = dict(node.data.branches).get(outcome, node.data.default)
         if target is None:
-            self._end("error", out)
+            self.end("error", out)
             return
-        self._enter(target, out, push=False)
+        self.goto(target, out, push=False)

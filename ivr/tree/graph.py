@@ -8,7 +8,6 @@ menu.
 """
 from __future__ import annotations
 
-import textwrap
 from pathlib import Path
 
 import graphviz
@@ -16,16 +15,6 @@ import graphviz
 from ivr.tree.model import Node, Tree
 
 FORMATS = {".svg": "svg", ".png": "png", ".pdf": "pdf", ".dot": "dot", ".gv": "dot"}
-
-STYLE: dict[str, dict[str, str]] = {
-    "menu": {"shape": "box", "style": "rounded,filled", "fillcolor": "#dbeafe"},
-    "collect": {"shape": "parallelogram", "style": "filled", "fillcolor": "#fef9c3"},
-    "say": {"shape": "note", "style": "filled", "fillcolor": "#f3f4f6"},
-    "service": {"shape": "component", "style": "filled", "fillcolor": "#dcfce7"},
-    "transfer": {"shape": "house", "style": "filled", "fillcolor": "#fde68a", "peripheries": "2"},
-    "hangup": {"shape": "doubleoctagon", "style": "filled", "fillcolor": "#fecaca"},
-}
-
 
 def _escape(text: str) -> str:
     """Prompt text inside a dot label: backslashes are dot escapes, so double them."""
@@ -39,16 +28,7 @@ class GraphError(ValueError):
 def _node_label(n: Node, labels: bool) -> str:
     if not labels:
         return n.id
-    detail = ""
-    if n.kind == "collect":
-        length = str(n.min_length) if n.min_length == n.max_length else f"{n.min_length}-{n.max_length}"
-        detail = f"{n.var}: {length} digits" + (f", {n.validator}" if n.validator != "none" else "")
-    elif n.kind == "service":
-        detail = f"service {n.service}"
-    elif n.kind == "transfer":
-        detail = f"queue {n.queue}"
-    elif n.kind in ("say", "hangup") and n.prompts.greet_long:
-        detail = textwrap.shorten(n.prompts.greet_long, 40, placeholder="...")
+    detail = n.spec.detail(n) if n.spec.detail else ""
     return n.id + (f"\\n{_escape(detail)}" if detail else "")
 
 
@@ -67,7 +47,7 @@ def build(tree: Tree, labels: bool = True, rankdir: str = "LR") -> graphviz.Digr
     agent_side = agent_dialogue(tree)
     for n in tree.nodes.values():
         if n.id not in agent_side:
-            g.node(n.id, _node_label(n, labels), **STYLE.get(n.kind, {}))
+            g.node(n.id, _node_label(n, labels), **n.spec.style)
     if agent_side:
         with g.subgraph(name="cluster_agent") as c:
             c.attr(label="after an agent answers (simulated agent)" if labels else "", style="rounded,dashed",
@@ -75,7 +55,7 @@ def build(tree: Tree, labels: bool = True, rankdir: str = "LR") -> graphviz.Digr
                    fontcolor="#6b7280")
             for n in tree.nodes.values():
                 if n.id in agent_side:
-                    c.node(n.id, _node_label(n, labels), **STYLE.get(n.kind, {}))
+                    c.node(n.id, _node_label(n, labels), **n.spec.style)
     common_exceeded = usual_exceeded_target(tree)
 
     def edge(src: str, dst: str | None, label: str = "", **attrs: str) -> None:
@@ -83,24 +63,14 @@ def build(tree: Tree, labels: bool = True, rankdir: str = "LR") -> graphviz.Digr
             g.edge(src, dst, label=label if labels else "", **attrs)
 
     for n in tree.nodes.values():
-        for o in n.options:
-            key = o.key if o.key is not None else f"\"{o.words[0]}\""
-            edge(n.id, o.goto, _escape(f"{key} {o.label}".strip() if o.label else key))
-        if n.next:
-            edge(n.id, n.next)
-        by_target: dict[str, list[str]] = {}
-        for outcome, target in n.branches:
-            by_target.setdefault(target, []).append(outcome)
-        for target, outcomes in by_target.items():
-            edge(n.id, target, "\\n".join(outcomes))
-        if n.default:
-            edge(n.id, n.default, "other", style="dotted")
-        if n.kind == "transfer":
-            edge(n.id, n.agent, "agent answers", color="#b45309", penwidth="1.5")
-            edge(n.id, n.callback, "callback", style="dotted")
-        if n.kind in ("menu", "collect") and n.on_exceeded.goto and n.on_exceeded.goto != common_exceeded:
-            edge(n.id, n.on_exceeded.goto, "timeout/invalid", style="dashed", color="#dc2626",
-                 fontcolor="#dc2626")
+        drawn: dict[tuple[str, str], list] = {}   # edges of one group to one target: one arrow
+        for e in n.spec.edges(n):
+            if e.role == "exceeded" and e.target == common_exceeded:
+                continue
+            key = (e.group, e.target) if e.group else (str(len(drawn)), e.target)
+            drawn.setdefault(key, []).append(e)
+        for (_, target), es in drawn.items():
+            edge(n.id, target, "\\n".join(_escape(e.label) for e in es), **dict(es[0].attrs))
 
     if labels:
         gk = tree.global_keys
@@ -124,9 +94,7 @@ def agent_dialogue(tree: Tree) -> set[str]:
         seen, todo = set(roots), list(roots)
         while todo:
             n = tree.nodes[todo.pop()]
-            targets = [t for t, _ in n.targets()]
-            if skip_agent and n.kind == "transfer":
-                targets = [t for t in targets if t not in (n.agent, n.callback)]
+            targets = [e.target for e in n.spec.edges(n) if not (skip_agent and e.after_agent)]
             for t in targets:
                 if t in tree.nodes and t not in seen:
                     seen.add(t)
@@ -140,7 +108,7 @@ def usual_exceeded_target(tree: Tree) -> str | None:
     at least four do: its edges would cross the whole diagram, so the legend names it instead."""
     counts: dict[str, int] = {}
     for n in tree.nodes.values():
-        if n.kind in ("menu", "collect") and n.on_exceeded.goto:
+        if n.spec.listens and n.on_exceeded.goto:
             counts[n.on_exceeded.goto] = counts.get(n.on_exceeded.goto, 0) + 1
     if not counts:
         return None

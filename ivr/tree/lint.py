@@ -23,8 +23,6 @@ from ivr.jkn.specs import SERVICES as JKN_SERVICES
 from ivr.tree.loader import VAR_REF, TreeError, TreeLoadError, load_tree
 from ivr.tree.model import GLOBAL_ACTIONS, PROMPT_NAMES, Node, Pos, Tree
 
-WAITING_KINDS = ("menu", "collect")        # nodes that listen to the caller
-QUEUE_PROMPTS = ("queue_position", "queue_periodic", "queue_full")
 
 
 #: The JKN services, as ivr.jkn.specs declares them (plain data: lint needs no database).
@@ -45,14 +43,14 @@ VALIDATOR_VARS: dict[str, tuple[str, ...]] = {name: v.sets for name, v in VALIDA
 # ---- graph helpers --------------------------------------------------------------------------
 def global_available(tree: Tree, node: Node, action: str) -> bool:
     """Can the caller use global `action` at this node (by key or by word)?"""
-    if node.kind not in WAITING_KINDS or action not in node.globals_enabled:
+    if not node.spec.listens or action not in node.globals_enabled:
         return False
     if action == "agent" and not tree.agent_node:
         return False
     key = getattr(tree.global_keys, action)
-    if key is not None and node.kind == "collect" and (key.isdigit() or key == node.terminator):
+    if key is not None and node.spec.input == "digits" and (key.isdigit() or key == node.data.terminator):
         key = None  # digits and the terminator belong to the collect
-    if key is not None and node.kind == "menu" and any(o.key == key for o in node.options):
+    if key is not None and any(o.key == key for o in node.spec.choices(node)):
         key = None  # the option wins
     return key is not None or bool(tree.global_words.get(action))
 
@@ -62,21 +60,7 @@ def edges(tree: Tree) -> dict[str, list[tuple[str, str]]]:
     `agent` key. `back` only returns to where the caller has been, so it adds no edge."""
     out: dict[str, list[tuple[str, str]]] = {nid: [] for nid in tree.nodes}
     for n in tree.nodes.values():
-        for o in n.options:
-            out[n.id].append((o.goto, f"option {o.key or 'say:' + o.words[0]}"))
-        if n.next:
-            out[n.id].append((n.next, "next"))
-        for outcome, target in n.branches:
-            out[n.id].append((target, f"branch {outcome}"))
-        if n.default:
-            out[n.id].append((n.default, "default"))
-        if n.kind == "transfer":
-            if n.agent:
-                out[n.id].append((n.agent, "agent"))
-            if n.callback:
-                out[n.id].append((n.callback, "callback"))
-        if n.kind in WAITING_KINDS and n.on_exceeded.goto:
-            out[n.id].append((n.on_exceeded.goto, "on_exceeded"))
+        out[n.id] = [(e.target, e.why) for e in n.spec.edges(n)]
         if tree.agent_node and global_available(tree, n, "agent"):
             out[n.id].append((tree.agent_node, "global agent"))
     return {k: [(t, why) for t, why in v if t in tree.nodes] for k, v in out.items()}
@@ -182,9 +166,9 @@ class _Linter:
     def run(self) -> list[TreeError]:
         self.unreachable()
         for n in self.tree.nodes.values():
-            if n.kind == "menu":
+            if n.spec.options is not None:
                 self.menu_options(n)
-            if n.kind == "collect":
+            if n.spec.input == "digits":
                 self.collect(n)
             if n.kind == "service":
                 self.service(n)
@@ -216,7 +200,7 @@ class _Linter:
     # -- options ------------------------------------------------------------------------
     def menu_options(self, n: Node) -> None:
         t = self.tree
-        for o in n.options:
+        for o in n.spec.choices(n):
             pos = o.pos or n.pos
             if o.key is not None:
                 action = t.global_keys.action_for(o.key)
@@ -295,17 +279,10 @@ class _Linter:
                 self.add(pos, f"node '{n.id}': prompt '{name}' is empty" if name != "greet_long"
                          else f"node '{n.id}' ({n.kind}) has an empty prompt",
                          "write the text, or delete the key", "error", "empty-prompt")
-        if greet.strip() or "prompts.greet_long" in n.key_pos:
+        if greet.strip() or "prompts.greet_long" in n.key_pos or n.spec.missing_greet is None:
             return
-        if n.kind in WAITING_KINDS:
-            self.add(n.pos, f"node '{n.id}' ({n.kind}) has no greet_long prompt",
-                     "the caller would not know what to press or enter", "error", "empty-prompt")
-        elif n.kind == "say":
-            self.add(n.pos, f"node '{n.id}' (say) has no prompt", "a say node exists to say something",
-                     "error", "empty-prompt")
-        elif n.kind in ("hangup", "transfer"):
-            self.add(n.pos, f"node '{n.id}' ({n.kind}) has no prompt", "tell the caller what happens next",
-                     "warning", "empty-prompt")
+        severity, message, hint = n.spec.missing_greet
+        self.add(n.pos, f"node '{n.id}' ({n.kind}) {message}", hint, severity, "empty-prompt")
 
     def prompt_pos(self, n: Node, name: str) -> Pos:
         """Where the text a node speaks as `name` was written (its own key, the prompt it
@@ -341,8 +318,8 @@ class _Linter:
         reported: set[str] = set()
 
         # 1. cycles of nodes that never wait for the caller (say, service)
-        quick = {k: [w for w in v if t.nodes[w].kind in ("say", "service")]
-                 for k, v in succ.items() if t.nodes[k].kind in ("say", "service")}
+        moves_on = {nid for nid, n in t.nodes.items() if not n.spec.listens and not n.spec.ends}
+        quick = {k: [w for w in v if w in moves_on] for k, v in succ.items() if k in moves_on}
         for comp in strongly_connected([i for i in ids if i in quick], quick):
             members = set(comp)
             if len(comp) == 1 and comp[0] not in quick[comp[0]]:
@@ -374,11 +351,11 @@ class _Linter:
             nodes = [t.nodes[v] for v in comp]
             if any(w not in members for v in comp for w in succ[v]):
                 continue
-            if any(n.kind in ("transfer", "hangup") for n in nodes):
+            if any(n.spec.ends for n in nodes):
                 continue
-            if any(n.kind in WAITING_KINDS and not n.on_exceeded.goto for n in nodes):
+            if any(n.spec.listens and not n.on_exceeded.goto for n in nodes):
                 continue  # max_failures / max_timeouts hang up
-            entered_from_menu = any(t.nodes[p].kind in WAITING_KINDS for v in comp for p in preds[v] - members)
+            entered_from_menu = any(t.nodes[p].spec.listens for v in comp for p in preds[v] - members)
             if entered_from_menu and any(global_available(t, n, "back") for n in nodes):
                 continue  # the back key returns to the menu the caller came from
             first = min(comp, key=self.order.__getitem__)
@@ -396,7 +373,7 @@ class _Linter:
         step; past MAX_HOPS entries the engine stops the call with "error". Report each chain
         that long at the node where it starts. (Say loops are reported by `loops`.)"""
         t = self.tree
-        says = {nid for nid, n in t.nodes.items() if n.kind == "say"}
+        says = {nid for nid, n in t.nodes.items() if n.spec.instant}
         nxt = {nid: t.nodes[nid].next for nid in says}
         has_say_pred = {w for w in nxt.values() if w in says}
         run: dict[str, int] = {}   # says in a row from this node on (0 inside a loop)
@@ -428,10 +405,11 @@ class _Linter:
         t = self.tree
         names = set(t.variables) | set(ENGINE_VARS)
         for n in t.nodes.values():
-            if n.kind == "collect":
-                if n.var:
-                    names.add(n.var)
-                names.update(VALIDATOR_VARS.get(n.validator, ()))
+            for attr, f, _ in n.spec.own_fields().values():
+                if f.type == "var" and getattr(n.data, attr):
+                    names.add(getattr(n.data, attr))   # a collect's var, or any kind's `var` field
+            if n.spec.input == "digits":
+                names.update(VALIDATOR_VARS.get(n.data.validator, ()))
             if n.kind == "service":
                 spec = SERVICES.get(n.service)
                 if spec is None:
@@ -447,14 +425,16 @@ class _Linter:
         for n in t.nodes.values():
             uses: list[tuple[str, Pos]] = []
             for name in PROMPT_NAMES:
-                if name in QUEUE_PROMPTS and n.kind != "transfer":
-                    continue
+                if name not in n.spec.prompts:
+                    continue   # a prompt this kind never speaks
                 text = n.prompts.get(name)
                 if not text or "{" not in text:
                     continue
                 uses.append((text, self.prompt_pos(n, name)))
-            for prefix, pairs in (("args", n.args), ("fields", n.fields)):
-                for k, v in pairs:
+            for prefix, (attr, f, _) in n.spec.own_fields().items():
+                if f.type != "strmap":
+                    continue
+                for k, v in getattr(n.data, attr):
                     uses.append((v, n.key_pos.get(f"{prefix}.{k}") or n.key_pos.get(prefix) or n.pos))
             for text, pos in uses:
                 for m in VAR_REF.finditer(text):
@@ -463,7 +443,7 @@ class _Linter:
                         continue
                     close = difflib.get_close_matches(var, sorted(names), n=1)
                     hint = (f"did you mean '{{{close[0]}}}'? " if close else "") + \
-                        "no collect var, tree variable or service sets it, so it is spoken as nothing"
+                        "no node var, tree variable or service sets it, so it is spoken as nothing"
                     self.add(pos, f"variable '{{{var}}}' is never set", hint, "warning", "variable")
 
 

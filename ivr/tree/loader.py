@@ -18,12 +18,13 @@ import yaml
 from ivr.yamlsafe import Limits, YamlError
 from ivr.yamlsafe import read_text as read_yaml_text
 from ivr.yamlsafe import compose as compose_yaml
+from ivr.tree.kinds import KINDS, type_field
 from ivr.tree.model import (
     DTMF_KEYS, GLOBAL_ACTIONS, PROMPT_NAMES, Exceeded, GlobalKeys, Node, Option, Pos, Prompts, Tree,
 )
 from ivr.tree.spec import (
-    COMMON_NODE_FIELDS, DEFAULTS_FIELDS, GLOBAL_KEYS_FIELDS, GLOBAL_WORDS_FIELDS, NODE_FIELDS,
-    OPTION_FIELDS, TREE_FIELDS, F,
+    COMMON_NODE_FIELDS, DEFAULTS_FIELDS, GLOBAL_KEYS_FIELDS, GLOBAL_WORDS_FIELDS, OPTION_FIELDS, TREE_FIELDS,
+    F, KindSpec,
 )
 
 MAX_BYTES = 2 * 1024 * 1024
@@ -403,14 +404,15 @@ class _Loader:
             return None
         kind_item = next((v for k, _, v in items if k == "type"), None)
         if kind_item is None:
-            self.err(vnode, f"{what} is missing required key 'type'", "one of: menu, collect, say, service, transfer, hangup", code="missing")
+            self.err(vnode, f"{what} is missing required key 'type'", "one of: " + ", ".join(KINDS), code="missing")
             return None
-        kind = self.scalar(kind_item, COMMON_NODE_FIELDS["type"], f"{what}: type", 3)
+        kind = self.scalar(kind_item, type_field(), f"{what}: type", 3)
         if kind is None:
             return None
-        fields = {**COMMON_NODE_FIELDS, **NODE_FIELDS[kind]}
+        spec = KINDS[kind]
+        fields = {"type": type_field(), **COMMON_NODE_FIELDS, **spec.yaml_fields()}
         got = self.check_fields(items, fields, f"{what} ({kind})", vnode)
-        kw: dict = {"id": nid, "kind": kind, "pos": self.pos(knode)}
+        kw: dict = {"id": nid, "kind": kind, "pos": self.pos(knode), "spec": spec}
         key_pos: dict[str, Pos] = {k: self.pos(v) for k, (_, v) in got.items()}
         kw["key_pos"] = key_pos
 
@@ -458,59 +460,61 @@ class _Loader:
                     self.err(got["globals"][1], f"{what}: unknown global action '{w}'", _did_you_mean(w, GLOBAL_ACTIONS), code="enum")
             kw["globals_enabled"] = tuple(w for w in gl if w in GLOBAL_ACTIONS)
 
-        if kind == "menu" and "options" in got:
-            kw["options"] = self.options(got["options"][1], what)
-        if kind == "collect":
-            for key, default in (("min_length", 1), ("max_length", 16)):
-                kw[key] = default
-                if key in got:
-                    val = self.scalar(got[key][1], fields[key], f"{what}: {key}", 3)
-                    if val is not None:
-                        kw[key] = int(val)
-            if kw["min_length"] > kw["max_length"]:
-                self.err(got.get("min_length", (None, vnode))[1], f"{what}: min_length {kw['min_length']} is greater than max_length {kw['max_length']}", code="range")
-            if "var" in got:
-                var = self.scalar(got["var"][1], fields["var"], f"{what}: var", 3)
-                if var is not None and not VAR_NAME.match(str(var)):
-                    self.err(got["var"][1], f"{what}: '{var}' is not a valid variable name", code="variable")
-                kw["var"] = str(var or "")
-            if "terminator" in got:
-                kw["terminator"] = self.scalar(got["terminator"][1], fields["terminator"], f"{what}: terminator", 3) or ""
-            if "validator" in got:
-                kw["validator"] = self.scalar(got["validator"][1], fields["validator"], f"{what}: validator", 3) or "none"
-        if "next" in got:
-            kw["next"] = self.scalar(got["next"][1], fields["next"], f"{what}: next", 3)
-        if kind == "service":
-            if "service" in got:
-                kw["service"] = str(self.scalar(got["service"][1], fields["service"], f"{what}: service", 3) or "")
-            if "args" in got:
-                sm = self.strmap(got["args"][1], f"{what}: args", 3)
-                kw["args"] = tuple((k, v) for k, v, _ in sm)
-                key_pos.update({f"args.{k}": p for k, _, p in sm})
-            if "branches" in got:
-                br = []
-                for k, v, p in self.strmap(got["branches"][1], f"{what}: branches", 3):
-                    if not NODE_ID.match(v):
-                        self.err(p, f"{what}: branch '{k}': '{v}' is not a valid node id", code="node-id")
+        data = self.kind_data(spec, got, what, key_pos)
+        for key, message, code in spec.check(data) if spec.check else ():
+            self.err(got[key][1] if key in got else (vnode if key else kw["pos"]), f"{what}: {message}"
+                     if key else f"node '{nid}' {message}", code=code)
+        return Node(data=data, **kw)
+
+    def kind_data(self, spec: KindSpec, got: dict, what: str, key_pos: dict[str, Pos]):
+        """The kind's own fields (its spec's dataclass), each read by its declared type; a
+        missing field keeps its declared default (or the field named by `default_from`)."""
+        kw: dict = {}
+        later: list[tuple[str, str]] = []
+        for key, (attr, f, default) in spec.own_fields().items():
+            if key not in got:
+                if f.default_from:
+                    later.append((attr, f.default_from))
+                continue
+            vnode = got[key][1]
+            name = f"{what}: {key}"
+            if f.type == "options":
+                kw[attr] = self.options(vnode, what)
+            elif f.type in ("strmap", "nodemap"):
+                pairs = []
+                for k, v, p in self.strmap(vnode, name, 3):
+                    if f.type == "nodemap" and not NODE_ID.match(v):
+                        self.err(p, f"{what}: {'branch' if key == 'branches' else key} '{k}': '{v}' is not a valid "
+                                    "node id", code="node-id")
                         continue
-                    br.append((k, v))
-                kw["branches"] = tuple(br)
-            if "default" in got:
-                kw["default"] = self.scalar(got["default"][1], fields["default"], f"{what}: default", 3)
-        if kind == "transfer":
-            if "queue" in got:
-                kw["queue"] = str(self.scalar(got["queue"][1], fields["queue"], f"{what}: queue", 3) or "")
-            kw["request_type"] = kw.get("queue", "")
-            if "request" in got:
-                kw["request_type"] = str(self.scalar(got["request"][1], fields["request"], f"{what}: request", 3) or kw["request_type"])
-            if "fields" in got:
-                sm = self.strmap(got["fields"][1], f"{what}: fields", 3)
-                kw["fields"] = tuple((k, v) for k, v, _ in sm)
-                key_pos.update({f"fields.{k}": p for k, _, p in sm})
-            for key in ("agent", "callback"):
-                if key in got:
-                    kw[key] = self.scalar(got[key][1], fields[key], f"{what}: {key}", 3)
-        return Node(**kw)
+                    pairs.append((k, v))
+                    if f.type == "strmap":
+                        key_pos[f"{key}.{k}"] = p
+                kw[attr] = tuple(pairs)
+            elif f.type == "strlist":
+                kw[attr] = self.strlist(vnode, name, 3)
+            else:
+                val = self.scalar(vnode, F("str", f.doc) if f.type == "var" else f, name, 3)
+                if f.type == "var":
+                    if val is not None and not VAR_NAME.match(str(val)):
+                        self.err(vnode, f"{what}: '{val}' is not a valid variable name", code="variable")
+                    kw[attr] = str(val or "")
+                elif f.type == "key":
+                    kw[attr] = val or ""   # null turns the key off
+                elif val is None or (f.type == "str" and not str(val)):
+                    if f.default_from:
+                        later.append((attr, f.default_from))
+                    continue               # reported, or empty: the default stands
+                elif f.type == "str":
+                    kw[attr] = str(val)
+                elif f.type == "int":
+                    kw[attr] = int(val)
+                else:
+                    kw[attr] = val
+        attrs = {a: k for k, (a, _, _) in spec.own_fields().items()}
+        for attr, source in later:
+            kw[attr] = kw.get(attrs.get(source, source), spec.own_fields()[source][2])
+        return spec.data(**kw)
 
     def options(self, vnode, what: str) -> tuple[Option, ...]:
         items = self.mapping(vnode, f"{what}: options", 3)
@@ -583,10 +587,8 @@ class _Loader:
         for n in tree.nodes.values():
             for target, pos in n.targets():
                 ref(target, pos, f"node '{n.id}'")
-            if n.kind == "service" and not n.default and not n.branches:
-                self.err(n.pos, f"node '{n.id}' has no branches and no default", code="missing")
         if tree.global_keys.agent and not tree.agent_node and any(
-                "agent" in n.globals_enabled for n in tree.nodes.values() if n.kind in ("menu", "collect")):
+                "agent" in n.globals_enabled for n in tree.nodes.values() if n.spec.listens):
             pos = self.pos(got["global_keys"][1]) if "global_keys" in got else Pos(self.path, 1, 1)
             self.errors.append(TreeError(pos, "global key 'agent' is set but the tree has no agent_node",
                                          "add agent_node: NODE or set global_keys.agent: null", "error", "missing"))

@@ -7,12 +7,14 @@ noinput), so IVR designers recognise them.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import TYPE_CHECKING, Any
 
 from ivr.engine.validators import VALIDATOR_NAMES
+from ivr.grammar import Grammar
 
-NodeKind = Literal["menu", "collect", "say", "service", "transfer", "hangup"]
-NODE_KINDS: tuple[str, ...] = ("menu", "collect", "say", "service", "transfer", "hangup")
+if TYPE_CHECKING:   # annotations only: ivr.tree.spec imports this module
+    from ivr.tree.spec import KindSpec
+
 PROMPT_NAMES: tuple[str, ...] = (
     "greet_long", "greet_short", "invalid", "nomatch", "timeout", "too_short", "exit",
     "queue_position", "queue_periodic", "queue_full",
@@ -78,31 +80,21 @@ class Option:
 
 @dataclass(frozen=True)
 class Node:
+    """One node of a call tree.
+
+    The fields every kind has live here (prompts, and the input rules the loader resolves
+    against the tree defaults); a kind's own fields (a menu's options, a collect's var and
+    lengths, a service's branches, ...) live in `data`, an instance of the dataclass its
+    `KindSpec` declares (ivr.tree.kinds), and `spec` is that KindSpec (edges, grammar, diagram
+    style). `node.var` reads through to `node.data.var`, so code that knows the kind stays short.
+    """
+
     id: str
     kind: str
     pos: Pos
+    data: Any = None
+    spec: KindSpec | None = field(default=None, compare=False, repr=False)
     prompts: Prompts = field(default_factory=Prompts)
-    # menu
-    options: tuple[Option, ...] = ()
-    # collect
-    var: str = ""
-    min_length: int = 1
-    max_length: int = 1
-    terminator: str = "#"
-    validator: str = "none"
-    # say / collect / transfer
-    next: str | None = None
-    # service
-    service: str = ""
-    args: tuple[tuple[str, str], ...] = ()
-    branches: tuple[tuple[str, str], ...] = ()
-    default: str | None = None
-    # transfer
-    queue: str = ""
-    request_type: str = ""
-    fields: tuple[tuple[str, str], ...] = ()
-    agent: str | None = None       # where the call goes on when an agent answers
-    callback: str | None = None    # where it goes when the caller asks for a callback
     # input rules (resolved against tree defaults by the loader)
     timeout: float = 10.0
     inter_digit_timeout: float = 5.0
@@ -115,25 +107,16 @@ class Node:
     # positions of individual keys, for lint messages
     key_pos: dict = field(default_factory=dict, compare=False, hash=False)
 
+    def __getattr__(self, name: str) -> Any:
+        # Called only when `name` is not a common field: read the kind's own field.
+        data = self.__dict__.get("data")
+        if data is not None and name in getattr(type(data), "__dataclass_fields__", ()):
+            return getattr(data, name)
+        raise AttributeError(f"a {self.__dict__.get('kind', '?')} node has no field '{name}'")
+
     def targets(self) -> list[tuple[str, Pos]]:
         """Every node id this node can lead to, with where it was written."""
-        out: list[tuple[str, Pos]] = []
-        kp = self.key_pos
-        for o in self.options:
-            out.append((o.goto, o.pos or self.pos))
-        if self.next:
-            out.append((self.next, kp.get("next", self.pos)))
-        for _, target in self.branches:
-            out.append((target, kp.get("branches", self.pos)))
-        if self.default:
-            out.append((self.default, kp.get("default", self.pos)))
-        for name in ("agent", "callback"):
-            target = getattr(self, name)
-            if target:
-                out.append((target, kp.get(name, self.pos)))
-        if self.kind in ("menu", "collect") and self.on_exceeded.goto:
-            out.append((self.on_exceeded.goto, self.on_exceeded.pos or self.pos))
-        return out
+        return [(e.target, e.pos) for e in self.spec.edges(self)]
 
 
 @dataclass(frozen=True)
@@ -180,30 +163,11 @@ class Tree:
                     seen.setdefault(text, None)
         return list(seen)
 
-    def grammar_for(self, node_id: str):
-        """The `Grammar` a listen at this node accepts (see ivr.engine.grammar); built once
-        per node, since a tree does not change while calls run."""
+    def grammar_for(self, node_id: str) -> Grammar:
+        """The `Grammar` a listen at this node accepts (its kind's `KindSpec.grammar`); built
+        once per node, since a tree does not change while calls run."""
         g = self._grammars.get(node_id)
         if g is None:
-            g = self._grammars[node_id] = self._build_grammar(node_id)
+            n = self.nodes[node_id]
+            g = self._grammars[node_id] = n.spec.grammar(self, n)
         return g
-
-    def _build_grammar(self, node_id: str):
-        from ivr.engine.grammar import Choice, Grammar
-
-        n = self.nodes[node_id]
-        choices: list[Choice] = []
-        if n.kind == "menu":
-            for o in n.options:
-                choices.append(Choice(o.token, tuple(w.lower() for w in o.words)))
-        for action in n.globals_enabled:
-            key = getattr(self.global_keys, action)
-            if n.kind == "collect" and key is not None and (key.isdigit() or key == n.terminator):
-                key = None  # digits and the terminator belong to the collect
-            words = self.global_words.get(action, ())
-            if key is not None or words:
-                choices.append(Choice(f"global:{action}", tuple(words)))
-        if n.kind == "collect":
-            return Grammar(tuple(choices), digits=True, min_digits=n.min_length,
-                           max_digits=n.max_length, name=n.id, validator=n.validator)
-        return Grammar(tuple(choices), name=n.id)

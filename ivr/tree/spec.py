@@ -1,25 +1,50 @@
-"""The call-tree format, described once.
+"""The call-tree format, described once: the vocabulary of fields and of node kinds.
 
-Both the loader's validation and the published JSON Schema (`ivr schema`) are derived from
-these tables, so the editor completion and the error messages can never disagree.
+A node kind is one `KindSpec` (registered in ivr.tree.kinds): the dataclass of its own fields
+(each declared with `fld`: YAML type, doc, default, how its edge is drawn), whether and how it
+listens, the prompts it speaks, its diagram style. The loader's validation, the published JSON
+Schema (`ivr schema`, ivr.tree.schema), the edges lint and the diagram follow (`KindSpec.edges`),
+the listen grammar (`KindSpec.grammar`) and the diagram are all derived from it, so they can
+never disagree; the engine runs a kind with one handler (ivr.engine.handlers).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+import dataclasses
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
 
-from ivr.tree.model import GLOBAL_ACTIONS, NODE_KINDS, PROMPT_NAMES, VALIDATORS
+from ivr.grammar import Choice, Grammar
+from ivr.tree.model import GLOBAL_ACTIONS, PROMPT_NAMES, Node, Option, Pos, Tree
 
 
 @dataclass(frozen=True)
 class F:
-    """One field: `type` is one of str, int, number, bool, key, node, prompts, options,
-    strmap, nodemap, strlist, exceeded, globalkeys, globalwords, defaults, enum."""
+    """One field: `type` is one of str, int, number, bool, key, node, var, prompts, options,
+    strmap, nodemap, strlist, exceeded, globalkeys, globalwords, defaults, enum.
+
+    For a kind's own fields (declared with `fld`): `key` is the YAML key when it differs from
+    the attribute name; `default_from` names the field whose value is the default; `edge` is
+    how a `node` field's edge is drawn (label and Graphviz attributes); `after_agent` marks
+    edges a call follows only once an agent answered (drawn apart); `option_target` marks a
+    `node` field that is the target of one of the kind's fixed options (its edge is that
+    option's, and points at this field's line)."""
 
     type: str
     doc: str
     required: bool = False
     enum: tuple[str, ...] = ()
     minimum: float | None = None
+    key: str = ""
+    default_from: str = ""
+    edge: tuple[tuple[str, str], ...] = ()
+    after_agent: bool = False
+    option_target: bool = False
+
+
+def fld(type: str, doc: str, default: Any = None, **spec: Any) -> Any:
+    """A kind's field: a dataclass field whose metadata is its `F` (see `F` for `spec`)."""
+    return field(default=default, metadata={"spec": F(type, doc, **spec)})
 
 
 PROMPT_DOCS = {
@@ -44,49 +69,15 @@ INPUT_FIELDS: dict[str, F] = {
     "barge_in": F("bool", "May a key (or speech) interrupt the prompt? (default true)"),
 }
 
+#: Fields every node has besides `type` (whose values come from the registry of kinds).
 COMMON_NODE_FIELDS: dict[str, F] = {
-    "type": F("enum", "Node kind.", required=True, enum=NODE_KINDS),
     "description": F("str", "Free text for designers; not spoken."),
     "prompt": F("str", "Shorthand for prompts.greet_long."),
     "prompts": F("prompts", "Prompts by name: " + ", ".join(PROMPT_NAMES) + "."),
 }
-
-NODE_FIELDS: dict[str, dict[str, F]] = {
-    "menu": {
-        "options": F("options", "Map of DTMF key (0-9, *, #, A-D) or `say:WORD` to {goto, say, label}.", required=True),
-        "globals": F("strlist", "Which global keys work here (back, agent, repeat); default all."),
-        **INPUT_FIELDS,
-    },
-    "collect": {
-        "var": F("str", "Variable that receives the digits.", required=True),
-        "min_length": F("int", "Fewest digits accepted (default 1).", minimum=1),
-        "max_length": F("int", "Most digits; input ends when reached (default 16).", minimum=1),
-        "terminator": F("key", "Key that ends the input (default #)."),
-        "validator": F("enum", "Check applied to the digits.", enum=VALIDATORS),
-        "next": F("node", "Node after a valid value.", required=True),
-        "globals": F("strlist", "Which global keys work here (back, agent, repeat); default all."),
-        **INPUT_FIELDS,
-    },
-    "say": {
-        "next": F("node", "Node after the prompt.", required=True),
-        "barge_in": F("bool", "May a key interrupt the prompt? (default true)"),
-    },
-    "service": {
-        "service": F("str", "Service name (e.g. cek_peserta).", required=True),
-        "args": F("strmap", "Arguments; values may use {variables}."),
-        "branches": F("nodemap", "Service outcome -> node.", required=True),
-        "default": F("node", "Node for an outcome not in branches (required unless branches cover all)."),
-    },
-    "transfer": {
-        "queue": F("str", "Agent queue (request type) to transfer to.", required=True),
-        "request": F("str", "Request type recorded with the transfer (default: the queue)."),
-        "fields": F("strmap", "Request fields; values may use {variables}."),
-        "agent": F("node", "Node where the call goes on when an agent answers (the simulated agent's dialogue). "
-                           "Without it, the call ends at the transfer."),
-        "callback": F("node", "Node for a caller who presses the callback key while waiting (or meets a full queue)."),
-    },
-    "hangup": {},
-}
+GLOBALS_FIELD = F("strlist", "Which global keys work here (back, agent, repeat); default all.")
+#: Prompts a node that listens speaks (plus `too_short` for digit input).
+LISTEN_PROMPTS: tuple[str, ...] = ("greet_long", "greet_short", "invalid", "nomatch", "timeout", "exit")
 
 GLOBAL_KEYS_FIELDS = {a: F("key", f"Key for `{a}` (null to disable).") for a in GLOBAL_ACTIONS}
 GLOBAL_WORDS_FIELDS = {a: F("strlist", f"Spoken words for `{a}`.") for a in GLOBAL_ACTIONS}
@@ -119,77 +110,129 @@ TREE_FIELDS: dict[str, F] = {
 }
 
 
-def _json_type(f: F) -> dict:
-    t = f.type
-    base: dict
-    if t == "str":
-        base = {"type": "string"}
-    elif t == "int":
-        base = {"type": "integer"}
-    elif t == "number":
-        base = {"type": "number"}
-    elif t == "bool":
-        base = {"type": "boolean"}
-    elif t == "enum":
-        base = {"enum": list(f.enum)}
-    elif t == "key":
-        base = {"type": ["string", "integer", "null"], "pattern": "^[0-9*#A-D]$"}
-    elif t == "node":
-        base = {"type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]*$"}
-    elif t == "strlist":
-        base = {"anyOf": [{"type": "string"}, {"type": "array", "items": {"type": "string"}}]}
-    elif t in ("strmap", "nodemap"):
-        base = {"type": "object", "additionalProperties": {"type": ["string", "number"]}}
-    elif t == "prompts":
-        base = {"type": "object", "additionalProperties": False,
-                "properties": {p: {"type": "string", "description": d} for p, d in PROMPT_DOCS.items()}}
-    elif t == "exceeded":
-        base = {"anyOf": [{"const": "hangup"},
-                          {"type": "object", "additionalProperties": False, "required": ["goto"],
-                           "properties": {"goto": {"type": "string"}}}]}
-    elif t == "options":
-        base = {"type": "object", "minProperties": 1,
-                "propertyNames": {"pattern": "^([0-9*#A-D]|say:.+)$"},
-                "additionalProperties": _object(OPTION_FIELDS)}
-    elif t == "globalkeys":
-        base = _object(GLOBAL_KEYS_FIELDS)
-    elif t == "globalwords":
-        base = _object(GLOBAL_WORDS_FIELDS)
-    elif t == "defaults":
-        base = _object(DEFAULTS_FIELDS)
-    elif t == "nodemap_nodes":
-        base = {"type": "object", "minProperties": 1,
-                "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
-                "additionalProperties": {"$ref": "#/$defs/node"}}
-    else:  # pragma: no cover - spec typo
-        raise ValueError(t)
-    if f.minimum is not None:
-        base["minimum"] = f.minimum
-    base["description"] = f.doc
-    return base
+@dataclass(frozen=True)
+class Edge:
+    """One way a call can move on from a node: what lint walks and the diagram draws.
+
+    `role` is option, field (a `node` field such as next), branch (a service outcome) or
+    exceeded (max failures/timeouts reached); `why` names it in lint messages; `label` and
+    `attrs` are how the diagram draws it; edges of one `group` to one target are drawn as one."""
+
+    target: str
+    why: str
+    pos: Pos
+    role: str
+    label: str = ""
+    attrs: tuple[tuple[str, str], ...] = ()
+    group: str = ""
+    after_agent: bool = False
 
 
-def _object(fields: dict[str, F]) -> dict:
-    return {
-        "type": "object",
-        "additionalProperties": False,
-        "required": [k for k, f in fields.items() if f.required],
-        "properties": {k: _json_type(f) for k, f in fields.items()},
-    }
+Check = Callable[[Any], list[tuple[str, str, str]]]
 
 
-def json_schema() -> dict:
-    """JSON Schema (draft 2020-12) of the call-tree format."""
-    variants = []
-    for kind, fields in NODE_FIELDS.items():
-        obj = _object({**COMMON_NODE_FIELDS, **fields})
-        obj["properties"]["type"] = {"const": kind, "description": f"A `{kind}` node."}
-        variants.append(obj)
-    schema = _object(TREE_FIELDS)
-    schema.update({
-        "$schema": "https://json-schema.org/draft/2020-12/schema",
-        "$id": "https://ivr.invalid/schema/call-tree-v1.json",
-        "title": "ivr call tree",
-        "$defs": {"node": {"oneOf": variants}},
-    })
-    return schema
+@dataclass(frozen=True)
+class KindSpec:
+    """Everything about one node kind except how the engine runs it (ivr.engine.handlers).
+
+    * `data`: the dataclass of the kind's own fields, each declared with `fld`; a node keeps
+      an instance in `Node.data`.
+    * `input`: None (the node does not wait for the caller), "choice" (the caller picks one
+      of `options`) or "digits" (a digit string; `data` has var, min_length, max_length,
+      terminator, validator and next). A node that listens takes the input rules
+      (timeout, max_failures, on_exceeded, ...) and `globals`; `rules` lists the rules
+      a node that does not listen accepts (a say node's barge_in).
+    * `options(data)`: the choices of a "choice" kind (a menu's options; fixed ones for a
+      yes/no kind), as `Option`s: the grammar, the edges and the lint clash check read them.
+    * `prompts`: the prompts it speaks; `ends`: a call may end here (a loop through it has a
+      way out); `instant`: it enters its `next` in the same engine step (say chains).
+    * `missing_greet`: (severity, message, hint) when it has no greet_long prompt.
+    * `style`, `detail(node)`: the diagram's node attributes and the label's second line.
+    * `check(data)`: (field key, message, code) problems the loader reports beyond types.
+    """
+
+    name: str
+    data: type
+    doc: str
+    input: str | None = None
+    rules: tuple[str, ...] = ()
+    options: Callable[[Any], tuple[Option, ...]] | None = None
+    prompts: tuple[str, ...] = ("greet_long",)
+    ends: bool = False
+    instant: bool = False
+    missing_greet: tuple[str, str, str] | None = None
+    style: dict[str, str] = field(default_factory=dict)
+    detail: Callable[[Node], str] | None = None
+    check: Check | None = None
+
+    @property
+    def listens(self) -> bool:
+        """Does a node of this kind wait for the caller (and take the input rules)?"""
+        return self.input is not None
+
+    def own_fields(self) -> dict[str, tuple[str, F, Any]]:
+        """YAML key -> (attribute, F, default) of the kind's own fields, in declaration order."""
+        out = {}
+        for f in dataclasses.fields(self.data):
+            spec = f.metadata.get("spec")
+            if not isinstance(spec, F):
+                raise TypeError(f"node kind '{self.name}': declare field '{f.name}' with ivr.tree.spec.fld")
+            out[spec.key or f.name] = (f.name, spec, f.default)
+        return out
+
+    def yaml_fields(self) -> dict[str, F]:
+        """Every key a node of this kind may have besides the common ones."""
+        out = {k: spec for k, (_, spec, _) in self.own_fields().items()}
+        if self.listens:
+            out["globals"] = GLOBALS_FIELD
+            out.update(INPUT_FIELDS)
+        else:
+            out.update({k: INPUT_FIELDS[k] for k in self.rules})
+        return out
+
+    def choices(self, node: Node) -> tuple[Option, ...]:
+        return self.options(node.data) if self.options is not None else ()
+
+    def edges(self, node: Node) -> list[Edge]:
+        """Every way the call can move on from `node`, with where each was written."""
+        kp = node.key_pos
+        out: list[Edge] = []
+        fields = self.own_fields()
+        written = {getattr(node.data, a): kp.get(k, node.pos) for k, (a, f, _) in fields.items() if f.option_target}
+        for o in self.choices(node):
+            key = o.key if o.key is not None else f'"{o.words[0]}"'
+            out.append(Edge(o.goto, f"option {o.key or 'say:' + o.words[0]}", o.pos or written.get(o.goto, node.pos),
+                            "option", f"{key} {o.label}" if o.label else key))
+        for key, (attr, spec, _) in fields.items():
+            value = getattr(node.data, attr)
+            if spec.type == "node" and value and not spec.option_target:
+                attrs = dict(spec.edge)
+                label = attrs.pop("label", "")
+                out.append(Edge(value, key, kp.get(key, node.pos), "field", label, tuple(attrs.items()),
+                                after_agent=spec.after_agent))
+            elif spec.type == "nodemap":
+                for outcome, target in value:
+                    out.append(Edge(target, f"branch {outcome}", kp.get(key, node.pos), "branch", outcome,
+                                    group=key))
+        if self.listens and node.on_exceeded.goto:
+            out.append(Edge(node.on_exceeded.goto, "on_exceeded", node.on_exceeded.pos or node.pos, "exceeded",
+                            "timeout/invalid", (("style", "dashed"), ("color", "#dc2626"), ("fontcolor", "#dc2626"))))
+        return out
+
+    def grammar(self, tree: Tree, node: Node) -> Grammar:
+        """What the caller may answer at `node`: its options, or a digit string, and the
+        global actions that work there (a digit or terminator key belongs to the digits)."""
+        choices = [Choice(o.token, tuple(w.lower() for w in o.words)) for o in self.choices(node)]
+        digits = self.input == "digits"
+        for action in node.globals_enabled:
+            key = getattr(tree.global_keys, action)
+            if digits and key is not None and (key.isdigit() or key == node.data.terminator):
+                key = None
+            words = tree.global_words.get(action, ())
+            if key is not None or words:
+                choices.append(Choice(f"global:{action}", tuple(words)))
+        if digits:
+            d = node.data
+            return Grammar(tuple(choices), digits=True, min_digits=d.min_length, max_digits=d.max_length,
+                           name=node.id, validator=d.validator)
+        return Grammar(tuple(choices), name=node.id)
