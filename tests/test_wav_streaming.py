@@ -1,7 +1,7 @@
 """`ivr call --wav` reads its input block by block (issue 10, section 3): memory does not grow
 with the input's length, an endless pipe ends at the call's end, and block reading gives
 the same call as reading the whole file. Memory is measured in a child process (its own
-peak RSS, `ru_maxrss`), so other tests cannot disturb the figure."""
+peak RSS, VmHWM), so other tests cannot disturb the figure."""
 from __future__ import annotations
 
 import datetime as dt
@@ -25,8 +25,11 @@ from ivr.drivers.wavfile import AudioCall, load_caller_audio, open_call_audio
 from ivr.engine.grammar import Grammar
 from ivr.tree.loader import load_tree
 
-CHILD = ("import resource, sys\nfrom ivr.cli import main\nrc = main(sys.argv[1:])\n"
-         "print('MAXRSS_KB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+#: The child reports its own peak (VmHWM of its address space). Not ru_maxrss: Linux carries
+#: that over fork and exec, so a child of a big pytest process would report the parent's peak.
+CHILD = ("import sys\nfrom ivr.cli import main\nrc = main(sys.argv[1:])\n"
+         "hwm = [l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM:')]\n"
+         "print('MAXRSS_KB', hwm[0], file=sys.stderr)\n"
          "sys.exit(rc)\n")
 
 
