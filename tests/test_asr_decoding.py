@@ -117,8 +117,11 @@ def test_second_opinions_vote_and_a_tie_keeps_the_first_decode():
     assert c.match.digits == "128" and not c.match.nomatch and c.index == -1
     d = Decoded(first, opinions=[[Hypothesis("satu dua delapan", -1.0)], [Hypothesis("tujuh dua tiga", -1.0)]])
     assert rec._choose(d).match.digits == "123"
-    # an invalid first decode (wrong length) is outvoted by nothing: the valid opinion wins
+    # a first decode with no valid answer: one copy alone is not enough, two agreeing are
     d = Decoded([Hypothesis("satu dua", -1.0)], opinions=[[Hypothesis("satu dua tiga", -1.0)], [Hypothesis("x", -1.0)]])
+    assert rec._choose(d).match.nomatch
+    d = Decoded([Hypothesis("satu dua", -1.0)], opinions=[[Hypothesis("satu dua tiga", -1.0)],
+                                                          [Hypothesis("satu dua tiga", -1.1)]])
     assert rec._choose(d).match.digits == "123"
     d = Decoded([Hypothesis("halo", -1.0)], opinions=[[Hypothesis("apa", -1.0)]])
     assert rec._choose(d).match.nomatch

@@ -323,7 +323,8 @@ class WhisperRecognizer(Recognizer):
 
     def _choose(self, d: Decoded) -> Choice:
         """The answer of the N-best list or, with second opinions, the answer most decodes
-        agree on (ties: the first decode's), with the best confidence among them."""
+        agree on (ties: the first decode's), with the best confidence among them; when the
+        first decode found no answer, the two copies must agree on one."""
         first = self._choose_one(d.hypotheses, d)
         if not d.opinions:
             return first
@@ -334,6 +335,8 @@ class WhisperRecognizer(Recognizer):
         if not votes:
             return first
         best = max(votes.values(), key=len)   # dicts keep order: a tie goes to the earlier decode
+        if first.match.nomatch and len(best) < 2:
+            return first  # one copy alone does not turn a no-match into an answer (gibberish)
         top = max(best, key=lambda c: c.confidence)
         return Choice(best[0].match, best[0].index if best[0] is first else -1, top.confidence, top.valid, top.support)
 
