@@ -102,10 +102,10 @@ class CallRuntime:
         a menu or a collect of a public value (`ivr.privacy.input_is_public`): keys typed
         into a NIK collect, while holding for an agent or during a prompt that does not
         listen could all be a NIK, so only menu choices are logged and shown in clear."""
-        st = self.session.status
-        if st.ended or st.holding or st.listening is None:
+        s = self.session   # its attributes, not the `status` snapshot: this runs for every key
+        if s.ended or s.holding is not None or s.listening is None:
             return True
-        return not input_is_public(self.tree.nodes.get(st.listening))
+        return not input_is_public(self.tree.nodes.get(s.listening.node))
 
     @property
     def hold_music(self) -> bool:
@@ -212,7 +212,7 @@ class CallRuntime:
                 fields = ", ".join(f"{k}={v}" for k, v in a.fields.items() if v)
                 self.transcript.append(Line(at, "call", f"TRANSFER ke antrean '{a.queue}' (permintaan {a.request_type}"
                                                         + (f"; {fields}" if fields else "") + ")", a.node))
-                if self.session.status.holding:   # the engine waits for QueueUpdate events
+                if self.session.holding is not None:
                     queue.extend(self._enter_queue(a, at))
             elif isinstance(a, LeaveQueue):
                 if self.queue is not None and self.queue_state == "waiting":
