@@ -216,7 +216,7 @@ def input_is_public(node) -> bool:
         return False
     if node.kind == "menu":
         return True
-    return node.kind == "collect" and node.validator in PUBLIC_VALIDATORS
+    return node.kind == "collect" and node.data.validator in PUBLIC_VALIDATORS
 
 
 def mask_input(text: str) -> str:

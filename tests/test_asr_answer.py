@@ -109,6 +109,6 @@ def test_the_tree_passes_the_validator_to_the_recogniser():
     from ivr.tree.loader import load_tree
 
     tree = load_tree("menus/vika.yaml")
-    nodes = [n for n in tree.nodes.values() if n.kind == "collect" and n.validator == "nik"]
+    nodes = [n for n in tree.nodes.values() if n.kind == "collect" and n.data.validator == "nik"]
     assert nodes
     assert tree.grammar_for(nodes[0].id).validator == "nik"

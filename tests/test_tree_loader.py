@@ -74,7 +74,7 @@ def test_expansion_check_spares_normal_aliases():
     text = HEAD + "  a: {type: menu, prompt: x, options: &o {'1': {goto: a}, '2': {goto: b}}}\n" \
                   "  b: {type: menu, prompt: y, options: *o}\n"
     tree = load_tree_text(text)
-    assert [o.goto for o in tree.nodes["b"].options] == ["a", "b"]
+    assert [o.goto for o in tree.nodes["b"].data.options] == ["a", "b"]
     assert loader_mod.MAX_NODE_VISITS >= 100_000
 
 

@@ -176,7 +176,8 @@ class CallSession:
     def handle(self, event: Event) -> list[Action]:
         if self.ended:
             return []
-        self.now = max(self.now, event.at)
+        if event.at > self.now:
+            self.now = event.at
         self._hops = 0
         out: list[Action] = []
         if self.ends_at is not None and event.at >= self.ends_at:
@@ -207,11 +208,14 @@ class CallSession:
 
     # ---- helpers -----------------------------------------------------------------------------
     def render(self, text: str) -> str:
+        """`text` with its {variables} filled in (most prompts have none: no regex then)."""
+        if "{" not in text:
+            return text
         return VAR.sub(lambda m: str(self.vars.get(m.group(1), "")), text)
 
     def play(self, node: Node, prompt: str, out: list[Action], text: str | None = None) -> None:
         """Say one of the node's prompts (nothing when it is empty)."""
-        raw = node.prompts.get(prompt) if text is None else text
+        raw = getattr(node.prompts, prompt) if text is None else text
         if not raw:
             return
         p = Play(self.render(raw), node.id, prompt, node.barge_in)
@@ -297,12 +301,12 @@ class CallSession:
                 self.stats.agent = ev.agent
                 self.vars["agen"] = ev.agent.rsplit("/", 1)[-1] if ev.agent else ""
                 self.history.clear()   # the agent's dialogue has no way back into the IVR menus
-                self.goto(node.agent, out, push=False)
+                self.goto(node.data.agent, out, push=False)
             elif ev.status == "full":
                 self.holding = None
                 self.play(node, "queue_full", out)
-                if node.callback:
-                    self.goto(node.callback, out, push=False)
+                if node.data.callback:
+                    self.goto(node.data.callback, out, push=False)
                 else:
                     self.end("queue-full", out)
             elif first:
@@ -320,8 +324,8 @@ class CallSession:
                     self.pending.clear()
                 self.holding = None
                 out.append(LeaveQueue("callback", node.id, ev.key))
-                if node.callback:
-                    self.goto(node.callback, out, push=False)
+                if node.data.callback:
+                    self.goto(node.data.callback, out, push=False)
                 else:
                     self.end("callback", out)
             else:
@@ -403,7 +407,8 @@ class CallSession:
     def choose(self, node: Node, token: str, out: list[Action]) -> None:
         """The caller picked `token` (a key, or a recogniser's choice): one of the node's
         options, a global action, or a wrong answer."""
-        for o in node.spec.choices(node):
+        spec = node.spec
+        for o in spec.options(node.data) if spec.options is not None else ():
             if o.token == token:
                 self.goto(o.goto, out)
                 return

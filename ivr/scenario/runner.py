@@ -238,7 +238,7 @@ class _Check:
         self.since = since
         self.unmask = unmask
         # variables a personal collect gathered (a NIK, a date of birth): hidden in messages
-        self.personal = {n.var for n in rt.tree.nodes.values() if n.kind == "collect" and not input_is_public(n)}
+        self.personal = {n.data.var for n in rt.tree.nodes.values() if n.kind == "collect" and not input_is_public(n)}
 
     def shown(self, name: str, value) -> str:
         """A variable's or field's value as a failure message may show it (masked unless

@@ -222,29 +222,31 @@ class _Linter:
 
     def collect(self, n: Node) -> None:
         pos = n.key_pos.get("terminator", n.pos)
-        if n.terminator and n.terminator.isdigit():
-            self.add(pos, f"node '{n.id}': terminator '{n.terminator}' is a digit",
-                     f"the digit {n.terminator} would end the input instead of being part of {n.var}; use '#'",
+        d = n.data
+        if d.terminator and d.terminator.isdigit():
+            self.add(pos, f"node '{n.id}': terminator '{d.terminator}' is a digit",
+                     f"the digit {d.terminator} would end the input instead of being part of {d.var}; use '#'",
                      "error", "terminator")
 
     def service(self, n: Node) -> None:
-        spec = SERVICES.get(n.service)
+        d = n.data
+        spec = SERVICES.get(d.service)
         pos = n.key_pos.get("service", n.pos)
         if spec is None:
-            m = difflib.get_close_matches(n.service, list(SERVICES), n=1)
+            m = difflib.get_close_matches(d.service, list(SERVICES), n=1)
             hint = f"did you mean '{m[0]}'?" if m else "known services: " + ", ".join(sorted(SERVICES))
-            self.add(pos, f"node '{n.id}': unknown service '{n.service}'", hint, "warning", "service")
+            self.add(pos, f"node '{n.id}': unknown service '{d.service}'", hint, "warning", "service")
             return
         self.service_args(n, spec)
         known = set(spec.outcomes) | {SERVICE_ERROR_OUTCOME}
-        for outcome, _ in n.branches:
+        for outcome, _ in d.branches:
             if outcome not in known:
                 self.add(n.key_pos.get("branches", n.pos),
-                         f"node '{n.id}': service '{n.service}' never returns outcome '{outcome}'",
+                         f"node '{n.id}': service '{d.service}' never returns outcome '{outcome}'",
                          "its outcomes are " + ", ".join(spec.outcomes + (SERVICE_ERROR_OUTCOME,)),
                          "warning", "branch")
-        if not n.default:
-            missing = [o for o in spec.outcomes + (SERVICE_ERROR_OUTCOME,) if o not in dict(n.branches)]
+        if not d.default:
+            missing = [o for o in spec.outcomes + (SERVICE_ERROR_OUTCOME,) if o not in dict(d.branches)]
             if missing:
                 self.add(n.pos, f"node '{n.id}': outcome(s) {', '.join(missing)} have no branch and there is no default",
                          "the call would end with an error; add `default: NODE`", "warning", "branch")
@@ -252,11 +254,11 @@ class _Linter:
     def service_args(self, n: Node, spec: ServiceSpec) -> None:
         """The arguments the declaration (ivr.jkn.specs) requires: the service's own and, for
         a `permintaan` with a literal `jenis`, those of that request type."""
-        args = dict(n.args)
+        args = dict(n.data.args)
         pos = n.key_pos.get("args", n.pos)
         needed = list(spec.args)
         jenis = args.get("jenis", "")
-        if n.service == "permintaan" and jenis and not VAR_REF.search(jenis):
+        if n.data.service == "permintaan" and jenis and not VAR_REF.search(jenis):
             req = REQUESTS.get(jenis)
             if req is None:
                 m = difflib.get_close_matches(jenis, list(REQUESTS), n=1)
@@ -266,7 +268,7 @@ class _Linter:
                 needed += req.args
         missing = [a for a in needed if not str(args.get(a, "")).strip()]
         if missing:
-            self.add(pos, f"node '{n.id}': service '{n.service}'{f' ({jenis})' if jenis else ''} needs argument(s) "
+            self.add(pos, f"node '{n.id}': service '{n.data.service}'{f' ({jenis})' if jenis else ''} needs argument(s) "
                      f"{', '.join(missing)}", "add them under `args:`; the call would end with an error", "warning",
                      "service")
 
@@ -374,7 +376,7 @@ class _Linter:
         that long at the node where it starts. (Say loops are reported by `loops`.)"""
         t = self.tree
         says = {nid for nid, n in t.nodes.items() if n.spec.instant}
-        nxt = {nid: t.nodes[nid].next for nid in says}
+        nxt = {nid: t.nodes[nid].data.next for nid in says}
         has_say_pred = {w for w in nxt.values() if w in says}
         run: dict[str, int] = {}   # says in a row from this node on (0 inside a loop)
         for start in says:
@@ -411,7 +413,7 @@ class _Linter:
             if n.spec.input == "digits":
                 names.update(VALIDATOR_VARS.get(n.data.validator, ()))
             if n.kind == "service":
-                spec = SERVICES.get(n.service)
+                spec = SERVICES.get(n.data.service)
                 if spec is None:
                     return None
                 names.update(spec.sets)

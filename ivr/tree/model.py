@@ -86,7 +86,9 @@ class Node:
     against the tree defaults); a kind's own fields (a menu's options, a collect's var and
     lengths, a service's branches, ...) live in `data`, an instance of the dataclass its
     `KindSpec` declares (ivr.tree.kinds), and `spec` is that KindSpec (edges, grammar, diagram
-    style). `node.var` reads through to `node.data.var`, so code that knows the kind stays short.
+    style). Read a kind's field as `node.data.var`: Node has no `__getattr__` read-through,
+    since defining one makes every attribute load on a node slower (CPython cannot specialise
+    it), and the engine reads nodes on every event.
     """
 
     id: str
@@ -106,13 +108,6 @@ class Node:
     description: str = ""
     # positions of individual keys, for lint messages
     key_pos: dict = field(default_factory=dict, compare=False, hash=False)
-
-    def __getattr__(self, name: str) -> Any:
-        # Called only when `name` is not a common field: read the kind's own field.
-        data = self.__dict__.get("data")
-        if data is not None and name in getattr(type(data), "__dataclass_fields__", ()):
-            return getattr(data, name)
-        raise AttributeError(f"a {self.__dict__.get('kind', '?')} node has no field '{name}'")
 
     def targets(self) -> list[tuple[str, Pos]]:
         """Every node id this node can lead to, with where it was written."""
