@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ivr.cli import CliError
+from ivr.speech.asr.engines import add_engine_arguments, recognizer_from_args
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -33,11 +34,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         "(default: the tree's defaults.max_call_seconds, 3600)")
     p.add_argument("--out-wav", metavar="FILE", help="with --wav: write a stereo call recording "
                    "(caller left, IVR prompts right)")
-    p.add_argument("--speech", default="whisper", metavar="ENGINE",
-                   help="with --wav/--mic: recognise caller speech with whisper (default), pocketsphinx or vosk; "
-                        "'off' for keys only")
-    p.add_argument("--whisper-model", metavar="DIR", help="a CTranslate2 Whisper model directory (default: the bundled base model)")
-    p.add_argument("--vosk-model", metavar="DIR", help="a Vosk model directory (or IVR_VOSK_MODEL)")
+    add_engine_arguments(p, "--speech")   # with --wav/--mic: the caller-speech recogniser; off: keys only
     p.add_argument("--no-tts", action="store_true",
                    help="with --wav: estimate prompt lengths instead of rendering them with TTS")
     p.add_argument("--then", choices=["hangup", "silence"], default="hangup",
@@ -213,19 +210,23 @@ def _wav_call(rt, args) -> None:
 
 def _speech_input(args):
     """The caller-speech recogniser for audio calls, or None (`--speech off`)."""
-    if args.speech == "off":
+    rec = speech_recognizer(args)
+    if rec is None:
         return None
     from ivr.drivers.speech_input import RecognizerInput
-    from ivr.speech.asr.base import RecognizerError
-    from ivr.speech.asr.engines import ENGINES, create_recognizer
 
-    if args.speech not in ENGINES:
-        raise CliError(f"--speech: unknown engine '{args.speech}' (choose {', '.join(ENGINES)} or off)")
-    try:
-        rec = create_recognizer(args.speech, whisper_model=args.whisper_model, vosk_model=args.vosk_model)
-    except RecognizerError as exc:
-        raise CliError(f"speech engine {args.speech}: {exc} (or use --speech off)") from None
     return RecognizerInput(rec)
+
+
+def speech_recognizer(args):
+    """`--speech ENGINE` (and its model option) as a recogniser, None for off; a problem is
+    one line naming the engine."""
+    from ivr.speech.asr.base import RecognizerError
+
+    try:
+        return recognizer_from_args(args)
+    except RecognizerError as exc:
+        raise CliError(f"--speech {args.speech_engine}: {exc} (or use --speech off)") from None
 
 
 def _tts_voice(required: bool):

@@ -7,6 +7,8 @@ import sys
 from pathlib import Path
 
 from ivr.cli import CliError
+from ivr.drivers.commands import speech_recognizer
+from ivr.speech.asr.engines import add_engine_arguments
 
 DEFAULT_SIP = "127.0.0.1:5060"
 
@@ -26,11 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="end any call this long after it started, with a BYE (default: the tree's, 3600)")
     p.add_argument("--answer-after", type=float, default=0.0, metavar="S",
                    help="ring (180) this long before answering (default 0: answer at once)")
-    p.add_argument("--speech", default="off", metavar="ENGINE",
-                   help="recognise caller speech with whisper, pocketsphinx or vosk (default off: keys only; "
-                        "recognition runs on the media loop, so keep calls with speech few)")
-    p.add_argument("--whisper-model", metavar="DIR", help="a CTranslate2 Whisper model directory")
-    p.add_argument("--vosk-model", metavar="DIR", help="a Vosk model directory (or IVR_VOSK_MODEL)")
+    # default off: keys only; recognition runs on the media loop, so keep calls with speech few
+    add_engine_arguments(p, "--speech", default="off")
     p.add_argument("--no-tts", action="store_true", help="do not render prompts (the caller hears silence "
                    "as long as each prompt)")
     p.add_argument("--today", help="date the services use, YYYY-MM-DD (default: today)")
@@ -110,18 +109,11 @@ def _voice(no_tts: bool, tree):
 
 
 def _speech(args):
-    if args.speech == "off":
+    rec = speech_recognizer(args)
+    if rec is None:
         return None
     from ivr.drivers.speech_input import RecognizerInput
-    from ivr.speech.asr.base import RecognizerError
-    from ivr.speech.asr.engines import ENGINES, create_recognizer
 
-    if args.speech not in ENGINES:
-        raise CliError(f"--speech: unknown engine '{args.speech}' (choose {', '.join(ENGINES)} or off)")
-    try:
-        rec = create_recognizer(args.speech, whisper_model=args.whisper_model, vosk_model=args.vosk_model)
-    except RecognizerError as exc:
-        raise CliError(f"speech engine {args.speech}: {exc} (or use --speech off)") from None
     return lambda: RecognizerInput(rec)
 
 

@@ -19,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add `ivr asr` and `ivr models`."""
     from ivr.engine.validators import VALIDATORS
 
-    from .engines import DEFAULT_ENGINE, ENGINES
+    from .engines import add_engine_arguments
 
     p = sub.add_parser("asr", help="recognise speech in audio files against a grammar",
                        description="Recognise each FILE (any WAV incl. 8 kHz mu-law) against the grammar "
@@ -35,9 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--length", type=int, metavar="N", help="--digits: exactly N digits (the collect's expected length)")
     p.add_argument("--validator", choices=sorted(VALIDATORS), default="none",
                    help="--digits: what the value must be, as a collect's validator (default: %(default)s)")
-    p.add_argument("--engine", choices=ENGINES, default=DEFAULT_ENGINE, help="default: %(default)s")
-    p.add_argument("--whisper-model", metavar="PATH", help="a CTranslate2 Whisper directory (default: packaged base)")
-    p.add_argument("--vosk-model", metavar="PATH", help="a Vosk model directory (or env IVR_VOSK_MODEL)")
+    add_engine_arguments(p, "--engine", allow_off=False)
     p.add_argument("--language", default="id", help="Whisper language (default: %(default)s)")
     p.add_argument("--json", action="store_true", help="one JSON object per file, one per line")
     p.add_argument("--unmask", action="store_true", help="show digit strings (NIK etc.) in clear")
@@ -108,7 +106,7 @@ def cmd_asr(args) -> int:
 
     from .audio_in import load_pcm
     from .base import RecognizerError
-    from .engines import create_recognizer
+    from .engines import recognizer_from_args
 
     grammar = grammar_from_args(args)
     for f in args.files:
@@ -118,8 +116,7 @@ def cmd_asr(args) -> int:
     try:
         # whisper: no decoding thread; the decode a live call would start at the final pause
         # is simulated, so `latency` is what a live caller waits
-        rec = create_recognizer(args.engine, whisper_model=args.whisper_model, vosk_model=args.vosk_model,
-                                language=args.language, **({"live": False} if args.engine == "whisper" else {}))
+        rec = recognizer_from_args(args, language=args.language, live=False)
     except RecognizerError as exc:
         raise CliError(str(exc)) from None
     failures = 0
