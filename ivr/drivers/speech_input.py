@@ -1,9 +1,9 @@
 """Caller speech for the audio drivers (WAV file, microphone): a recogniser run over the
 caller's audio, one utterance at a time, against the grammar of the current listen.
 
-It turns the recogniser's endpointing into timed events for the engine:
-`("start", t)` when the caller starts to speak (barge-in) and `("final", t, result)` when an
-utterance is recognised, `t` on the driver's timeline. DTMF tones are not speech: while a
+It turns the recogniser's endpointing into the engine's own typed events: `SpeechStarted(at)`
+when the caller starts to speak (barge-in) and `Speech(result, at)` when an utterance is
+recognised, `at` on the driver's timeline. DTMF tones are not speech: while a
 tone sounds the recogniser is reset (`mute`), so a key press never becomes a no-match.
 """
 from __future__ import annotations
@@ -12,6 +12,7 @@ import dataclasses
 
 import numpy as np
 
+from ivr.engine.events import Speech, SpeechStarted
 from ivr.engine.grammar import Grammar
 
 MAX_UTTERANCE_S = 15.0
@@ -45,7 +46,7 @@ class RecognizerInput:
         """A DTMF tone is sounding: drop whatever was heard of this utterance."""
         self._restart()
 
-    def feed(self, pcm16k: np.ndarray, t0: float) -> list[tuple]:
+    def feed(self, pcm16k: np.ndarray, t0: float) -> list[SpeechStarted | Speech]:
         if self.grammar is None or len(pcm16k) == 0:
             return []
         if self.origin is not None and self.rec.speech_start is None and self.rec.duration >= MAX_LEAD_S:
@@ -55,24 +56,24 @@ class RecognizerInput:
         if self.origin is None:
             self.origin = t0
         self.rec.feed(pcm16k)
-        out: list[tuple] = []
+        out: list[SpeechStarted | Speech] = []
         start = self.rec.speech_start
         if start is not None and not self.announced:
             self.announced = True
-            out.append(("start", self.origin + start))
+            out.append(SpeechStarted(at=self.origin + start))
         too_long = start is not None and self.rec.duration - start > self.max_utterance_s
         if self.rec.endpoint or too_long:
             out.append(self._final())
         return out
 
-    def _final(self) -> tuple:
+    def _final(self) -> Speech:
         t = self.origin + self.rec.duration
         result = self.rec.finish()
         self.results += 1
         self._restart()
-        return ("final", t, result)
+        return Speech(result, at=t)
 
-    def flush(self, t: float) -> list[tuple]:
+    def flush(self, t: float) -> list[Speech]:
         """End of the audio: an utterance in progress is recognised as it is."""
         if self.grammar is None or self.origin is None or not self.announced:
             return []

@@ -13,6 +13,8 @@ that claims 4 GB cost what a short call costs.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from pathlib import Path
 from typing import Protocol
 
@@ -27,12 +29,14 @@ CHUNK_S = 0.1  # seconds of audio per processing step; events keep their exact t
 
 class SpeechInput(Protocol):
     """What the WAV and microphone drivers need from a speech recogniser with endpointing:
-    feed 16 kHz mono PCM as it arrives; get back `("start", t)` when the caller starts
-    speaking and `("final", t, RecognitionResult)` when an utterance is recognised."""
+    feed 16 kHz mono PCM as it arrives; get back `SpeechStarted(at)` when the caller starts
+    speaking and `Speech(result, at)` when an utterance is recognised (ivr.engine.events);
+    `mute()` drops the utterance in progress (a DTMF tone is sounding)."""
 
     def set_grammar(self, grammar) -> None: ...
-    def feed(self, pcm16k: np.ndarray, t0: float) -> list[tuple]: ...
-    def flush(self, t: float) -> list[tuple]: ...
+    def feed(self, pcm16k: np.ndarray, t0: float) -> list[SpeechStarted | Speech]: ...
+    def flush(self, t: float) -> list[Speech]: ...
+    def mute(self) -> None: ...
 
 
 class AudioCall(Timeline):
@@ -103,10 +107,7 @@ class AudioCall(Timeline):
                 self.speech.mute()
                 pcm = pcm[:0]
             for ev in self.speech.feed(pcm, t_start):
-                if ev[0] == "start":
-                    events.append((ev[1], 1, SpeechStarted(at=ev[1])))
-                elif ev[0] == "final":
-                    events.append((ev[1], 2, Speech(ev[2], at=ev[1])))
+                events.append((ev.at, 1 if isinstance(ev, SpeechStarted) else 2, ev))
         self._tone_before = tone
         self._deliver(events)
         if self.rt.ended:
@@ -175,8 +176,8 @@ class AudioCall(Timeline):
             self._pending = []
             self.advance_to(self.pos)
         if self.speech is not None and not self.rt.ended:
-            self._deliver([(max(ev[1], self.t), 2, Speech(ev[2], at=max(ev[1], self.t)))
-                           for ev in self.speech.flush(self.t) if ev[0] == "final"])
+            self._deliver([(max(ev.at, self.t), 2, dataclasses.replace(ev, at=max(ev.at, self.t)))
+                           for ev in self.speech.flush(self.t)])
         if then == "silence":
             self.run_until_end(limit_s)
         else:
