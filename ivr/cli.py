@@ -2,12 +2,22 @@
 
 Each area of the package owns its sub-commands in its own `commands.py` module with a
 `register(subparsers)` function, so features grow without everyone editing one file.
+Those modules import their implementation inside each command function: that is the one
+reason for function-local imports in `*commands.py` -- `ivr --help` and light commands
+(`lint`, `schema`) must not pay for numpy, scipy, SimPy, a sound library or a speech model.
+Elsewhere a function-local import is for a heavy optional dependency (faster-whisper,
+CTranslate2, PocketSphinx, Vosk, sounddevice, matplotlib, pyttsx3) or a type-only import.
 """
 from __future__ import annotations
 
 import argparse
+import datetime as dt
 import importlib
 import sys
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as dist_version
+
+from ivr.errors import EXIT_LOG_FAILED, CliError  # noqa: F401 - CliError is re-exported for the commands
 
 # (module, what it adds) -- order is the order in `ivr --help`.
 COMMAND_MODULES = [
@@ -23,13 +33,8 @@ COMMAND_MODULES = [
 ]
 
 
-from ivr.errors import EXIT_LOG_FAILED, CliError  # noqa: F401 - re-exported for the commands
-
-
 def parse_today(value: str | None):
     """The `--today YYYY-MM-DD` option shared by commands that apply JKN rules by date."""
-    import datetime as dt
-
     if not value:
         return dt.date.today()
     try:
@@ -40,9 +45,6 @@ def parse_today(value: str | None):
 
 def version() -> str:
     """The installed package's version (pyproject.toml is its one source)."""
-    from importlib.metadata import PackageNotFoundError
-    from importlib.metadata import version as dist_version
-
     try:
         return dist_version("ivr")
     except PackageNotFoundError:   # run from a source tree that was never installed

@@ -46,6 +46,7 @@ import contextlib
 import datetime as dt
 import os
 import re
+from pathlib import Path
 
 #: BPJS Kesehatan's public service numbers (digits only, national form): never masked.
 PUBLIC_NUMBERS = frozenset({
@@ -271,8 +272,6 @@ PRIVATE_DIR_MODE = 0o700
 def private_dir(path, tighten: bool = False):
     """Make folder `path` (and any missing parent) with mode 0700; return it as a Path.
     With `tighten`, an existing folder owned by this user is set to 0700 too."""
-    from pathlib import Path
-
     p = Path(path)
     missing = []
     q = p
@@ -301,8 +300,6 @@ def _tighten(p, mode: int) -> None:
 def open_private(path, mode: str = "w", encoding: str | None = "utf-8"):
     """Open `path` for writing (`w`, `a`, `wb`, `ab`) as a private file: created 0600 (an
     existing file of ours is set to 0600), its missing folders 0700."""
-    from pathlib import Path
-
     p = Path(path)
     private_dir(p.parent)   # creates only what is missing: /tmp or /dev stay as they are
     flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if "a" in mode else os.O_TRUNC)
@@ -318,8 +315,6 @@ def open_private(path, mode: str = "w", encoding: str | None = "utf-8"):
 
 def make_private(path) -> None:
     """A file another library wrote (a WAV recording, an SQLite database): set it to 0600."""
-    from pathlib import Path
-
     p = Path(path)
     if p.is_file():
         _tighten(p, PRIVATE_FILE_MODE)

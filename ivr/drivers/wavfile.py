@@ -23,6 +23,9 @@ import numpy as np
 from ivr.drivers.runtime import CallRuntime
 from ivr.drivers.timeline import PromptVoice, Timeline
 from ivr.engine.events import Digit, Hangup, Speech, SpeechStarted
+from ivr.dsp.audio import AudioError, StreamResampler, open_audio_stream, read_audio, resample
+from ivr.dsp.dtmf import DtmfDetector
+from ivr.speech.holdmusic import hold_music
 
 CHUNK_S = 0.1  # seconds of audio per processing step; events keep their exact times anyway
 
@@ -44,8 +47,6 @@ class AudioCall(Timeline):
 
     def __init__(self, runtime: CallRuntime, rate: int, voice: PromptVoice | None = None,
                  t0: float = 0.0, speech: SpeechInput | None = None):
-        from ivr.dsp.dtmf import DtmfDetector
-
         super().__init__(runtime, voice, t0)
         self.rate = int(rate)
         self.det = DtmfDetector(self.rate)
@@ -122,8 +123,6 @@ class AudioCall(Timeline):
         input or the call ends; nothing of the input is held beyond a block. With
         `keep_rate`, the caller audio heard is also kept (at that rate, 16-bit) for
         `recording`, and returned: as long as the call, not the input."""
-        from ivr.dsp.audio import StreamResampler
-
         keep: list[np.ndarray] = []
         rs = None
         if keep_rate is not None and keep_rate != self.rate:
@@ -162,8 +161,6 @@ class AudioCall(Timeline):
         if self.rate == 16000:
             return chunk
         if self._rs16 is None:
-            from ivr.dsp.audio import StreamResampler
-
             self._rs16 = StreamResampler(self.rate, 16000)
         return self._rs16.feed(chunk)
 
@@ -190,8 +187,6 @@ class AudioCall(Timeline):
     def _hold_music(self, out: np.ndarray, out_rate: int) -> None:
         """Music on the prompt channel while the caller holds for an agent, between the
         announcements (when the queue config asks for hold music)."""
-        from ivr.speech.holdmusic import hold_music
-
         stats = self.rt.session.stats
         if stats.queued_at is None or not self.rt.hold_music:
             return
@@ -205,8 +200,6 @@ class AudioCall(Timeline):
     def recording(self, caller: np.ndarray, out_rate: int, caller_rate: int | None = None) -> np.ndarray:
         """Stereo [frames, 2]: caller left, prompts right, on the call's timeline.
         `caller` is at `caller_rate` (default: the call's rate)."""
-        from ivr.dsp.audio import resample
-
         rate = caller_rate or self.rate
         left = resample(caller.astype(np.float32), rate, out_rate) if rate != out_rate else caller
         ends = [p.cut if p.cut is not None else p.end for p in self.played]
@@ -247,8 +240,6 @@ def _spans_without_prompts(start: float, end: float, played) -> list[tuple[float
 
 def load_caller_audio(path: str | Path) -> tuple[np.ndarray, int]:
     """Caller audio as mono float32 at its own rate (a stereo file: its first channel)."""
-    from ivr.dsp.audio import read_audio
-
     samples, rate = read_audio(str(path))
     return samples[:, 0].astype(np.float32), int(rate)
 
@@ -258,8 +249,6 @@ def open_call_audio(call_rt: CallRuntime, src, voice: PromptVoice | None = None,
     """Open caller audio as a stream and the AudioCall that will hear it. Raises AudioError
     (one line) for input that is not audio, or whose rate is too low for DTMF (the rule of
     `ivr dtmf detect`)."""
-    from ivr.dsp.audio import AudioError, open_audio_stream
-
     stream = open_audio_stream(src)
     try:
         return stream, AudioCall(call_rt, stream.rate, voice, t0=t0, speech=speech)

@@ -38,6 +38,10 @@ from pathlib import Path
 
 from ivr.privacy import input_is_public, mask_named
 from ivr.yamlsafe import LineDict, YamlError, load_yaml_file
+from ivr.drivers.runtime import CallRuntime
+from ivr.drivers.scripted import ScriptedCall
+from ivr.drivers.setup import open_queue
+from ivr.tree.loader import TreeLoadError, load_tree
 
 INPUT_KEYS = ("keys", "barge", "say", "wait", "audio", "hangup")
 EXPECT_KEYS = ("prompt", "prompt_regex", "not_prompt", "node", "visited", "outcome", "end_node",
@@ -307,10 +311,6 @@ class _Unavailable:
 def run_scenario(sc: Scenario, services_factory, tree_cache: dict, unmask: bool = False) -> ScenarioResult:
     """Run one scenario. Failure messages and the transcript are masked (personal values
     hidden as in the logs) unless `unmask`."""
-    from ivr.drivers.runtime import CallRuntime
-    from ivr.drivers.scripted import ScriptedCall
-    from ivr.tree.loader import TreeLoadError, load_tree
-
     t0 = time.perf_counter()
     key = str(sc.tree)
     if key not in tree_cache:
@@ -323,8 +323,6 @@ def run_scenario(sc: Scenario, services_factory, tree_cache: dict, unmask: bool 
         return ScenarioResult(sc, False, [f"tree does not load: {str(tree).splitlines()[0]}"])
     queue = None
     if sc.queue is not None:
-        from ivr.drivers.setup import open_queue
-
         try:
             queue = open_queue(sc.tree, sc.queue["config"], sc.queue["seed"], sc.queue["hour"])
         except Exception as exc:  # a broken queue file fails the scenario, not the runner

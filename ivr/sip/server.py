@@ -36,6 +36,7 @@ import numpy as np
 from ivr.sip import g711, rfc4733, rtp, sdp
 from ivr.sip.call import RtpCall
 from ivr.sip.message import SipMessage, SipParseError, parse, response, tag_of, uri_of
+import json
 
 TICK_S = 0.02
 PROCESS_EVERY = 5            # ticks per 100 ms slice of caller audio
@@ -578,7 +579,5 @@ async def serve(opts: ServeOptions, new_call, ready: Callable[[SipServer], None]
         transport.close()
     stats = server.stats.as_dict(time.process_time() - cpu0, time.monotonic() - wall0)
     if opts.stats_path is not None:
-        import json
-
         Path(opts.stats_path).write_text(json.dumps(stats) + "\n")
     return server.stats

@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 
 from ivr.speech.tts import Tts
+from ivr.dsp.audio import resample
 
 
 class TtsVoice:
@@ -36,8 +37,6 @@ class TtsVoice:
         return len(samples) / rate
 
     def render(self, text: str, rate: int) -> np.ndarray:
-        from ivr.dsp.audio import resample
-
         samples, src = self._load(text)
         x = samples if samples.ndim == 1 else samples[:, 0]
         return resample(x.astype(np.float32), src, rate) if src != rate else x.astype(np.float32)
