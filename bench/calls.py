@@ -70,10 +70,12 @@ def record_events(tree, script: str) -> list:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--calls", type=int, default=20000)
+    ap.add_argument("--tree", type=Path, default=TREE,
+                    help="call tree (default: menus/vika.yaml); give an older tree to compare code on the same tree")
     args = ap.parse_args(argv)
     if args.calls < 1:
         ap.error("--calls must be at least 1")
-    tree = load_tree(TREE)
+    tree = load_tree(args.tree)
     scripts = SCRIPTS + [NIK_SCRIPT]
     recorded = [record_events(tree, s) for s in scripts]
     n = args.calls
@@ -112,7 +114,7 @@ def main(argv=None) -> int:
         dt_s = time.perf_counter() - t0
         figures[name] = n / dt_s
     events_per_call = sum(map(len, recorded)) / len(recorded)
-    print(f"tree: {TREE.name} ({len(tree.nodes)} nodes); {n} calls; {len(scripts)} scripts, "
+    print(f"tree: {args.tree.name} ({len(tree.nodes)} nodes); {n} calls; {len(scripts)} scripts, "
           f"{events_per_call:.1f} events/call on average")
     base = figures["baseline (event replay, no engine)"]
     for name, cps in figures.items():
