@@ -196,3 +196,9 @@ def test_hold_music_between_announcements_in_the_recording(repo, tmp_path, voice
     rms = float(np.sqrt(np.mean(gap ** 2)))
     assert 0.005 < rms < 0.1, rms
     assert detect(prompts, 16000) == []
+    # written block by block (the way --out-wav writes a call as long as the call limit):
+    # the same recording, hold music joined across block edges without a click
+    left = rec[:, 0]
+    blocks = list(call.recording_blocks(lambda k, n: left[k:k + n], len(left), 16000, block_s=7.3))
+    assert len(blocks) > 5
+    assert np.allclose(np.concatenate(blocks)[:len(rec)], rec, atol=1e-6)

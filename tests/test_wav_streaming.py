@@ -267,3 +267,25 @@ def test_asr_refuses_more_than_one_utterance_of_audio():
     buf.seek(0)
     with pytest.raises(AudioError, match="longer than 2 s; ivr asr takes one utterance per file"):
         load_pcm(buf, max_seconds=2)
+
+
+def test_a_long_call_recording_is_written_in_flat_memory(tmp_path):
+    """--out-wav of a caller who holds the line for 50 minutes: the recording is as long as
+    the call, and the memory it takes does not grow with it (caller audio on disk, blocks
+    written as they are made)."""
+    out = tmp_path / "rec.wav"
+
+    def feed(w):
+        w.write(_header_ffff())
+        zeros = bytes(1 << 20)
+        for _ in range(46):   # about 50 minutes of 8 kHz silence
+            w.write(zeros)
+    args = ["call", "--no-log", "--no-queue", "--no-tts", "--speech", "off", "--today", "2026-11-23",
+            "--json", "--then", "silence", "--max-call-seconds", "3000", "--wav", "-", "--out-wav", str(out)]
+    rc, stdout, err, rss = _child(args, feed)
+    import soundfile as sf
+
+    info = sf.info(str(out))
+    assert rc == 0 and info.channels == 2 and info.duration > 60
+    assert rss < 200
+    assert (out.stat().st_mode & 0o777) == 0o600

@@ -123,7 +123,10 @@ def run_call(args) -> int:
         if args.keys is not None:
             from ivr.drivers.scripted import ScriptedCall
 
-            call = ScriptedCall(rt)
+            voice = _tts_voice(required=False)   # prompts last as long as they are spoken
+            if hasattr(voice, "personal"):
+                voice.personal = rt.personal_text
+            call = ScriptedCall(rt, voice)
             call.start()
             call.press(args.keys)
             call.finish_input()
@@ -177,9 +180,9 @@ def run_call(args) -> int:
 
 
 def _wav_call(rt, args) -> None:
-    from ivr.dsp.audio import AudioError, write_wav
+    from ivr.dsp.audio import AudioError
     from ivr.drivers.timeline import EstimatedVoice
-    from ivr.drivers.wavfile import open_call_audio
+    from ivr.drivers.wavfile import CallerTape, open_call_audio
 
     out_rate = 16000
     try:   # read block by block: memory does not grow with the input (a pipe may never end)
@@ -192,7 +195,8 @@ def _wav_call(rt, args) -> None:
             voice.personal = rt.personal_text
         call.voice, call.speech = voice, _speech_input(args)
         call.begin()
-        samples = call.run_stream(stream, keep_rate=out_rate if args.out_wav else None)
+        tape = CallerTape(out_rate) if args.out_wav else None
+        call.run_stream(stream, keep=tape)
         if stream.error:
             print(f"ivr: note: {stream.error}; the call goes on as if the recording ended there", file=sys.stderr)
     call.end_of_audio(args.then)
@@ -201,10 +205,12 @@ def _wav_call(rt, args) -> None:
 
         try:
             with private_umask():   # the caller's voice, keys and data read back: 0600
-                write_wav(args.out_wav, call.recording(samples, out_rate, caller_rate=out_rate), out_rate)
+                call.write_recording(args.out_wav, tape)
             make_private(args.out_wav)
         except (OSError, RuntimeError, ValueError) as exc:
             raise CliError(f"--out-wav {args.out_wav}: cannot write ({str(exc).splitlines()[0]})") from None
+        finally:
+            tape.close()
         print(f"(call recording: {args.out_wav}, stereo {out_rate} Hz: caller left, prompts right)", file=sys.stderr)
 
 

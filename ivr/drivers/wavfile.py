@@ -118,28 +118,23 @@ class AudioCall(Timeline):
         limit = min([self.pos] + self._pending)
         self.advance_to(limit)
 
-    def run_stream(self, stream, keep_rate: int | None = None) -> np.ndarray | None:
+    def run_stream(self, stream, keep: "CallerTape | None" = None) -> None:
         """Feed an `ivr.dsp.audio.AudioStream` (its first channel) block by block until the
-        input or the call ends; nothing of the input is held beyond a block. With
-        `keep_rate`, the caller audio heard is also kept (at that rate, 16-bit) for
-        `recording`, and returned: as long as the call, not the input."""
-        keep: list[np.ndarray] = []
+        input or the call ends; nothing of the input is held beyond a block. With `keep`,
+        the caller audio heard is also written to that tape (on disk, at the tape's rate) for
+        `write_recording`: as long as the call, not the input, and not in memory."""
         rs = None
-        if keep_rate is not None and keep_rate != self.rate:
-            rs = StreamResampler(self.rate, keep_rate)
+        if keep is not None and keep.rate != self.rate:
+            rs = StreamResampler(self.rate, keep.rate)
         for block in stream:
             x = np.ascontiguousarray(block[:, 0], dtype=np.float32)
-            if keep_rate is not None:
-                y = rs.feed(x) if rs is not None else x
-                keep.append((np.clip(y, -1.0, 1.0) * 32767).astype(np.int16))
+            if keep is not None:
+                keep.write(rs.feed(x) if rs is not None else x)
             self.feed(x)
             if self.rt.ended:
                 break
-        if keep_rate is None:
-            return None
-        if rs is not None:
-            keep.append((np.clip(rs.flush(), -1.0, 1.0) * 32767).astype(np.int16))
-        return np.concatenate(keep).astype(np.float32) / 32767 if keep else np.zeros(0, np.float32)
+        if keep is not None and rs is not None:
+            keep.write(rs.flush())
 
     def _deliver(self, events) -> None:
         for when, _, ev in sorted(events, key=lambda e: (e[0], e[1])):
@@ -184,40 +179,98 @@ class AudioCall(Timeline):
             self.feed_event(Hangup(at=self.t))
 
     # ---- recording -------------------------------------------------------------------------
-    def _hold_music(self, out: np.ndarray, out_rate: int) -> None:
-        """Music on the prompt channel while the caller holds for an agent, between the
-        announcements (when the queue config asks for hold music)."""
+    def _hold_spans(self, out_rate: int) -> list[tuple[int, int, float]]:
+        """Where music plays on the prompt channel while the caller holds for an agent,
+        between the announcements (when the queue config asks for hold music): (first
+        sample, end sample, music offset in seconds at the first sample)."""
         stats = self.rt.session.stats
         if stats.queued_at is None or not self.rt.hold_music:
-            return
+            return []
         end = stats.connected_at if stats.connected_at is not None else (stats.ended_at or self.t)
+        spans = []
         for a, b in _spans_without_prompts(stats.queued_at, end, self.played):
-            i, j = int(round((a - self.t0) * out_rate)), min(len(out), int(round((b - self.t0) * out_rate)))
+            i, j = int(round((a - self.t0) * out_rate)), int(round((b - self.t0) * out_rate))
             if j > i:
-                out[i:j, 1] += hold_music((j - i) / out_rate, out_rate, offset=a - stats.queued_at)
+                spans.append((i, j, a - stats.queued_at))
+        return spans
 
+    def recording_blocks(self, caller, caller_frames: int, out_rate: int, block_s: float = 30.0):
+        """The call recording as consecutive stereo float32 blocks ([frames, 2]: caller left,
+        prompts right, on the call's timeline), so a recording as long as the call limit is
+        written without being held in memory. `caller(start, n)` gives n caller samples from
+        `start` (at `out_rate`); `caller_frames` is how many there are."""
+        ends = [p.cut if p.cut is not None else p.end for p in self.played]
+        total_s = max([caller_frames / out_rate] + [e - self.t0 for e in ends])
+        n = int(np.ceil(total_s * out_rate)) + 1
+        music = self._hold_spans(out_rate)
+        prompts = []
+        for p in self.played:
+            stop = p.cut if p.cut is not None else p.end
+            a = int(round((p.start - self.t0) * out_rate))
+            m = max(0, int(round((stop - p.start) * out_rate)))
+            if m > 0:
+                prompts.append((a, a + m, p.text))
+        step = max(1, int(block_s * out_rate))
+        for k0 in range(0, n, step):
+            k1 = min(n, k0 + step)
+            out = np.zeros((k1 - k0, 2), dtype=np.float32)
+            if k0 < caller_frames:
+                left = caller(k0, min(k1, caller_frames) - k0)
+                out[: len(left), 0] = left
+            for i, j, offset in music:
+                a, b = max(i, k0), min(j, k1)
+                if b > a:
+                    out[a - k0:b - k0, 1] += hold_music((b - a) / out_rate, out_rate,
+                                                        offset=offset + (a - i) / out_rate)
+            for a, b, text in prompts:
+                lo, hi = max(a, k0), min(b, k1)
+                if hi <= lo:
+                    continue
+                audio = self.voice.render(text, out_rate)
+                if audio is None:
+                    continue
+                piece = audio[lo - a:hi - a]
+                out[lo - k0:lo - k0 + len(piece), 1] += piece
+            yield np.clip(out, -1.0, 1.0)
 
     def recording(self, caller: np.ndarray, out_rate: int, caller_rate: int | None = None) -> np.ndarray:
-        """Stereo [frames, 2]: caller left, prompts right, on the call's timeline.
+        """The whole recording in memory (short calls, tests): stereo [frames, 2].
         `caller` is at `caller_rate` (default: the call's rate)."""
         rate = caller_rate or self.rate
         left = resample(caller.astype(np.float32), rate, out_rate) if rate != out_rate else caller
-        ends = [p.cut if p.cut is not None else p.end for p in self.played]
-        total_s = max([len(caller) / rate] + [e - self.t0 for e in ends])
-        n = int(np.ceil(total_s * out_rate)) + 1
-        out = np.zeros((n, 2), dtype=np.float32)
-        out[: len(left), 0] = left[:n]
-        self._hold_music(out, out_rate)
-        for p in self.played:
-            audio = self.voice.render(p.text, out_rate)
-            if audio is None:
-                continue
-            stop = p.cut if p.cut is not None else p.end
-            a = int(round((p.start - self.t0) * out_rate))
-            m = min(len(audio), max(0, int(round((stop - p.start) * out_rate))), n - a)
-            if m > 0:
-                out[a:a + m, 1] += audio[:m]
-        return np.clip(out, -1.0, 1.0)
+        blocks = list(self.recording_blocks(lambda k, n: left[k:k + n], len(left), out_rate))
+        return np.concatenate(blocks) if blocks else np.zeros((0, 2), np.float32)
+
+    def write_recording(self, path: str, tape: "CallerTape", subtype: str = "PCM_16") -> None:
+        """Write the call recording to `path` block by block (see `recording_blocks`)."""
+        import soundfile as sf   # libsndfile: only when a recording is asked for
+
+        with sf.SoundFile(path, "w", samplerate=tape.rate, channels=2, subtype=subtype) as f:
+            for block in self.recording_blocks(tape.read, tape.frames, tape.rate):
+                f.write(block)
+
+
+class CallerTape:
+    """The caller's audio as heard, kept on disk (16-bit, an unnamed temporary file) for
+    the call recording: memory stays flat however long the call is."""
+
+    def __init__(self, rate: int):
+        import tempfile
+
+        self.rate = int(rate)
+        self.frames = 0
+        self._f = tempfile.TemporaryFile(prefix="ivr-caller-")   # unnamed: nobody else can open it
+
+    def write(self, x: np.ndarray) -> None:
+        (np.clip(x, -1.0, 1.0) * 32767).astype("<i2").tofile(self._f)
+        self.frames += len(x)
+
+    def read(self, start: int, n: int) -> np.ndarray:
+        self._f.seek(2 * start)
+        return np.fromfile(self._f, dtype="<i2", count=n).astype(np.float32) / 32767
+
+    def close(self) -> None:
+        self._f.close()
 
 
 def _spans_without_prompts(start: float, end: float, played) -> list[tuple[float, float]]:
