@@ -57,7 +57,7 @@ def test_status_kepesertaan_for_participant_in_arrears(ivr, db, tmp_path):
     assert r.returncode == 0, r.stderr
     out = r.stdout
     assert "atas nama Budi" in out and "tunggakan iuran 3 bulan" in out and "sudah lewat jatuh tempo" in out
-    assert "Tagihan iuran Anda Rp300.000" in out and "10 Desember 2026" in out
+    assert "Tagihan Rp300.000 sudah lewat jatuh tempo" in out and "45 hari" in out
     res = json.loads(out.strip().splitlines()[-1])
     assert res["outcome"] == "hangup" and "status_menunggak" in res["path"]
     # transcript and log mask the NIK and the date of birth
@@ -72,15 +72,16 @@ def test_status_kepesertaan_for_participant_in_arrears(ivr, db, tmp_path):
     assert keys and any(k.get("masked") for k in keys)       # NIK keys are not logged one by one
 
 
-def test_invalid_nik_gets_retry_prompt_and_three_failures_end_the_call(ivr, db):
+def test_invalid_nik_gets_retry_prompt_and_three_failures_offer_an_agent(ivr, db):
     bad = "1234567890123456"
-    r = ivr("call", "--db", db, "--no-log", "--json", "--keys", f"1 1 {bad}# {bad}# {bad}#")
+    r = ivr("call", "--db", db, "--no-log", "--json", "--keys", f"1 1 {bad}# {bad}# {bad}# 9")
     assert r.returncode == 0, r.stderr
     assert r.stdout.count("NIK yang Anda masukkan tidak valid") == 2
     assert "Silakan masukkan 16 digit NIK Anda" in r.stdout
     assert "melebihi batas percobaan" in r.stdout
     res = json.loads(r.stdout.strip().splitlines()[-1])
-    assert res["outcome"] == "hangup" and res["end_node"] == "gagal_verifikasi"
+    assert "Untuk dibantu agen, tekan 0" in r.stdout   # issue 12: an agent, not a hang-up
+    assert res["outcome"] == "hangup" and "gagal_verifikasi" in res["path"] and res["end_node"] == "penutup"
 
 
 def test_keys_script_spaces_and_waits(ivr, db):
@@ -93,7 +94,7 @@ def test_keys_script_spaces_and_waits(ivr, db):
 
 def test_ganti_nomor_hp_ticket_is_stored_and_shown(ivr, db):
     r = ivr("call", "--today", "2026-11-23", "--db", db, "--no-log", "--queue-seed", "0",
-            "--keys", f"3 5 1 {AKTIF[0]}# {AKTIF[1]} 081234567890#")
+            "--keys", f"3 2 3 1 {AKTIF[0]}# {AKTIF[1]} 081234567890#")
     assert r.returncode == 0, r.stderr
     m = re.search(r"Nomor tiket Anda (165-\d{6}-\d{5})", r.stdout)
     assert m, r.stdout
@@ -124,9 +125,9 @@ def _queue_events(log):
 
 @pytest.mark.parametrize("keys,expected", [
     # waits at night, is served, is refused (registered < 1 year)
-    ("3 4 w 3471020911000007# 1", ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"]),
-    # waits, then presses * for a callback
-    ("3 4 *", ["ENTERQUEUE", "EXITWITHKEY"]),
+    ("3 2 2 w 3471020911000007# 1", ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"]),
+    # waits, then presses 1 for a callback (* is "back" everywhere else: issue 12)
+    ("3 2 2 1", ["ENTERQUEUE", "EXITWITHKEY"]),
 ])
 def test_queue_log_in_asterisk_style(ivr, db, tmp_path, keys, expected):
     log = tmp_path / "q.jsonl"
@@ -139,14 +140,14 @@ def test_queue_log_in_asterisk_style(ivr, db, tmp_path, keys, expected):
     if "CONNECT" in expected:
         assert events[1][1]["wait_s"] > 0 and events[1][1]["agent"]
     else:
-        assert events[1][1]["key"] == "*"
+        assert events[1][1]["key"] == "1"
 
 
 def test_queue_log_abandon(ivr, db, tmp_path):
     log = tmp_path / "a.jsonl"
     # the key script ends while the caller holds: the caller hangs up, an ABANDON
     r = ivr("call", "--today", "2026-11-23", "--db", db, "--log", str(log), "--hour", "22", "--queue-seed", "1",
-            "--keys", "3 4", "--json")
+            "--keys", "3 2 2", "--json")
     assert r.returncode == 0, r.stderr
     assert [e for e, _ in _queue_events(log)] == ["ENTERQUEUE", "ABANDON"]
     assert json.loads(r.stdout.strip().splitlines()[-1])["outcome"] == "abandon"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ivr.engine.events import Digit, EnterNode, PromptDone
 from ivr.engine.session import CallSession
-from ivr.engine.validators import VALIDATOR_NAMES, VALIDATORS, validate
+from ivr.engine.validators import REASON_VAR, VALIDATOR_NAMES, VALIDATORS, validate
 from ivr.tree import model
 from ivr.tree.loader import load_tree_text
 
@@ -59,7 +59,14 @@ def test_validators_take_the_date_they_are_given():
 
 def test_one_table_of_validator_names():
     assert model.VALIDATORS == VALIDATOR_NAMES == tuple(VALIDATORS)
-    assert VALIDATORS["date"].sets == ("tanggal",)
+    assert VALIDATORS["date"].sets == ("tanggal", REASON_VAR)
+
+
+def test_a_refused_identifier_says_why():
+    """The rule's Indonesian reason reaches the invalid prompt as {alasan_tidak_valid}."""
+    assert validate("nik", "2074054508900002") == (False, {REASON_VAR: "kode provinsi 20 tidak dikenal"})
+    assert validate("pilihan_1_4", "7")[0] is False and "7 tidak tersedia" in validate("pilihan_1_4", "7")[1][REASON_VAR]
+    assert validate("pilihan_1_4", "4") == (True, {})
 
 
 #: Packages the engine must not import (it is pure: events in, actions out; no I/O, no clock).

@@ -15,13 +15,7 @@ import numpy as np
 
 from ivr.drivers.runtime import CallRuntime
 from ivr.engine.events import Play, PromptDone, StopPlayback
-
-CHARS_PER_SECOND = 14.0
-
-
-def estimate_seconds(text: str) -> float:
-    """Rough spoken length of a prompt (espeak-ng at ~165 words/min says ~14 chars/s)."""
-    return 0.3 + len(text) / CHARS_PER_SECOND
+from ivr.tree.budget import CHARS_PER_SECOND, estimate_seconds  # noqa: F401  (one estimate, shared with lint)
 
 
 class PromptVoice(Protocol):
@@ -32,7 +26,10 @@ class PromptVoice(Protocol):
 
 
 class EstimatedVoice:
-    """No TTS: prompt lengths are estimated from the text; no prompt audio."""
+    """No TTS: prompt lengths are estimated from the text; no prompt audio. Only a fallback:
+    `ivr call --keys` measures prompts by rendering them (`ivr.speech.voice.TtsVoice`, the
+    same cached TTS the WAV driver plays), because the estimate runs short on numbers
+    (22.7 s estimated vs 31.7 s spoken for a filled-in status, issue 12)."""
 
     def duration(self, text: str) -> float:
         return estimate_seconds(text)

@@ -446,6 +446,7 @@ class CallSession:
             return
         ok, extra = validate(d.validator, digits, self.today)
         if not ok:
+            self.vars.update(extra)   # why, for the invalid prompt ({alasan_tidak_valid})
             self.fail(node, "invalid", out)
             return
         self.vars[d.var] = digits

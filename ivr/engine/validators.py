@@ -18,6 +18,11 @@ from ivr.rules.identifiers import (parse_ddmmyyyy, validate_card, validate_kelas
 Check = Callable[[str, "dt.date | None"], dict[str, str]]
 
 
+#: The variable a failed check sets: the rule's reason in Indonesian ("kode provinsi 20 tidak
+#: dikenal"), so an `invalid` prompt can say why (`{alasan_tidak_valid}`).
+REASON_VAR = "alasan_tidak_valid"
+
+
 @dataclass(frozen=True)
 class Validator:
     """A check on a collect's digits (raises ValueError when they are invalid) and the
@@ -38,23 +43,35 @@ def _no_vars(rule: Callable[..., object], dated: bool = False) -> Check:
     return check
 
 
+def _choice(*allowed: str) -> Check:
+    def check(digits: str, today: dt.date | None) -> dict[str, str]:
+        if digits not in allowed:
+            raise ValueError(f"pilihan {digits} tidak tersedia, pilih {', '.join(allowed[:-1])} atau {allowed[-1]}")
+        return {}
+    return check
+
+
 VALIDATORS: dict[str, Validator] = {
     "none": Validator(lambda d, today: {}),
-    "nik": Validator(_no_vars(validate_nik, dated=True)),
-    "card": Validator(_no_vars(validate_card)),
-    "date": Validator(_date, sets=("tanggal",)),
-    "phone": Validator(_no_vars(validate_phone)),
-    "kelas": Validator(_no_vars(validate_kelas)),
-    "npwp": Validator(_no_vars(validate_npwp)),
+    "nik": Validator(_no_vars(validate_nik, dated=True), sets=(REASON_VAR,)),
+    "card": Validator(_no_vars(validate_card), sets=(REASON_VAR,)),
+    "date": Validator(_date, sets=("tanggal", REASON_VAR)),
+    "phone": Validator(_no_vars(validate_phone), sets=(REASON_VAR,)),
+    "kelas": Validator(_no_vars(validate_kelas), sets=(REASON_VAR,)),
+    "npwp": Validator(_no_vars(validate_npwp), sets=(REASON_VAR,)),
+    # a one-key choice among 1-4 inside a collect (the complaint category)
+    "pilihan_1_4": Validator(_choice("1", "2", "3", "4"), sets=(REASON_VAR,)),
 }
 VALIDATOR_NAMES: tuple[str, ...] = tuple(VALIDATORS)
 
 
 def validate(name: str, digits: str, today: dt.date | None = None) -> tuple[bool, dict[str, str]]:
-    """(ok, extra variables). Any ValueError from the domain rule means 'invalid'. `today`
-    is the call's date (a birth date after it is invalid); without it only the calendar is
-    checked."""
+    """(ok, variables): the extra variables when valid; when invalid, `REASON_VAR` with the
+    rule's reason (its `reason_id`, the Indonesian text the identifier rules carry). Any
+    ValueError from the domain rule means 'invalid'. `today` is the call's date (a birth date
+    after it is invalid); without it only the calendar is checked."""
     try:
         return True, VALIDATORS[name].check(digits, today)
-    except ValueError:
-        return False, {}
+    except ValueError as exc:
+        reason = getattr(exc, "reason_id", None) or (str(exc) if name.startswith("pilihan") else "")
+        return False, {REASON_VAR: reason}

@@ -40,8 +40,8 @@ from ivr.jkn import billing
 from ivr.jkn.billing import Month, Tagihan, format_rupiah, format_tanggal, iuran_peserta, iuran_ppu
 from ivr.jkn.db import OwnsConnection, connect
 from ivr.jkn.dukcapil import nama_dukcapil
-from ivr.jkn.identifiers import (InvalidIdentifier, nik_matches_birth_date, parse_ddmmyyyy, validate_kelas,
-                                 validate_nik, validate_npwp, validate_phone, virtual_account)
+from ivr.jkn.identifiers import (InvalidIdentifier, nik_matches_birth_date, parse_ddmmyyyy, validate_card,
+                                 validate_kelas, validate_nik, validate_npwp, validate_phone, virtual_account)
 from ivr.jkn.participants import Participant, ParticipantStore, ensure_db, memory_db
 from ivr.jkn.requests import RequestStore
 from ivr.jkn.specs import REQUESTS, SERVICES
@@ -82,12 +82,10 @@ PANDAWA = "WhatsApp Pandawa 0811-8-165-165"
 #: How a deactivated member becomes active again, by segment (the reasons of
 #: ivr.jkn.participants.NONAKTIF_REASONS; GILANG re-registration per seed 002).
 REACTIVATION = {
-    "PBPU": (f"Perbarui data KTP dan kartu keluarga melalui {PANDAWA} atau kantor BPJS Kesehatan; "
-             "kepesertaan aktif kembali dalam 1x24 jam setelah data diperbarui."),
-    "BP": (f"Perbarui data KTP dan kartu keluarga melalui {PANDAWA} atau kantor BPJS Kesehatan; "
-           "kepesertaan aktif kembali dalam 1x24 jam setelah data diperbarui."),
+    "PBPU": "Perbarui data KTP dan KK melalui WhatsApp Pandawa atau kantor BPJS Kesehatan; aktif kembali dalam 1x24 jam.",
+    "BP": "Perbarui data KTP dan KK melalui WhatsApp Pandawa atau kantor BPJS Kesehatan; aktif kembali dalam 1x24 jam.",
     "PBI": "Untuk diaktifkan kembali, hubungi Dinas Sosial setempat.",
-    "PPU": f"Untuk tetap terjamin, daftar sebagai peserta mandiri melalui agen atau {PANDAWA}.",
+    "PPU": "Untuk tetap terjamin, daftar sebagai peserta mandiri melalui agen atau WhatsApp Pandawa.",
 }
 
 
@@ -137,22 +135,38 @@ class ParticipantState:
         p = self.participant
         amount, va, due = format_rupiah(self.amount), self.va, format_tanggal(self.jatuh_tempo)
         if self.first_payment:
-            return (f"Kepesertaan aktif setelah iuran pertama sebesar {amount} dibayar melalui virtual account "
-                    f"{va}, paling lambat {due}.")
+            return f"Aktif setelah iuran pertama {amount} dibayar paling lambat {due} ke virtual account {va}."
         if self.outcome == "nonaktif":
-            why = f"Kepesertaan tidak aktif karena {p.alasan_nonaktif}. " if p.alasan_nonaktif else ""
-            owed = (f" Tagihan {format_rupiah(self.family_amount)} dibayar melalui virtual account {va}."
-                    if p.self_paying and self.family_amount else "")
-            return f"{why}{REACTIVATION[p.segmen]}{owed}"
+            # the reason is {alasan} and the fix {pemulihan}, said by the status prompt before this
+            if p.self_paying and self.family_amount:
+                return f"Tagihan {format_rupiah(self.family_amount)} dibayar melalui virtual account {va}."
+            return f"Iuran Anda dibayar oleh {self.payer}." if not p.self_paying else "Tidak ada tagihan saat ini."
         if p.segmen == "PBI":
             return "Iuran Anda ditanggung pemerintah, tidak ada tagihan."
         if p.segmen == "PPU":
             return "Iuran Anda dibayar melalui pemberi kerja."
         if self.tunggakan_bulan > 0:
-            nxt = format_tanggal(billing.next_due_date(self.today))
-            return (f"Tagihan tersebut sudah lewat jatuh tempo; mohon segera dibayar melalui virtual account "
-                    f"{va}. Iuran berikutnya jatuh tempo {nxt}.")
-        return f"Iuran berikutnya dibayar paling lambat {due} melalui virtual account {va}."
+            return (f"Tagihan {format_rupiah(self.family_amount)} sudah lewat jatuh tempo; mohon segera dibayar "
+                    f"melalui virtual account {va}.")
+        if not self.family_amount:
+            return f"Belum ada tagihan; iuran berikutnya dibayar paling lambat {due} ke virtual account {va}."
+        return f"Tagihan {format_rupiah(self.family_amount)} dibayar paling lambat {due} melalui virtual account {va}."
+
+
+    def pemulihan(self) -> str:
+        """How coverage returns. Deactivated: the fix for the segment (GILANG data update,
+        Dinas Sosial, ...). In arrears: when coverage returns and the service penalty
+        (DOMAIN.md: active again once the arrears are paid; a hospital stay within 45 days
+        after that carries the denda pelayanan). Empty for everyone else."""
+        if self.outcome == "nonaktif" and not self.first_payment:
+            return REACTIVATION[self.participant.segmen]
+        if self.outcome != "menunggak":
+            return ""
+        if self.aktif:
+            return ("Kepesertaan tetap aktif sampai akhir bulan ini; bayar tunggakan agar tidak diberhentikan "
+                    "sementara.")
+        return ("Kepesertaan aktif kembali setelah tunggakan dibayar lunas. Rawat inap dalam 45 hari sesudahnya "
+                "dikenakan denda pelayanan.")
 
 
 def first_payment_pending(p: Participant) -> bool:
@@ -310,6 +324,7 @@ class JknServices(OwnsConnection):
         handlers: dict[str, Callable[[Mapping[str, str], dt.date], ServiceResult]] = {
             "cek_peserta": self._cek_peserta,
             "cek_tagihan": self._cek_peserta,
+            "cek_peserta_kartu": self._cek_peserta,
             "iuran_kelas": self._iuran_kelas,
             "permintaan": self._permintaan,
         }
@@ -331,12 +346,22 @@ class JknServices(OwnsConnection):
 
     # -- self-service -------------------------------------------------------------------
     def _verified(self, args: Mapping[str, str], today: dt.date) -> tuple[Participant | None, str | None]:
-        nik = str(args["nik"]).strip()
-        try:
-            validate_nik(nik, today)
-        except InvalidIdentifier as exc:
-            raise ServiceError(f"nik: {exc}") from None
-        p = self.participants.by_nik(nik)
+        """The participant named by `nik` or by `kartu` (the card number), checked against
+        the date of birth."""
+        if "kartu" in args and "nik" not in args:
+            card = str(args["kartu"]).strip()
+            try:
+                validate_card(card)
+            except InvalidIdentifier as exc:
+                raise ServiceError(f"kartu: {exc}") from None
+            p = self.participants.by_card(card)
+        else:
+            nik = str(args["nik"]).strip()
+            try:
+                validate_nik(nik, today)
+            except InvalidIdentifier as exc:
+                raise ServiceError(f"nik: {exc}") from None
+            p = self.participants.by_nik(nik)
         if p is None or p.tgl_daftar > today:   # not a participant yet on that date
             return None, "tidak_ditemukan"
         try:
@@ -384,6 +409,8 @@ class JknServices(OwnsConnection):
             "fktp": p.fktp,
             "alasan": p.alasan_nonaktif or "",
             "pembayaran": st.pembayaran(),
+            "pemulihan": st.pemulihan(),
+            "pembayar": st.payer,
         }
         return st.outcome, v
 

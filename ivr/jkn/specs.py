@@ -38,13 +38,16 @@ class RequestSpec:
 _PESERTA = ServiceSpec(
     outcomes=("aktif", "menunggak", "nonaktif", "tidak_ditemukan", "tgl_lahir_salah"),
     sets=("nama", "status", "kelas", "segmen", "iuran", "tunggakan_bulan", "tagihan", "jatuh_tempo", "va",
-          "fktp", "alasan", "jumlah_anggota", "tagihan_peserta", "pembayaran"),
+          "fktp", "alasan", "jumlah_anggota", "tagihan_peserta", "pembayaran", "pemulihan", "pembayar"),
     args=("nik", "tgl_lahir"),
 )
+#: The same look-up by the 13-digit JKN card number instead of the NIK (seeds 003, 004).
+_PESERTA_KARTU = ServiceSpec(_PESERTA.outcomes, _PESERTA.sets, args=("kartu", "tgl_lahir"))
 
 SERVICES: dict[str, ServiceSpec] = {
     "cek_peserta": _PESERTA,
     "cek_tagihan": _PESERTA,
+    "cek_peserta_kartu": _PESERTA_KARTU,
     "iuran_kelas": ServiceSpec(("ok",), ("kelas_1", "kelas_2", "kelas_3", "kelas_3_penuh", "kelas_3_subsidi", "ppu")),
     "permintaan": ServiceSpec(("selesai", "ditolak", "tidak_ditemukan"),
                               ("tiket", "pesan", "alasan", "kartu", "nama", "va", "kelas", "iuran", "pembayaran",

@@ -20,6 +20,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--json", action="store_true", help="print the findings as JSON")
     p.add_argument("--allow-warnings", action="store_true", help="exit 0 when there are warnings but no errors")
     p.add_argument("-q", "--quiet", action="store_true", help="no summary line")
+    p.add_argument("--max-prompt-seconds", type=float, default=20.0, metavar="S",
+                   help="warn about prompts longer than this many seconds of speech (rendered with the "
+                        "offline TTS; filled-in prompts with the worst case of their variables; default 20)")
+    p.add_argument("--max-options", type=int, default=5, metavar="N",
+                   help="a menu with more options than this is an error (default 5)")
     p.set_defaults(func=cmd_lint)
 
     g = sub.add_parser(
@@ -40,7 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def cmd_lint(args: argparse.Namespace) -> int:
+    from ivr.tree.budget import Budget
     from ivr.tree.lint import lint_file
+
+    if not (0 < args.max_prompt_seconds < float("inf")):
+        raise CliError(f"--max-prompt-seconds must be a positive number of seconds, got {args.max_prompt_seconds}")
+    if args.max_options < 1:
+        raise CliError(f"--max-options must be at least 1, got {args.max_options}")
+    budget = Budget(args.max_prompt_seconds, args.max_options)
 
     results = []
     missing = []
@@ -55,7 +67,7 @@ def cmd_lint(args: argparse.Namespace) -> int:
             paths.append(path)
     for path in paths:
         try:
-            results.append(lint_file(path))
+            results.append(lint_file(path, budget))
         except FileNotFoundError:
             missing.append(f"{path}: no such file")
         except IsADirectoryError:
@@ -84,6 +96,8 @@ def cmd_lint(args: argparse.Namespace) -> int:
             if unread:
                 line += f" ({unread} could not be loaded)"
             print(line)
+    for note in dict.fromkeys(r.note for r in results if r.note):
+        print(f"ivr: note: {note}", file=sys.stderr)
     if missing:
         for m in missing:
             print(f"ivr: error: {m}", file=sys.stderr)

@@ -20,6 +20,7 @@ from ivr.engine.session import MAX_HOPS
 from ivr.engine.validators import VALIDATORS
 from ivr.jkn.specs import REQUESTS, SERVICE_ERROR_OUTCOME, ServiceSpec
 from ivr.jkn.specs import SERVICES as JKN_SERVICES
+from ivr.tree.budget import Budget, PromptClock, worst_case
 from ivr.tree.loader import VAR_REF, TreeError, TreeLoadError, load_tree
 from ivr.tree.model import GLOBAL_ACTIONS, PROMPT_NAMES, Node, Pos, Tree
 
@@ -154,8 +155,10 @@ def _cycle_text(start: str, members: set[str], succ: dict[str, list[str]], limit
 
 # ---- the checks -----------------------------------------------------------------------------
 class _Linter:
-    def __init__(self, tree: Tree):
+    def __init__(self, tree: Tree, budget: Budget | None = None, clock: PromptClock | None = None):
         self.tree = tree
+        self.budget = budget or Budget()
+        self.clock = clock or PromptClock.estimated()
         self.out: list[TreeError] = []
         self.graph = edges(tree)
         self.order = {nid: i for i, nid in enumerate(tree.nodes)}
@@ -173,6 +176,7 @@ class _Linter:
             if n.kind == "service":
                 self.service(n)
             self.prompts(n)
+            self.prompt_lengths(n)
         self.default_prompts()
         self.loops()
         self.say_chains()
@@ -200,6 +204,13 @@ class _Linter:
     # -- options ------------------------------------------------------------------------
     def menu_options(self, n: Node) -> None:
         t = self.tree
+        choices = n.spec.choices(n)
+        limit = self.budget.max_menu_options
+        if n.kind == "menu" and len(choices) > limit:
+            self.add(n.key_pos.get("options", n.pos),
+                     f"node '{n.id}': menu has {len(choices)} options, more than {limit}",
+                     "a caller cannot keep more in mind; group them under sub-menus "
+                     "(or raise the limit with --max-options)", "error", "menu-options")
         for o in n.spec.choices(n):
             pos = o.pos or n.pos
             if o.key is not None:
@@ -285,6 +296,28 @@ class _Linter:
             return
         severity, message, hint = n.spec.missing_greet
         self.add(n.pos, f"node '{n.id}' ({n.kind}) {message}", hint, severity, "empty-prompt")
+
+    def prompt_lengths(self, n: Node) -> None:
+        """Each prompt the node speaks, measured as the caller hears it (ivr.tree.budget):
+        rendered when TTS is there, filled-in prompts with the worst case of their variables."""
+        limit = self.budget.max_prompt_seconds
+        for name in n.spec.prompts:
+            text = n.prompts.get(name)
+            if not text or not text.strip():
+                continue
+            filled = "{" in text
+            secs = self.clock.seconds(worst_case(text) if filled else text)
+            if secs <= limit:
+                continue
+            how = "rendered" if self.clock.rendered else "estimated"
+            what = ("worst case of " + ", ".join(sorted({"{" + v + "}" for v in VAR_REF.findall(text)}))
+                    if filled else how)
+            self.add(self.prompt_pos(n, name),
+                     f"node '{n.id}': prompt '{name}' is {secs:.1f} s of speech ({what}{', ' + how if filled else ''}), "
+                     f"over the {limit:g} s budget",
+                     "callers forget what came first; say a short answer and offer the rest "
+                     "(\"tekan 1 untuk rincian\"), or raise the budget with --max-prompt-seconds",
+                     "warning", "prompt-length")
 
     def prompt_pos(self, n: Node, name: str) -> Pos:
         """Where the text a node speaks as `name` was written (its own key, the prompt it
@@ -449,9 +482,22 @@ class _Linter:
                     self.add(pos, f"variable '{{{var}}}' is never set", hint, "warning", "variable")
 
 
-def lint(tree: Tree) -> list[TreeError]:
-    """Problems in a loaded tree, beyond the loader's errors, sorted by position."""
-    return _Linter(tree).run()
+def lint(tree: Tree, budget: Budget | None = None, clock: PromptClock | None = None) -> list[TreeError]:
+    """Problems in a loaded tree, beyond the loader's errors, sorted by position. Prompt
+    lengths are measured with `clock` (default: estimated from the text; `lint_file` renders
+    them with TTS)."""
+    return _Linter(tree, budget, clock).run()
+
+
+_TTS_CLOCK: PromptClock | None = None
+
+
+def tts_clock() -> PromptClock:
+    """The process's rendering clock (one TTS engine, one memo of measured prompts)."""
+    global _TTS_CLOCK
+    if _TTS_CLOCK is None:
+        _TTS_CLOCK = PromptClock.with_tts()
+    return _TTS_CLOCK
 
 
 @dataclass
@@ -462,6 +508,7 @@ class LintResult:
     problems: list[TreeError]
     nodes: int = 0
     loaded: bool = True
+    note: str = ""      # e.g. prompt lengths estimated because TTS is not available
 
     @property
     def errors(self) -> int:
@@ -472,9 +519,9 @@ class LintResult:
         return sum(1 for p in self.problems if p.severity == "warning")
 
 
-def lint_file(path: str | Path) -> LintResult:
-    """Load and lint one file. A missing file raises FileNotFoundError (a usage error, not a
-    problem in a tree)."""
+def lint_file(path: str | Path, budget: Budget | None = None, clock: PromptClock | None = None) -> LintResult:
+    """Load and lint one file, prompt lengths rendered with TTS unless `clock` is given. A
+    missing file raises FileNotFoundError (a usage error, not a problem in a tree)."""
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(str(p))
@@ -484,4 +531,5 @@ def lint_file(path: str | Path) -> LintResult:
         tree = load_tree(p)
     except TreeLoadError as exc:
         return LintResult(str(p), list(exc.errors), 0, loaded=False)
-    return LintResult(str(p), lint(tree), len(tree.nodes))
+    clock = clock or tts_clock()
+    return LintResult(str(p), lint(tree, budget, clock), len(tree.nodes), note=clock.note)
