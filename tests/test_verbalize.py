@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from ivr.speech.verbalize import digits_words, number_words, spell, verbalize
+from ivr.speech.verbalize import digits_words, group_sizes, number_words, spell, verbalize
 
 NUMBERS = [
     (0, "nol"), (1, "satu"), (7, "tujuh"), (10, "sepuluh"), (11, "sebelas"), (12, "dua belas"),
@@ -72,7 +72,19 @@ TABLE = [
     ("+62 811 8165 165", "plus enam dua, delapan satu satu, delapan satu enam lima, satu enam lima"),
     ("kode pos 40115", "kode pos empat nol satu satu lima"),
     ("diawali 08,", "diawali nol delapan,"),
-    ("menjadi 17081985.", "menjadi satu tujuh nol delapan, satu sembilan delapan lima."),
+    # an 8-digit DDMMYYYY example is read as typed, 2-2-4; other 8-digit runs 4-4
+    ("menjadi 17081985.", "menjadi satu tujuh, nol delapan, satu sembilan delapan lima."),
+    ("ditekan 29022000", "ditekan dua sembilan, nol dua, dua nol nol nol"),
+    ("kode 12345678", "kode satu dua tiga empat, lima enam tujuh delapan"),
+    ("kode 31131985", "kode tiga satu satu tiga, satu sembilan delapan lima"),   # month 13: not a date
+    # a 13-digit card: 3-3-3-4, never a lone last digit
+    ("Contoh, 0001234567890.", "Contoh, nol nol nol, satu dua tiga, empat lima enam, tujuh delapan sembilan nol."),
+    # a virtual account: the bank prefix on its own, then the card's 11 digits 3-4-4
+    ("ke virtual account 8888801876543210.",
+     "ke virtual akun delapan delapan delapan delapan delapan, nol satu delapan, tujuh enam lima empat, tiga dua satu nol."),
+    ("VA 8988801876543210", "fe a delapan sembilan delapan delapan delapan, nol satu delapan, tujuh enam lima empat, tiga dua satu nol"),
+    # 16 digits that are no VA: fours
+    ("nomor 1234567890123456", "nomor satu dua tiga empat, lima enam tujuh delapan, sembilan nol satu dua, tiga empat lima enam"),
     ("NIK 3201234567890001", "nik tiga dua nol satu, dua tiga empat lima, enam tujuh delapan sembilan, nol nol nol satu"),
     # the line itself is announced digit by digit
     ("hubungi kembali 165.", "hubungi kembali satu enam lima."),
@@ -110,7 +122,26 @@ TABLE = [
     ("INA-CBG", "ina ce be ge"),
     ("aplikasi Mobile JKN", "aplikasi mobail je ka en"),
     ("WhatsApp", "wotsap"),
-    ("akun BPJSKes_bot", "akun be pe je es kes bot"),
+    ("akun BPJSKes_bot", "akun be pe je es kes garis bawah bot"),
+    ("di akun @BPJSKes_bot, email", "di akun et be pe je es kes garis bawah bot, imel"),
+    ("nomor virtual account keluarga", "nomor virtual akun keluarga"),
+    ("Nomor Virtual Account", "Nomor virtual akun"),
+    # care classes in roman numerals
+    ("Kelas III", "Kelas tiga"),
+    ("kelas II atau Kelas I.", "kelas dua atau Kelas satu."),
+    ("Kelas 3", "Kelas tiga"),
+    # a bill of nothing
+    ("tagihan Rp0", "tidak ada tagihan"),
+    ("Tagihan Rp0.", "Tidak ada tagihan."),
+    ("Tagihan iuran sebesar Rp0,-.", "Tidak ada tagihan iuran."),
+    ("tagihan Anda: Rp0,00", "tidak ada tagihan Anda"),
+    ("iuran Rp0", "iuran nol rupiah"),                 # not a bill: the amount is said
+    ("tagihan Rp0,5", "tagihan nol koma lima rupiah"),  # not nothing
+    # the SMS format: keys and dashes the caller types are said
+    ("ketik NIK#nomor kartu#tanggal-bulan-tahun lahir",
+     "ketik nik pagar nomor kartu pagar tanggal strip bulan strip tahun lahir"),
+    ("NIK#nomor kartu#dd-mm-yyyy", "nik pagar nomor kartu pagar tanggal strip bulan strip tahun"),
+    ("bpjs-kesehatan.go.id", "bpjs-kesehatan.go.id"),   # other dashes stay silent joins
     # plain words untouched, whitespace tidied
     ("Maaf, pilihan Anda tidak tersedia.", "Maaf, pilihan Anda tidak tersedia."),
     ("  Terima   kasih .  ", "Terima kasih."),
@@ -121,6 +152,29 @@ TABLE = [
 @pytest.mark.parametrize("text, spoken", TABLE)
 def test_verbalize_table(text, spoken):
     assert verbalize(text) == spoken
+
+
+@pytest.mark.parametrize("n, sizes", [
+    (8, [4, 4]), (9, [3, 3, 3]), (10, [3, 3, 4]), (11, [3, 4, 4]), (12, [4, 4, 4]),
+    (13, [3, 3, 3, 4]), (15, [3, 4, 4, 4]), (16, [4, 4, 4, 4]), (17, [3, 3, 3, 4, 4]), (5, [5]),
+])
+def test_group_sizes_never_leave_a_lone_digit(n, sizes):
+    assert group_sizes(n) == sizes
+    assert sum(group_sizes(n)) == n
+
+
+def test_espeak_reads_virtual_akun_not_atStSount():
+    """The lexicon's spelling is what espeak-ng's Indonesian voice says right: `'akun`, not
+    the `atStS'ount` it makes of "account"."""
+    import shutil
+    import subprocess
+
+    if shutil.which("espeak-ng") is None:
+        pytest.skip("espeak-ng not installed (the TTS tests need it too)")
+    spoken = verbalize("nomor virtual account")
+    phon = subprocess.run(["espeak-ng", "-q", "-x", "-v", "id", spoken], capture_output=True,
+                          text=True, check=True).stdout
+    assert "'akun" in phon and "atStS" not in phon, phon
 
 
 def test_hotlines_can_be_turned_off():

@@ -10,15 +10,23 @@ centre announcer reads text:
   (sepuluh, sebelas, seratus, seribu) but millions are "satu juta".
 - Identifiers are read digit by digit: phone numbers ("0811-8-165-165", "08777 5500 400"),
   any plain run of 5 or more digits (NIK, postal code), and numbers with a leading zero
-  ("08").  Runs of 8 or more digits are grouped by four with short pauses so a caller can
-  write them down.
+  ("08").  Runs of 8 or more digits are read in groups of four, with groups of three first
+  where the length needs them (13-digit card: 3-3-3-4), never a lone last digit, with short
+  pauses so a caller can write them down.  A virtual account says its bank prefix (88888)
+  on its own, then the card's digits; an 8-digit run that is a DDMMYYYY date (the keypad
+  example "17081985") is read as it is typed, 2-2-4; a mobile number (08...) keeps its
+  four-digit operator prefix first (0811 8750 400).
 - Hotline numbers (by default only "165") are read digit by digit, "satu enam lima": that
   is how the line is announced ("Care Center satu enam lima"), unlike a quantity such as
   "165 hari" (no such quantity occurs in the prompts; pass `hotlines=()` to turn it off).
 - Dates: "10 Desember 2026" -> "sepuluh Desember dua ribu dua puluh enam" and the numeric
   forms "01-01-2021" / "01/01/2021"; times "08.00" -> "pukul delapan" (no second "pukul"
   when the text already says "pukul" or "jam").
-- Keys: "#" -> "pagar", "*" -> "bintang"; "tekan 1" -> "tekan satu".
+- Keys: "#" -> "pagar", "*" -> "bintang"; "tekan 1" -> "tekan satu".  The dashes of a
+  date format the caller types ("NIK#nomor kartu#tanggal-bulan-tahun", "dd-mm-yyyy") are
+  said, "strip", because the caller must type them.
+- "Kelas III" -> "Kelas tiga" (roman numerals after "Kelas"; alone they would be spelled).
+- A bill of nothing is said as such: "tagihan Rp0" -> "tidak ada tagihan", not "nol rupiah".
 - Acronyms are spelled with Indonesian letter names (JKN -> "je ka en", BPJS -> "be pe je
   es") unless they are read as a word (NIK, KIS); a small lexicon fixes the English names
   that appear in the VIKA prompts (WhatsApp, Mobile JKN, Care Center).
@@ -31,7 +39,10 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-__all__ = ["verbalize", "number_words", "quantity_words", "digits_words", "spell", "DEFAULT_HOTLINES"]
+from ivr.rules.identifiers import PHONE_LENGTHS, PHONE_PREFIX, VA_PREFIX, InvalidDate, parse_ddmmyyyy
+
+__all__ = ["verbalize", "number_words", "quantity_words", "digits_words", "spell", "group_sizes",
+           "DEFAULT_HOTLINES"]
 
 _UNITS = ("nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan")
 _SCALES = ((10**12, "triliun"), (10**9, "miliar"), (10**6, "juta"), (10**3, "ribu"))
@@ -68,7 +79,9 @@ _LEXICON = {
     "e-mail": "imel",
     "online": "onlain",
     "login": "login",
-    "bpjskes_bot": "be pe je es kes bot",
+    "bpjskes_bot": "be pe je es kes garis bawah bot",
+    # espeak-ng's Indonesian voice says "account" as `atStS'ount`; callers say "virtual akun".
+    "virtual account": "virtual akun",
     "ina-cbg": "ina ce be ge",
     "jkn-kis": "je ka en kis",
     "wib": "waktu indonesia barat",
@@ -134,8 +147,47 @@ def digits_words(digits: str, group: int = 0) -> str:
     return ", ".join(digits_words(c) for c in chunks)
 
 
+def group_sizes(n: int) -> list[int]:
+    """How a run of `n` digits is split for reading (n >= 8): fours, with threes first where
+    the length needs them, so no group is a lone digit or a pair: 13 -> 3-3-3-4, 11 -> 3-4-4,
+    16 -> 4-4-4-4.  Shorter runs are one group."""
+    if n < 8:
+        return [n]
+    threes = (4 - n % 4) % 4
+    return [3] * threes + [4] * ((n - 3 * threes) // 4)
+
+
+def _grouped(digits: str, sizes: list[int]) -> str:
+    out, i = [], 0
+    for size in sizes:
+        out.append(digits_words(digits[i:i + size]))
+        i += size
+    return ", ".join(out)
+
+
+#: Virtual account prefixes (ivr.rules.identifiers): said on their own, then the card digits.
+_VA_PREFIXES = frozenset(VA_PREFIX.values())
+_VA_LENGTH = 16
+
+
+def _is_ddmmyyyy(digits: str) -> bool:
+    try:
+        parse_ddmmyyyy(digits)
+    except InvalidDate:
+        return False
+    return True
+
+
 def _long_digits(digits: str) -> str:
-    return digits_words(digits, group=4 if len(digits) >= 8 else 0)
+    """A digit run read for writing down: see the module docstring."""
+    if len(digits) == _VA_LENGTH and digits[:5] in _VA_PREFIXES:
+        return digits_words(digits[:5]) + ", " + _grouped(digits[5:], group_sizes(len(digits) - 5))
+    if len(digits) == 8 and _is_ddmmyyyy(digits):
+        return _grouped(digits, [2, 2, 4])
+    if digits.startswith(PHONE_PREFIX) and PHONE_LENGTHS[0] <= len(digits) <= PHONE_LENGTHS[1]:
+        # a mobile number unbroken: the operator prefix first, as it is written (0811 8750 400)
+        return _grouped(digits, group_sizes(len(digits))[::-1])
+    return _grouped(digits, group_sizes(len(digits)))
 
 
 #: The longest number read as a quantity (999 triliun has 15 digits). Longer digit strings
@@ -178,6 +230,12 @@ def spell(word: str) -> str:
 _MONTH_RE = "|".join(MONTHS)
 _NUM = r"\d{1,3}(?:\.\d{3})+|\d+"          # 1.500.000 or 1500
 _PATTERNS: list[tuple[str, str]] = [
+    # "tagihan Rp0", "Tagihan iuran sebesar Rp0,-": there is no bill
+    ("nobill", r"\b(?P<nbt>[Tt]agihan)(?P<nbmid>(?:\s+(?:[Aa]nda|iuran|sebesar))*)\s*:?\s*Rp\.?\s?0+(?:,-|,0+)?(?!\d|[.,]\d)"),
+    # Kelas I / II / III (care class, roman numerals)
+    ("roman", r"\b(?P<kls>[Kk]elas)\s+(?P<rom>III|II|I)\b"),
+    # the date format of an SMS to type: tanggal-bulan-tahun, dd-mm-yyyy
+    ("dateformat", r"\b(?i:tanggal|dd)-(?i:bulan|mm)-(?i:tahun|yyyy)\b"),
     # Rp35.000 / Rp 35.000,- / Rp35.000,00 / Rp35 ribu
     ("money", rf"\bRp\.?\s?(?P<rp>{_NUM})(?:,(?P<rpdec>\d+|-))?(?:\s(?P<rpmag>ribu|juta|miliar|triliun)\b)?"),
     # 01-01-2021, 17/08/1985, 10.12.2026
@@ -240,6 +298,17 @@ class _Rules:
     def __call__(self, m: re.Match) -> str:
         kind = next(name for name in _ORDER if m.group(name) is not None)
         return " " + getattr(self, kind)(m) + " "
+
+    def nobill(self, m: re.Match) -> str:
+        mid = " ".join(w for w in m["nbmid"].split() if w != "sebesar")
+        head = "Tidak" if m["nbt"][0] == "T" else "tidak"
+        return f"{head} ada tagihan" + (f" {mid}" if mid else "")
+
+    def roman(self, m: re.Match) -> str:
+        return f"{m['kls']} {_UNITS[len(m['rom'])]}"
+
+    def dateformat(self, m: re.Match) -> str:
+        return "tanggal strip bulan strip tahun"
 
     def money(self, m: re.Match) -> str:
         dec = m["rpdec"] if m["rpdec"] and m["rpdec"] != "-" and m["rpdec"].strip("0") else None
