@@ -121,7 +121,8 @@ def test_regression_floor_on_generated_subset(rec):
 
 
 FLOOR_DIGIT_UTT = 0.66  # this subset scores 5/6
-FLOOR_KEYWORD = 0.83  # scores 6/6
+FLOOR_KEYWORD = 0.66  # scores 4/6 since the tree's first keywords became "pandawa" and "RITP"
+#                       (espeak says them as "penatwa" / "arit"; plain transcribe scores 3/6)
 FLOOR_REJECT = 0.66  # scores 3/3
 
 
