@@ -12,7 +12,11 @@ Prints
 3. the Q.24 conformance matrix (`ivr.dsp.conformance`) with detection rates for both,
    scored the same way (longest common subsequence against the keys sent, since
    multimon-ng prints no times), and ours also scored strictly by time;
-4. talk-off: false digits of each detector on the speech and music corpora.
+4. talk-off: false digits of each detector on the speech and music corpora;
+5. with `--overlay`: keys found under speech and music overlay (`ivr.dsp.overlay`, 16 keys
+   per set, 0 and -7 dB, microphone-captured) by the baseline configuration (overlay paths
+   off) and the default one, in the same run, with their false digits on the talk-off
+   corpora and on the overlay material alone.  `--overlay-only` prints just that.
 """
 from __future__ import annotations
 
@@ -139,12 +143,18 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=10, help="stream repeated this many times for timing (default 10)")
     ap.add_argument("--trials", type=int, default=10, help="trials per key per matrix row (default 10)")
     ap.add_argument("--no-matrix", action="store_true", help="skip the conformance matrix and talk-off")
+    ap.add_argument("--overlay", action="store_true", help="also keys under speech/music overlay, before and after")
+    ap.add_argument("--overlay-only", action="store_true", help="only the overlay table")
+    ap.add_argument("--seeds", type=int, default=4, help="overlay sets per condition (default 4)")
     args = ap.parse_args(argv)
 
     from rich.console import Console
     from rich.table import Table
 
     con = Console(width=None if Console().is_terminal else 130)
+    if args.overlay_only:
+        overlay_table(con, args.seeds)
+        return 0
     mm = Multimon()
     x, sent = call_like_stream(args.minutes)
     long = np.tile(x, args.repeat)
@@ -226,7 +236,48 @@ def main(argv: list[str] | None = None) -> int:
         tt.add_row(f"{kind} ({'; '.join(corp.parts)})", f"{corp.minutes:.0f}", str(ours_n), mm_n)
     con.print(tt)
     shutil.rmtree(mm.tmp, ignore_errors=True)
+    if args.overlay:
+        overlay_table(con, args.seeds)
     return 1 if failures else 0
+
+
+def overlay_table(con, seeds: int) -> None:
+    """Keys found under overlay, baseline vs default configuration, and both one's false digits."""
+    from rich.table import Table
+
+    from ivr.dsp.dtmf import DtmfConfig
+    from ivr.dsp.overlay import CONDITIONS, make_overlay_set, score_overlay, talkoff_digits
+    from ivr.dsp.talkoff import load_talkoff
+
+    configs = {"baseline (overlay paths off)": DtmfConfig(band_ratio=None, hold_level=None), "default": DtmfConfig()}
+    tab = Table("condition", "goal per 16", *[f"{k}: found / false" for k in configs],
+                title=f"keys under overlay, 16 keys x {seeds} sets per condition (ivr.dsp.overlay)")
+    for c in CONDITIONS:
+        cells = []
+        for cfg in configs.values():
+            found = false = 0
+            for seed in range(seeds):
+                ts = make_overlay_set(c, seed)
+                sc = score_overlay(ts, detect(ts.signal, ts.rate, cfg))
+                found, false = found + sc.found, false + sc.false
+            cells.append(f"{found / seeds:5.2f} / 16, {false} false")
+        tab.add_row(c.name, "15" if c.ratio_db == 0 else "12", *cells)
+    con.print(tab)
+    tt = Table("talk-off set", *configs, title="false digits on talk-off")
+    rows = {}
+    for kind, mins, extra in (("speech", 30, 0), ("music", 15, 1)):
+        try:
+            corp = load_talkoff(kind, mins, extra)
+        except FileNotFoundError as exc:
+            con.print(f"  {exc}")
+            continue
+        rows[f"{kind} corpus, {corp.minutes:.0f} min (test_dtmf_conformance)"] = [
+            str(len(detect(corp.signal, corp.rate, cfg))) for cfg in configs.values()]
+    rows["overlay material alone, 3 min (speech, music, radio)"] = [
+        str(talkoff_digits(lambda x, r, cfg=cfg: detect(x, r, cfg))) for cfg in configs.values()]
+    for k, v in rows.items():
+        tt.add_row(k, *v)
+    con.print(tt)
 
 
 def _cell(sc) -> str:

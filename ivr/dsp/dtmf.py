@@ -134,6 +134,27 @@ class DtmfConfig:
     min_hits: int = 4
     announce_hits: int = 5  # windows before a ToneStart (5 = the tone has filled >= 30 ms)
     max_gap_windows: int = 7
+    # Overlay (speech or music under the keys, issue 13); None switches each one off.
+    # band_ratio: the pair may instead hold this share of the energy *in the DTMF band*
+    # (620-1750 Hz): low-frequency speech and music energy then no longer hides a key,
+    # while a voice must still concentrate its in-band energy in two stable, exact tones.
+    band_ratio: float | None = 0.40
+    # ...and then each tone must dominate its group: no other bin of the group may hold
+    # more than this share of the tone's power beyond what the tone itself leaks into it
+    # (a chord note near another row or column frequency is not background).
+    band_dominance: float = 0.10
+    # ...and the pair must still hold this share of the whole window's energy (a key under
+    # an overlay 7 dB louder holds about 0.2; quiet in-band notes under loud bass do not)
+    band_min_total: float = 0.10
+    # ...and, since the overlay is louder than the key there, its tones must be steadier
+    # and closer to nominal than a clean key's (speech and chords rarely hold both still)
+    band_stability: float = 0.60
+    band_freq_dev: float = 0.015
+    # hold_level: a window in which the digit's own two tones are still the strongest of
+    # their groups and every frame keeps this share of the digit's steady tone power is
+    # "held" (the tone goes on under a burst of overlay): it bridges a gap like a hit
+    # does, without counting as one.  A real pause empties the frames, so is never held.
+    hold_level: float | None = 0.30
 
 
 # Per-window quantities summed over a digit's hit windows (columns of `_Core._windows`'
@@ -205,7 +226,28 @@ class _Core:
         self._harm = 10 ** (cfg.max_harmonic_db / 10)
         self._harm_gate = 10 ** (cfg.harmonic_window_db / 10)
         self._dev = cfg.max_freq_dev * np.asarray(FREQS)
+        self._band_dev = cfg.band_freq_dev * np.asarray(FREQS)
+        self._sos = None
+        if cfg.band_ratio is not None:
+            from scipy.signal import butter
+
+            self._sos = butter(4, [620.0, 1750.0], btype="bandpass", fs=rate, output="sos")
+        self._leak = self._leakage(w, rate)
         self.reset()
+
+    @staticmethod
+    def _leakage(w: np.ndarray, rate: int) -> np.ndarray:
+        """8 x 8: per-frame power a unit tone at FREQS[i] shows in bin j (phase-averaged),
+        so the dominance test subtracts what the key's own tone leaks into its neighbours."""
+        n = np.arange(len(w))
+        f = np.asarray(FREQS)
+        out = np.zeros((8, 8))
+        basis = w[None, :] * np.exp(-2j * np.pi * np.outer(f, n) / rate)
+        for ph in np.linspace(0, 2 * np.pi, 8, endpoint=False):
+            x = np.sin(2 * np.pi * np.outer(f, n) / rate + ph)
+            P = np.abs(x @ basis.T) ** 2
+            out += P / np.diag(P)[:, None]
+        return out / 8
 
     @staticmethod
     def _harmonic_bases(rate: int, n: int) -> np.ndarray:
@@ -240,6 +282,8 @@ class _Core:
     def reset(self) -> None:
         self._pending = np.zeros(0, dtype=np.float32)  # samples not yet a whole block
         self._ctx = np.zeros(0, dtype=np.float32)  # last <= 3 processed blocks (raw)
+        self._ctxb = np.zeros(0, dtype=np.float32)  # the same blocks, band-filtered
+        self._zi = None if self._sos is None else np.zeros((self._sos.shape[0], 2))
         self._nb = 0  # blocks processed (global)
         self._eb = np.zeros(0, dtype=np.float64)  # block energies history
         self._eb0 = 0  # global block index of self._eb[0]
@@ -251,9 +295,11 @@ class _Core:
         self._done: list[_Segment] = []  # closed, waiting for the blocks after them
 
     # ------------------------------------------------------------------ analysis
-    def _windows(self, xp: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per 20 ms window: key index (-1 = none), low/high tone powers (3-frame sums);
-        and the energy of every block."""
+    def _windows(self, xp: np.ndarray, yp: np.ndarray | None) -> tuple[np.ndarray, ...]:
+        """Per 20 ms window: key index (-1 = none), features (tone powers etc.), the
+        strongest pair (key index, whether or not it passes) with the weaker of each
+        tone's frame powers (for held windows); and the energy of every block.
+        `yp`: the same samples band-filtered (None when ``band_ratio`` is off)."""
         H = self.H
         blocks = xp.reshape(-1, H)
         nw = blocks.shape[0] - 3
@@ -272,7 +318,31 @@ class _Core:
         Sr = S[ar, row]
         Sc = S[ar, 4 + col]
         tot = Sr + Sc
-        cand = (tot >= self.cfg.min_ratio * P) & (tot >= self._level_floor)
+        ratio_ok = tot >= self.cfg.min_ratio * P
+        band = np.zeros(nw, dtype=bool)
+        if yp is not None:
+            yb = yp.reshape(-1, H)
+            Eb = (yb * yb) @ self._Q[:, :2]
+            pb = (Eb[:-1, 0] + Eb[1:, 1]) / self._sw2
+            band = ~ratio_ok & (tot >= self.cfg.band_ratio * (pb[:-2] + pb[1:-1] + pb[2:]))
+            band &= tot >= self.cfg.band_min_total * P
+            bi = np.flatnonzero(band)
+            if bi.size:  # each tone must dominate its group (beyond its own leakage)
+                r, c = row[bi], 4 + col[bi]
+                lo = S[bi, :4] - self._leak[r, :4] * Sr[bi, None]
+                hi = S[bi, 4:] - self._leak[c, 4:] * Sc[bi, None]
+                lo[np.arange(bi.size), r] = 0.0
+                hi[np.arange(bi.size), c - 4] = 0.0
+                dom = self.cfg.band_dominance
+                band[bi] = (lo.max(axis=1) <= dom * Sr[bi]) & (hi.max(axis=1) <= dom * Sc[bi])
+            ratio_ok |= band
+        cand = ratio_ok & (tot >= self._level_floor)
+        top = (row * 4 + col).astype(np.int8)
+        held = np.zeros((0, 2))
+        if self.cfg.hold_level is not None:
+            pr = np.minimum(np.minimum(p[ar, row], p[ar + 1, row]), p[ar + 2, row])
+            pc = np.minimum(np.minimum(p[ar, 4 + col], p[ar + 1, 4 + col]), p[ar + 2, 4 + col])
+            held = np.stack([pr, pc], axis=1)
         cand &= (Sc >= self._tw_lo * Sr) & (Sc <= self._tw_hi * Sr)
         keys = np.full(nw, -1, dtype=np.int8)
         feat = np.zeros((nw, N_FEAT))
@@ -283,7 +353,10 @@ class _Core:
             ii = np.concatenate([idx, idx])  # low tone then high tone of every candidate
             kk = np.concatenate([row[idx], 4 + col[idx]])
             f0, f1, f2 = p[ii, kk], p[ii + 1, kk], p[ii + 2, kk]  # stability over 3 frames
-            stab = np.minimum(np.minimum(f0, f1), f2) >= self.cfg.stability * np.maximum(np.maximum(f0, f1), f2)
+            bo = np.concatenate([band[idx], band[idx]])  # passed on the in-band share only
+            stab_lim = np.where(bo, self.cfg.band_stability, self.cfg.stability)
+            dev_lim = np.where(bo, self._band_dev[kk], self._dev[kk])
+            stab = np.minimum(np.minimum(f0, f1), f2) >= stab_lim * np.maximum(np.maximum(f0, f1), f2)
             # frequency from the phase advance between frames: lag 1 (unambiguous to
             # +-100 Hz) picks the branch of lag 2 (twice as precise)
             X = Xre + 1j * Xim
@@ -294,7 +367,7 @@ class _Core:
             d2 = np.angle(c2) * (self.rate / (4 * np.pi * H))
             half = self.rate / (2 * H)  # lag-2 ambiguity period (100 Hz)
             d2 += half * np.round((d1 - d2) / half)
-            good = stab & (np.abs(d2) <= self._dev[kk])
+            good = stab & (np.abs(d2) <= dev_lim)
             rel = d2 / self._freqs[kk]
             pos = np.flatnonzero(good[:n] & good[n:])
             sel, hx, kept = self._harmonics(xp, idx[pos], row, col, S, P)
@@ -303,7 +376,7 @@ class _Core:
             dl, dh = rel[:n][pos][kept], rel[n:][pos][kept]
             feat[sel, F_DL], feat[sel, F_DL2] = dl, dl * dl
             feat[sel, F_DH], feat[sel, F_DH2] = dh, dh * dh
-        return keys, feat, E[:, 2]
+        return keys, feat, top, held, E[:, 2]
 
     def _harmonics(self, xp, sel, row, col, S, P) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Second-harmonic measure of the windows in `sel` (grouped by key).
@@ -345,28 +418,38 @@ class _Core:
         n_full = (len(x) // H) * H
         self._pending = x[n_full:]
         x = x[:n_full]
+        y = None
+        if self._sos is not None and n_full:
+            # the filter runs sample by sample with its state carried: chunking cannot show
+            from scipy.signal import sosfilt
+
+            y, self._zi = sosfilt(self._sos, x.astype(np.float64), zi=self._zi)
+            y = y.astype(np.float32)
         step = self.MAX_BLOCKS * H
         for i in range(0, len(x), step):
-            self._process(x[i : i + step])
+            self._process(x[i : i + step], None if y is None else y[i : i + step])
 
-    def _process(self, new: np.ndarray) -> None:
+    def _process(self, new: np.ndarray, newb: np.ndarray | None = None) -> None:
         H = self.H
         if not len(new):
             return
         xp = np.concatenate([self._ctx, new])
+        yp = None if newb is None else np.concatenate([self._ctxb, newb])
         nblk = len(xp) // H
         g0 = self._nb - len(self._ctx) // H  # global index of xp's first block
         nb_new = len(new) // H
         n_ctx = nblk - nb_new
         self._nb += nb_new
         self._ctx = xp[-min(3, nblk) * H :]
+        if yp is not None:
+            self._ctxb = yp[-min(3, nblk) * H :]
         if nblk < 4:
             blk = new.reshape(-1, H)
             self._eb = np.concatenate([self._eb, np.einsum("ij,ij->i", blk, blk, dtype=np.float64)])
             return
-        keys, feat, eblk = self._windows(xp)
+        keys, feat, top, held, eblk = self._windows(xp, yp)
         self._eb = np.concatenate([self._eb, eblk[n_ctx:]])
-        self._segment(keys, feat, g0)
+        self._segment(keys, feat, g0, top, held)
         self._trim()
 
     def _trim(self) -> None:
@@ -381,7 +464,7 @@ class _Core:
             self._eb = self._eb[keep - self._eb0 :]
             self._eb0 = keep
 
-    def _segment(self, keys: np.ndarray, feat: np.ndarray, g0: int) -> None:
+    def _segment(self, keys: np.ndarray, feat: np.ndarray, g0: int, top: np.ndarray, held: np.ndarray) -> None:
         """Run-length state machine over window decisions (Python loop over runs only)."""
         cfg = self.cfg
         if self._cur is None and not np.any(keys >= 0):
@@ -400,10 +483,13 @@ class _Core:
             gs = g0 + s
             if v < 0:
                 if self._cur is not None:
-                    self._miss += L
                     oth.count = 0
-                    if self._miss > G:
-                        self._finish()
+                    if len(held) and self._cur.hits >= cfg.min_hits:
+                        self._gap_with_holds(s, e, top, held)
+                    else:
+                        self._miss += L
+                        if self._miss > G:
+                            self._finish()
                 continue
             acc = cum[e] - cum[s]
             cur = self._cur
@@ -446,6 +532,28 @@ class _Core:
                     w_at = gs + kk - 1
                     self._starts.append(ToneStart(KEYS[cur.key], (cur.first + 1) * k, (w_at + 4) * k, self.channel))
         self._emit_done(final=False)
+
+    def _gap_with_holds(self, s: int, e: int, top: np.ndarray, held: np.ndarray) -> None:
+        """A run of windows naming no key inside a digit: held windows (see
+        ``DtmfConfig.hold_level``) reset the miss count, the others add to it."""
+        cur = self._cur
+        n = 3 * cur.hits
+        lim = self.cfg.hold_level
+        h = (top[s:e] == cur.key) & (held[s:e, 0] >= lim * cur.acc[F_SR] / n) & (held[s:e, 1] >= lim * cur.acc[F_SC] / n)
+        if not h.any():
+            self._miss += e - s
+        else:
+            # misses since the last held window (or since the run began, on top of the count so far)
+            grp = np.cumsum(h)
+            nh = np.cumsum(~h)
+            base = np.zeros(grp[-1] + 1, dtype=np.int64)
+            base[1:] = nh[h]
+            miss = nh - base[grp]
+            miss[grp == 0] += self._miss
+            over = np.flatnonzero(miss > self.cfg.max_gap_windows)
+            self._miss = int(miss[-1]) if not over.size else int(miss[over[0]])
+        if self._miss > self.cfg.max_gap_windows:
+            self._finish()
 
     def _finish(self) -> None:
         """Close the open segment; its times are computed in `_emit_done` (vectorised)."""
