@@ -159,3 +159,19 @@ def test_partial_numbers_typed_into_a_collect_are_masked(ivr, db):
     assert "32730117" not in r.stdout and "0117" not in r.stdout and "Penelepon: ********\n" in r.stdout
     r = ivr("call", "--db", db, "--no-log", "--no-queue", "--unmask", "--keys", "1 1 32730117 17081985")
     assert "32730117" in r.stdout
+
+
+@pytest.mark.parametrize("hour,greeting", [("22", "Selamat malam"), ("9", "Selamat pagi"),
+                                           ("12", "Selamat siang"), ("16", "Selamat sore")])
+def test_agent_greets_by_name_and_the_hour_of_the_call(ivr, db, repo, hour, greeting):
+    """--hour sets the queue's clock; the hour the agent answers picks the greeting, and the
+    agent's name comes from the queue file's agent_names."""
+    from ivr.queue.config import load_config
+
+    names = load_config(repo / "menus" / "queues.yaml").agent_names
+    r = ivr("call", "--today", "2026-11-23", "--db", db, "--no-log", "--hour", hour, "--queue-seed", "1",
+            "--keys", "3 2 2 w")
+    assert r.returncode == 0, r.stderr
+    said = re.search(r"(Selamat \w+), dengan (\w+)\. Untuk ganti kelas", r.stdout)
+    assert said, r.stdout
+    assert said.group(1) == greeting and said.group(2) in names

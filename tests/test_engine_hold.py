@@ -9,7 +9,7 @@ import pytest
 from ivr.engine.events import (
     Digit, EndCall, Hangup, LeaveQueue, Play, PromptDone, QueueUpdate, StopPlayback, Tick, Transfer,
 )
-from ivr.engine.session import CallSession, spoken_wait
+from ivr.engine.session import CallSession, salam, spoken_wait
 from ivr.tree.loader import load_tree_text
 
 TREE = textwrap.dedent("""
@@ -110,6 +110,28 @@ def test_connected_enters_the_agent_node_with_the_agent_name(tree):
     assert texts(acts) == ["Halo, dengan agen Agen-07."]
     assert call.stats.connected_at == 40.0 and call.stats.queued_at == 5.0
     assert not call.status.holding and call.history == []
+
+
+def test_agent_greets_by_name_and_time_of_day():
+    """The driver says who answered and the hour on its clock; the engine picks the greeting
+    and fills {agen} and {salam} (it reads no clock itself)."""
+    greeting = load_tree_text(TREE.replace("Halo, dengan agen {agen}.", "{salam}, dengan {agen}."), "hold.yaml")
+    call = holding(greeting)
+    acts = call.handle(QueueUpdate("connected", at=40.0, agent="informasi/3", agent_name="Rina", hour=22))
+    assert texts(acts) == ["Selamat malam, dengan Rina."]
+    assert call.vars["agen"] == "Rina" and call.vars["salam"] == "Selamat malam"
+    # a driver that cannot tell: the id's number, and a greeting without a time of day
+    call = holding(greeting)
+    assert texts(call.handle(QueueUpdate("connected", at=40.0, agent="informasi/3"))) == ["Selamat datang, dengan 3."]
+
+
+@pytest.mark.parametrize("hour,said", [
+    (0, "Selamat malam"), (3, "Selamat malam"), (4, "Selamat pagi"), (9, "Selamat pagi"),
+    (10, "Selamat siang"), (14, "Selamat siang"), (15, "Selamat sore"), (17, "Selamat sore"),
+    (18, "Selamat malam"), (23, "Selamat malam"), (24, "Selamat malam"), (None, "Selamat datang"),
+])
+def test_salam_by_hour(hour, said):
+    assert salam(hour) == said
 
 
 def test_callback_key_stops_the_announcement_and_leaves_the_queue(tree):

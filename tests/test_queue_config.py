@@ -172,3 +172,47 @@ def test_flat_staff_split_keeps_total_and_every_group():
         assert sum(counts) == total
         assert min(counts) >= 1
         assert all(len(set(g.agents_by_hour)) == 1 for g in flat.groups.values())
+
+
+# ---- agent names: who greets the caller -------------------------------------------------
+def test_agent_names_default_and_shipped():
+    from ivr.queue.config import AGENT_NAMES
+
+    cfg = parse_config(GOOD, "q.yaml")
+    assert cfg.agent_names == AGENT_NAMES and len(set(AGENT_NAMES)) == len(AGENT_NAMES)
+    shipped = load_config(SHIPPED)
+    assert shipped.agent_names[:3] == ("Rina", "Dewi", "Andi")
+    # agents are numbered across groups in file order: the first of the second group follows
+    # the first group's peak staffing, so agents on duty together have different names
+    first_group, second_group = list(shipped.groups)[:2]
+    peak = shipped.groups[first_group].peak
+    assert shipped.agent_name(f"{first_group}/1") == "Rina"
+    assert shipped.agent_name(f"{first_group}/2") == "Dewi"
+    assert shipped.agent_name(f"{second_group}/1") == shipped.agent_names[peak % len(shipped.agent_names)]
+    on_duty = [f"{g}/{n}" for g, grp in shipped.groups.items() for n in range(1, grp.peak + 1)]
+    names = [shipped.agent_name(a) for a in on_duty]
+    assert all(names) and len(set(names[:len(shipped.agent_names)])) == len(shipped.agent_names)
+    # ids the model never makes have no name (the engine then says the id's number)
+    assert [shipped.agent_name(a) for a in ("", "nobody/1", f"{first_group}/0", f"{first_group}/x")] == ["", "", "", ""]
+
+
+def test_agent_names_from_the_file_wrap_round():
+    cfg = parse_config(GOOD + "agent_names: [Siti, Joko]\n", "q.yaml")
+    assert cfg.agent_names == ("Siti", "Joko")
+    assert [cfg.agent_name(f"umum/{n}") for n in (1, 2, 3)] == ["Siti", "Joko", "Siti"]
+    # a staffing study keeps the names
+    assert cfg.with_flat_staff(4).agent_names == ("Siti", "Joko")
+
+
+@pytest.mark.parametrize("value,expect", [
+    ("[]", "agent_names must be a list of names"),
+    ("Rina", "agent_names must be a list of names"),
+    ("[Rina, Rina]", "agent name 'Rina' is listed twice"),
+    ("[Rina, '0811']", "must be letters"),
+    ("[Rina, {a: 1}]", "must be a single value"),
+    ("[Rina, Nama Yang Terlalu Panjang Sekali]", "must be letters"),
+])
+def test_agent_names_errors_point_at_the_name(value, expect):
+    msgs = issues_of(GOOD + f"agent_names: {value}\n")
+    assert len(msgs) == 1 and expect in msgs[0], msgs
+    assert msgs[0].startswith("q.yaml:26:"), msgs

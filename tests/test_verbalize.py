@@ -72,6 +72,9 @@ TABLE = [
     ("+62 811 8165 165", "plus enam dua, delapan satu satu, delapan satu enam lima, satu enam lima"),
     ("kode pos 40115", "kode pos empat nol satu satu lima"),
     ("diawali 08,", "diawali nol delapan,"),
+    ("contohnya diawali 3174 untuk Jakarta Selatan", "contohnya diawali tiga satu tujuh empat untuk Jakarta Selatan"),
+    ("ditekan 17", "ditekan satu tujuh"),
+    ("selama 3174 hari", "selama tiga ribu seratus tujuh puluh empat hari"),
     # an 8-digit DDMMYYYY example is read as typed, 2-2-4; other 8-digit runs 4-4
     ("menjadi 17081985.", "menjadi satu tujuh, nol delapan, satu sembilan delapan lima."),
     ("ditekan 29022000", "ditekan dua sembilan, nol dua, dua nol nol nol"),

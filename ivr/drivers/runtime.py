@@ -20,7 +20,7 @@ from ivr.privacy import input_is_public, mask_input, mask_pii
 from ivr.tree.model import Tree
 
 BURST_GAP_S = 1.0   # keys closer than this in time are one entry in the transcript
-_QUEUE_VARS = frozenset({"posisi", "waktu_tunggu", "agen"})   # filled by the queue, about nobody
+_QUEUE_VARS = frozenset({"posisi", "waktu_tunggu", "agen", "salam"})   # filled by the queue, about nobody
 
 
 @dataclass
@@ -141,8 +141,8 @@ class CallRuntime:
             if status == "connected":
                 self.queue_state = "connected"
                 at_c = self.queue.connected_at(self.call_id)
-                return self.feed(QueueUpdate("connected", at=max(self.now, at_c if at_c is not None else at),
-                                             agent=self.queue.agent_of(self.call_id) or ""))
+                return self.feed(self._connected(max(self.now, at_c if at_c is not None else at),
+                                                 self.queue.agent_of(self.call_id) or ""))
             return self.feed(self._update("waiting", at, self.queue.position(self.call_id),
                                           self.queue.estimated_wait(self.call_id)))
         return self.feed(Tick(at=at))
@@ -271,13 +271,25 @@ class CallRuntime:
         return max(at, self.queue.now) if self.queue is not None else at
 
     # ---- agent queue -------------------------------------------------------------------
-    def _update(self, status: str, at: float, position: int = 0, est: float = 0.0, agent: str = "") -> QueueUpdate:
+    def _update(self, status: str, at: float, position: int = 0, est: float = 0.0, agent: str = "",
+                **answered) -> QueueUpdate:
         ann = self.queue.announcements if self.queue is not None else None
         if ann is None:
-            return QueueUpdate(status, at=at, position=position, est_wait_s=est, agent=agent)
-        return QueueUpdate(status, at=at, position=position, est_wait_s=est, agent=agent,
+            return QueueUpdate(status, at=at, position=position, est_wait_s=est, agent=agent, **answered)
+        return QueueUpdate(status, at=at, position=position, est_wait_s=est, agent=agent, **answered,
                            announce_every=ann.periodic_announce_s, announce_position=ann.announce_position,
                            announce_holdtime=ann.announce_holdtime, callback_key=ann.callback_key)
+
+    def _connected(self, at: float, agent: str) -> QueueUpdate:
+        """The event for an agent answering: their id, the name they greet with and the hour
+        of the day on the queue's clock (the config's start_hour or the driver's --hour, plus
+        the call's time), for the engine's {agen} and {salam}. A queue that cannot tell
+        (name or hour) leaves them out: the engine then says the id's number / "Selamat datang"."""
+        name_of = getattr(self.queue, "agent_name", None)
+        hour_of = getattr(self.queue, "hour_of_day", None)
+        return self._update("connected", at, agent=agent,
+                            agent_name=name_of(agent) if name_of and agent else "",
+                            hour=hour_of(at) if hour_of else None)
 
     def _enter_queue(self, a: Transfer, at: float) -> list[Action]:
         if self.queue is None:
@@ -293,7 +305,8 @@ class CallRuntime:
             else:
                 self._queue_events(list(info.events))
                 self.queue_state = {"waiting": "waiting", "connected": "connected"}.get(info.status, "left")
-                ev = self._update(info.status, at, info.position, info.est_wait_s, info.agent or "")
+                ev = (self._connected(at, info.agent or "") if info.status == "connected" else
+                      self._update(info.status, at, info.position, info.est_wait_s, info.agent or ""))
         if self.log:
             self.log.event(ev)
         return self.session.handle(ev)

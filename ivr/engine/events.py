@@ -69,13 +69,20 @@ class QueueUpdate:
     engine only decides what the caller hears).
 
     status: "waiting", "connected", "full", or "unavailable" (no queue model: the call ends
-    at the transfer, as a plain IVR hand-off would)."""
+    at the transfer, as a plain IVR hand-off would).
+
+    When an agent answers ("connected"): `agent` is the model's id ("kepesertaan/3"),
+    `agent_name` the name they greet with ("Rina") and `hour` the hour of the day (0-23) on
+    the driver's clock, from which the engine picks "Selamat pagi/siang/sore/malam" -- the
+    engine itself never reads a clock."""
 
     status: str
     at: float
     position: int = 0
     est_wait_s: float = 0.0
     agent: str = ""
+    agent_name: str = ""
+    hour: int | None = None
     announce_every: float = 30.0     # seconds between periodic announcements (0: never)
     announce_position: bool = True
     announce_holdtime: bool = True

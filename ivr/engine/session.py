@@ -65,6 +65,25 @@ def spoken_wait(seconds: float) -> str:
     return f"sekitar {max(1, round(seconds / 60))} menit"
 
 
+#: The greeting for the hour of the day an agent answers (04-10 pagi, 10-15 siang, 15-18
+#: sore, 18-04 malam): (first hour, greeting), in order.
+SALAM: tuple[tuple[int, str], ...] = ((4, "Selamat pagi"), (10, "Selamat siang"), (15, "Selamat sore"),
+                                      (18, "Selamat malam"))
+
+
+def salam(hour: int | None) -> str:
+    """"Selamat pagi/siang/sore/malam" for `hour` (0-23, the driver's clock); "Selamat datang"
+    when the driver gave no hour."""
+    if hour is None:
+        return "Selamat datang"
+    h = int(hour) % 24
+    greeting = SALAM[-1][1]           # 00-04 is still malam
+    for first, text in SALAM:
+        if h >= first:
+            greeting = text
+    return greeting
+
+
 @dataclass
 class CallStats:
     """What happened, for logs, coverage and scenario assertions."""
@@ -299,7 +318,8 @@ class CallSession:
                 self.holding = None
                 self.stats.connected_at = ev.at
                 self.stats.agent = ev.agent
-                self.vars["agen"] = ev.agent.rsplit("/", 1)[-1] if ev.agent else ""
+                self.vars["agen"] = ev.agent_name or (ev.agent.rsplit("/", 1)[-1] if ev.agent else "")
+                self.vars["salam"] = salam(ev.hour)
                 self.history.clear()   # the agent's dialogue has no way back into the IVR menus
                 self.goto(node.data.agent, out, push=False)
             elif ev.status == "full":

@@ -34,6 +34,7 @@ File layout (see menus/queues.yaml for a commented example)::
       periodic_announce_s: 30
       callback_key: "*"
       hold_music: true
+    agent_names: [Rina, Dewi, ...]   # optional; who greets the caller (default AGENT_NAMES)
 """
 from __future__ import annotations
 
@@ -64,6 +65,7 @@ __all__ = [
     "load_config",
     "parse_config",
     "single_queue_config",
+    "AGENT_NAMES",
 ]
 
 #: The agent queues of the request types the 165 agents handle, as the JKN services declare
@@ -80,6 +82,19 @@ MAX_SIM_AGENTS = 100_000
 MAX_DEPTH = 12
 MAX_EVENTS = 50_000
 _NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
+
+#: Who greets a caller ("Selamat pagi, dengan Rina"), when the queue file names nobody. The
+#: model numbers agents per group ("kepesertaan/3"); `QueueConfig.agent_name` maps a number
+#: to one of these. Short given names: the greeting stays within the speech budget, whose
+#: worst case for {agen} (ivr.tree.budget) is a name this long.
+AGENT_NAMES: tuple[str, ...] = (
+    "Rina", "Dewi", "Andi", "Sari", "Rizki", "Putri", "Agus", "Wulan", "Fajar", "Maya",
+    "Yusuf", "Intan", "Dimas", "Fitri", "Bayu", "Nia", "Hendra", "Ayu", "Ilham", "Lestari",
+)
+#: What an agent name may be: a given name or two, letters only (it is spoken, and it sits in
+#: every greeting, so it must be short).
+_AGENT_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z' .-]{0,19}$")
+MAX_AGENT_NAMES = 1000
 
 
 # --------------------------------------------------------------------------- typed settings
@@ -180,6 +195,22 @@ class QueueConfig:
     announcements: Announcements = field(default_factory=Announcements)
     start_hour: float = 9.0
     source: str = "<config>"
+    agent_names: tuple[str, ...] = AGENT_NAMES
+
+    def agent_name(self, agent_id: str) -> str:
+        """The name an agent greets with. The model's ids are "group/N" (N from 1 within the
+        group); agents are numbered across the groups in file order, so two agents on duty
+        together get different names while there are names enough. "" for an id the model
+        did not make."""
+        group, _, num = (agent_id or "").rpartition("/")
+        if group not in self.groups or not num.isdigit() or int(num) < 1 or not self.agent_names:
+            return ""
+        offset = 0
+        for name, g in self.groups.items():
+            if name == group:
+                break
+            offset += g.peak
+        return self.agent_names[(offset + int(num) - 1) % len(self.agent_names)]
 
     def offered_load(self, hour: int | None = None) -> float:
         """Offered traffic in Erlangs (at ``hour``, or averaged over the day)."""
@@ -429,7 +460,8 @@ class _Validator:
         if root is None:
             self.err(None, "the file is empty; expected keys version, queues, agents, traffic")
             return None
-        top = self.mapping(root, "the queue file", ("version", "start_hour", "patience", "queues", "agents", "traffic", "announcements"))
+        top = self.mapping(root, "the queue file", ("version", "start_hour", "patience", "queues", "agents", "traffic", "announcements",
+                                                      "agent_names"))
         if top is None:
             return None
         vnode = self.require(top, "version", root, "the queue file")
@@ -460,6 +492,9 @@ class _Validator:
         ann = Announcements()
         if "announcements" in top:
             ann = self.announcements(top["announcements"][1]) or ann
+        names = AGENT_NAMES
+        if "agent_names" in top:
+            names = self.agent_names(top["agent_names"][1]) or names
         if queues and groups:
             served = {s for g in groups.values() for s in g.skills}
             for name, (knode, _) in self._queue_keys.items():
@@ -469,7 +504,29 @@ class _Validator:
                     self.err(knode, f"queue '{name}': no agent with this skill is ever on duty")
         if self.issues or traffic is None:
             return None
-        return QueueConfig(queues, groups, traffic, ann, start_hour, self.file)
+        return QueueConfig(queues, groups, traffic, ann, start_hour, self.file, names)
+
+    def agent_names(self, node: yaml.Node) -> tuple[str, ...] | None:
+        """agent_names: a list of short given names, each once."""
+        if not isinstance(node, yaml.SequenceNode) or not node.value:
+            self.err(node, "agent_names must be a list of names, e.g. [Rina, Dewi, Andi]")
+            return None
+        if len(node.value) > MAX_AGENT_NAMES:
+            self.err(node, f"agent_names has {len(node.value)} names; at most {MAX_AGENT_NAMES}")
+            return None
+        out: list[str] = []
+        for item in node.value:
+            x = self.scalar(item, "agent_names")
+            if x is _MISSING:
+                continue
+            name = str(x).strip() if isinstance(x, str) else ""
+            if not _AGENT_NAME_RE.match(name):
+                self.err(item, f"agent name {item.value!r} must be letters (a given name, up to 20 characters)")
+            elif name in out:
+                self.err(item, f"agent name '{name}' is listed twice")
+            else:
+                out.append(name)
+        return tuple(out) if len(out) == len(node.value) else None
 
     def distribution(self, node: yaml.Node, what: str) -> Distribution | None:
         m = self.mapping(node, what, ("dist", "mean", "cv"))

@@ -732,6 +732,15 @@ class LiveQueue:
     def agent_of(self, caller_id: str) -> str | None:
         return self._caller(caller_id).agent
 
+    def agent_name(self, agent_id: str) -> str:
+        """The name agent `agent_id` greets with (the config's `agent_names`)."""
+        return self.model.config.agent_name(agent_id)
+
+    def hour_of_day(self, at: float) -> int:
+        """The hour of the day (0-23) at driver-clock time `at`: the queue's clock starts at
+        the config's `start_hour` or the driver's `--hour`."""
+        return self.model.hour_of_day(float(at) + self.offset)
+
     def status(self, caller_id: str) -> str:
         """"waiting", "connected", "done" or "gone"."""
         return ("waiting", "connected", "done", "gone")[self._caller(caller_id).state]

@@ -10,7 +10,7 @@ centre announcer reads text:
   (sepuluh, sebelas, seratus, seribu) but millions are "satu juta".
 - Identifiers are read digit by digit: phone numbers ("0811-8-165-165", "08777 5500 400"),
   any plain run of 5 or more digits (NIK, postal code), and numbers with a leading zero
-  ("08").  Runs of 8 or more digits are read in groups of four, with groups of three first
+  ("08"), and a number the caller is told to type ("diawali 3174").  Runs of 8 or more digits are read in groups of four, with groups of three first
   where the length needs them (13-digit card: 3-3-3-4), never a lone last digit, with short
   pauses so a caller can write them down.  A virtual account says its bank prefix (88888)
   on its own, then the card's digits; an 8-digit run that is a DDMMYYYY date (the keypad
@@ -261,6 +261,8 @@ _PATTERNS: list[tuple[str, str]] = [
 _ORDER = [name for name, _ in _PATTERNS]
 _MASTER = re.compile("|".join(f"(?P<{name}>{pat})" for name, pat in _PATTERNS))
 _PUKUL_BEFORE = re.compile(r"(?i)\b(?:pukul|jam)\s*$")
+#: Words after which a number is keys to type, read digit by digit ("diawali 3174").
+_KEYS_BEFORE = re.compile(r"(?i)\b(?:diawali|dimulai|ditekan|awalan)\s*$")
 
 
 def _time(h: str, m: str) -> str:
@@ -350,6 +352,8 @@ class _Rules:
         return f"{quantity_words(m['ta'])} kali {quantity_words(m['tb'])}"
 
     def number(self, m: re.Match) -> str:
+        if not m["numdec"] and "." not in m["num"] and _KEYS_BEFORE.search(m.string[:m.start()]):
+            return digits_words(m["num"]) if len(m["num"]) < 8 else _long_digits(m["num"])
         return _number(m["num"], m["numdec"], self.hotlines)
 
     def dotted(self, m: re.Match) -> str:

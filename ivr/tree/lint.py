@@ -35,7 +35,8 @@ ENGINE_VARS: dict[str, str] = {
     "antrean": "the queue of the transfer",
     "posisi": "the caller's place in the agent queue",
     "waktu_tunggu": "the estimated wait in the agent queue",
-    "agen": "the agent who answered",
+    "agen": "the name of the agent who answered (the queue file's agent_names)",
+    "salam": "Selamat pagi/siang/sore/malam for the hour the agent answered",
 }
 #: Extra variables a collect validator sets (the validators' own table, ivr.engine.validators).
 VALIDATOR_VARS: dict[str, tuple[str, ...]] = {name: v.sets for name, v in VALIDATORS.items() if v.sets}
