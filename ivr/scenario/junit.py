@@ -9,7 +9,7 @@ from ivr.privacy import mask_pii, open_private
 
 
 def write_junit(results, path: str | Path, coverage: dict[str, tuple[int, int]] | None = None,
-                unmask: bool = False) -> None:
+                unmask: bool = False, edge_coverage: dict[str, tuple[int, int]] | None = None) -> None:
     """Write the results; failure messages and transcripts masked unless `unmask` (the
     runner already hid what personal collects gathered; `mask_pii` catches the rest)."""
     shown = (lambda text: text) if unmask else mask_pii
@@ -23,10 +23,11 @@ def write_junit(results, path: str | Path, coverage: dict[str, tuple[int, int]] 
         suite = ET.SubElement(suites, "testsuite", name=file, tests=str(len(rs)),
                               failures=str(sum(not r.ok for r in rs)), errors="0", skipped="0",
                               time=f"{sum(r.seconds for r in rs):.4f}")
-        if coverage:   # JUnit XSD: <properties> comes before the test cases
+        if coverage or edge_coverage:   # JUnit XSD: <properties> comes before the test cases
             props = ET.SubElement(suite, "properties")
-            for tree, (hit, total) in coverage.items():
-                ET.SubElement(props, "property", name=f"node-coverage:{tree}", value=f"{hit}/{total}")
+            for what, cov in (("node", coverage or {}), ("edge", edge_coverage or {})):
+                for tree, (hit, total) in cov.items():
+                    ET.SubElement(props, "property", name=f"{what}-coverage:{tree}", value=f"{hit}/{total}")
         for r in rs:
             case = ET.SubElement(suite, "testcase", classname=Path(file).stem, name=r.scenario.name,
                                  file=file, line=str(r.scenario.line), time=f"{r.seconds:.4f}")

@@ -15,11 +15,18 @@ plus a final assertion on how the call ended). A file holds shared settings and 
             expect: {node: status_nik}
           - keys: "3174054508900002#"
           - say: "satu dua"                  # caller speaks (text -> perfect recogniser)
+            confidence: 0.6                  # ... heard with this confidence (default 1.0)
           - audio: caller.wav                # caller audio (tones and speech), relative path
           - wait: 10                         # caller stays silent (seconds)
           - barge: "1"                       # keys pressed while the prompt still plays
           - hangup: true
         end: {outcome: transfer, transfer: {queue: ganti_kelas}}
+
+Settings beside `db` (a database file, `:memory:` or `unavailable`: every service fails):
+`unavailable: [permintaan]` fails only the named services (the back end is down for them,
+so the tree's `default` branch is taken); `queue: off`, or `queue: {seed, hour, config,
+max_length}` for the agent-queue model (`max_length: 0` makes every queue refuse a caller no
+agent can take at once: the "queue full" branch).
 
 Expectations (`expect` on a step is checked after that input; `end` after the call ends):
 `prompt` (text or list; each must appear, case-insensitive, in what the IVR said since the
@@ -46,9 +53,9 @@ from ivr.tree.loader import TreeLoadError, load_tree
 INPUT_KEYS = ("keys", "barge", "say", "wait", "audio", "hangup")
 EXPECT_KEYS = ("prompt", "prompt_regex", "not_prompt", "node", "visited", "outcome", "end_node",
                "transfer", "vars")
-SCENARIO_KEYS = ("name", "steps", "end", "today", "tree", "db", "queue", "description")
-FILE_KEYS = ("tree", "today", "db", "queue", "scenarios", "name", "steps", "end", "description")
-QUEUE_KEYS = ("seed", "hour", "config")
+SCENARIO_KEYS = ("name", "steps", "end", "today", "tree", "db", "queue", "unavailable", "description")
+FILE_KEYS = ("tree", "today", "db", "queue", "unavailable", "scenarios", "name", "steps", "end", "description")
+QUEUE_KEYS = ("seed", "hour", "config", "max_length")
 
 
 class ScenarioError(ValueError):
@@ -66,6 +73,7 @@ class Scenario:
     steps: list[LineDict]
     end: dict | None
     queue: dict | None = None   # None: no queue model (transfers end the call)
+    unavailable: tuple[str, ...] = ()   # services that fail in this scenario
 
 
 @dataclass
@@ -75,6 +83,7 @@ class ScenarioResult:
     failures: list[str] = field(default_factory=list)
     seconds: float = 0.0
     visited: set[str] = field(default_factory=set)
+    edges: set[tuple[str, str]] = field(default_factory=set)   # (from, to) tree edges the call took
     transcript: list[str] = field(default_factory=list)
 
 
@@ -124,9 +133,12 @@ def load_scenarios(path: str | Path, default_tree: Path) -> list[Scenario]:
             _check_expect(str(p), end, "end")
         db = sc.get("db", doc.get("db"))
         queue = _queue_settings(str(p), sc.get("queue", doc.get("queue", {})), base, sc)
+        down = sc.get("unavailable", doc.get("unavailable", []))
+        if not isinstance(down, list) or not all(isinstance(x, str) for x in down):
+            raise ScenarioError(f"{_where(str(p), sc)}: unavailable must be a list of service names, got {_kind(down)}")
         out.append(Scenario(str(sc.get("name") or f"{p.stem} #{i + 1}"), str(p), getattr(sc, "line", 1),
                             tree_path, today, (db if db in (":memory:", "unavailable") else str(base / db)) if db else None,
-                            steps, end, queue))
+                            steps, end, queue, tuple(down)))
     return out
 
 
@@ -142,7 +154,12 @@ def _queue_settings(path: str, q, base: Path, where) -> dict | None:
     for k in q:
         if k not in QUEUE_KEYS:
             raise ScenarioError(f"{_where(path, q)}: unknown queue setting '{k}' (expected one of {', '.join(QUEUE_KEYS)})")
-    out = {"seed": int(q.get("seed", 0)), "hour": q.get("hour"), "config": None}
+    out = {"seed": int(q.get("seed", 0)), "hour": q.get("hour"), "config": None, "max_length": None}
+    if "max_length" in q:
+        ml = q["max_length"]
+        if not isinstance(ml, int) or isinstance(ml, bool) or ml < 0:
+            raise ScenarioError(f"{_where(path, q)}: queue max_length must be a whole number >= 0, got {_kind(ml)}")
+        out["max_length"] = ml
     if q.get("config"):
         out["config"] = str(base / str(q["config"]))
     return out
@@ -152,12 +169,16 @@ def _check_step(path: str, st) -> None:
     if not isinstance(st, dict):
         raise ScenarioError(f"{path}: each step must be a mapping, got {st!r}")
     inputs = [k for k in st if k in INPUT_KEYS]
-    unknown = [k for k in st if k not in INPUT_KEYS and k != "expect"]
+    unknown = [k for k in st if k not in INPUT_KEYS and k not in ("expect", "confidence")]
     if unknown:
         raise ScenarioError(f"{_where(path, st)}: unknown step key '{unknown[0]}' "
                             f"(inputs: {', '.join(INPUT_KEYS)}; checks go under `expect`)")
     if len(inputs) > 1:
         raise ScenarioError(f"{_where(path, st)}: one input per step, got {', '.join(inputs)}")
+    if "confidence" in st and ("say" not in st or not isinstance(st["confidence"], (int, float))
+                               or isinstance(st["confidence"], bool) or not 0 <= st["confidence"] <= 1):
+        raise ScenarioError(f"{_where(path, st)}: confidence goes with say: and is a number from 0 to 1 "
+                            "(the recogniser's confidence in what the caller said)")
     if "wait" in st and (not isinstance(st["wait"], (int, float)) or isinstance(st["wait"], bool)
                          or not 0 <= st["wait"] <= 86400):
         raise ScenarioError(f"{_where(path, st)}: wait must be a number of seconds from 0 to 86400")
@@ -302,10 +323,56 @@ class _Check:
 
 
 class _Unavailable:
-    """`db: unavailable`: the JKN back end is down; every service call fails."""
+    """`db: unavailable`: the JKN back end is down; every service call fails. With `only`
+    (`unavailable: [names]`), only those services fail and the others answer from `inner`."""
+
+    def __init__(self, inner=None, only: tuple[str, ...] = ()):
+        self.inner, self.only = inner, only
 
     def invoke(self, name, args, today=None):
-        raise ConnectionError("JKN back end unavailable (scenario setting)")
+        if self.inner is not None and name not in self.only:
+            return self.inner.invoke(name, args, today=today)
+        raise ConnectionError(f"JKN back end unavailable for {name} (scenario setting)")
+
+
+def _open_queue(sc: Scenario):
+    """The scenario's live queue model; `max_length` overrides every queue's maximum length."""
+    q = sc.queue
+    if q["max_length"] is None:
+        return open_queue(sc.tree, q["config"], q["seed"], q["hour"])
+    from ivr.drivers.setup import queue_config_path
+    from ivr.queue.config import load_config
+
+    path = queue_config_path(sc.tree, q["config"])
+    if path is None:
+        return None
+    return queue_model(load_config(path), q["seed"], q["hour"], q["max_length"])
+
+
+def queue_model(cfg, seed: int, hour, max_length: int | None = None):
+    """A live queue model for one call; `max_length` (when not None) replaces every queue's."""
+    import dataclasses
+
+    from ivr.queue.model import LiveQueue
+
+    if max_length is not None:
+        cfg = dataclasses.replace(cfg, queues={n: dataclasses.replace(spec, max_length=max_length)
+                                               for n, spec in cfg.queues.items()})
+    return LiveQueue(cfg, seed=seed, start_hour=hour)
+
+
+def tree_edges(tree) -> set[tuple[str, str]]:
+    """Every (from, to) pair of nodes one of the tree's edges links (`Node.targets()`, i.e.
+    the kinds' `KindSpec.edges`: options, next, branches, default, on_exceeded, agent,
+    callback). Several edges between the same two nodes (three outcomes to one node) are one
+    pair; the global keys (agent, back) are not edges of the tree."""
+    return {(n.id, t) for n in tree.nodes.values() for t, _ in n.targets() if t in tree.nodes}
+
+
+def edges_taken(tree, path: list[str]) -> set[tuple[str, str]]:
+    """The tree edges a call's node path went along (a jump by a global key is not one)."""
+    edges = tree_edges(tree)   # ~0.1 ms for the VIKA tree: not worth a cache
+    return {(a, b) for a, b in zip(path, path[1:]) if (a, b) in edges}
 
 
 def run_scenario(sc: Scenario, services_factory, tree_cache: dict, unmask: bool = False) -> ScenarioResult:
@@ -324,10 +391,12 @@ def run_scenario(sc: Scenario, services_factory, tree_cache: dict, unmask: bool 
     queue = None
     if sc.queue is not None:
         try:
-            queue = open_queue(sc.tree, sc.queue["config"], sc.queue["seed"], sc.queue["hour"])
+            queue = _open_queue(sc)
         except Exception as exc:  # a broken queue file fails the scenario, not the runner
             return ScenarioResult(sc, False, [f"queue model: {exc}"])
     services = _Unavailable() if sc.db == "unavailable" else services_factory(sc.db)
+    if sc.unavailable and sc.db != "unavailable":
+        services = _Unavailable(services, sc.unavailable)
     rt = CallRuntime(tree, services=services, today=sc.today, queue=queue)
     call = ScriptedCall(rt)
     call.start()
@@ -347,7 +416,7 @@ def run_scenario(sc: Scenario, services_factory, tree_cache: dict, unmask: bool 
             call.press(str(st["barge"]), barge=True)
             call.finish_input()
         elif "say" in st:
-            call.say(str(st["say"]))
+            call.say(str(st["say"]), confidence=st.get("confidence"))
         elif "wait" in st:
             call.wait(float(st["wait"]))
         elif "hangup" in st:
@@ -373,5 +442,5 @@ def run_scenario(sc: Scenario, services_factory, tree_cache: dict, unmask: bool 
             call.run_until_end()
         fails += _Check(rt, since, unmask).run(sc.end, "end")
     res = ScenarioResult(sc, not fails, fails, time.perf_counter() - t0, set(rt.session.stats.path),
-                         [line.format(unmask) for line in rt.lines()])
+                         edges_taken(tree, rt.session.stats.path), [line.format(unmask) for line in rt.lines()])
     return res
