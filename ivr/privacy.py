@@ -236,6 +236,24 @@ def mask_input(text: str) -> str:
     return _WORD_OR_DIGIT.sub("*", text)
 
 
+#: Prompts that say the caller's own input back (a collect's read-back, ivr.engine.handlers):
+#: private wherever what is being collected is (`input_is_public`), like the input itself.
+READBACK_PROMPTS = frozenset({"readback"})
+_DIGIT = re.compile(r"\d")
+
+
+def prompt_is_private(node, prompt: str) -> bool:
+    """Does the prompt `prompt` said at `node` carry the caller's input (a read-back of a
+    NIK, a date of birth)? Then logs and transcripts hide its digits (`mask_readback`)."""
+    return prompt in READBACK_PROMPTS and not input_is_public(node)
+
+
+def mask_readback(text: str) -> str:
+    """A read-back prompt as logs and transcripts show it: every digit a `*`, the words
+    around them kept ("3201234567890001. Benar?" -> "****************. Benar?")."""
+    return _DIGIT.sub("*", text) if text else text
+
+
 _NUMBER_KINDS = frozenset({"nik", "card", "va", "phone", "email", "npwp", "dob"})
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import IO
 
 from ivr.engine.grammar import Grammar
-from ivr.privacy import field_kind, mask_input, mask_pii, mask_value, open_private, private_dir
+from ivr.privacy import field_kind, mask_input, mask_pii, mask_readback, mask_value, open_private, private_dir
 
 
 def _plain(obj):
@@ -133,8 +133,13 @@ class CallLog:
             data = _mask_input_event(name, ev, data)
         self.write(ev.at, "event", type=name, **data)
 
-    def action(self, a, t: float) -> None:
-        self.write(t, "action", type=type(a).__name__, **_plain(a))
+    def action(self, a, t: float, private: bool = False) -> None:
+        """Log an action. `private`: a prompt that reads the caller's input back (see
+        `ivr.privacy.prompt_is_private`): its digits are hidden like the input's."""
+        data = _plain(a)
+        if private and isinstance(data.get("text"), str):
+            data["text"] = mask_readback(a.text)
+        self.write(t, "action", type=type(a).__name__, **data)
 
     def close(self) -> None:
         if self.path is not None and self.error is None:

@@ -16,7 +16,7 @@ from ivr.engine.events import (
     StopPlayback, Tick, Transfer,
 )
 from ivr.engine.session import VAR, CallSession
-from ivr.privacy import input_is_public, mask_input, mask_pii
+from ivr.privacy import input_is_public, mask_input, mask_pii, mask_readback, prompt_is_private
 from ivr.tree.model import Tree
 
 BURST_GAP_S = 1.0   # keys closer than this in time are one entry in the transcript
@@ -32,13 +32,15 @@ class Line:
     text: str
     node: str = ""
 
-    sensitive: bool = False   # caller input where it is personal data (see CallRuntime.private_input)
+    sensitive: bool = False   # caller input where it is personal data (see CallRuntime.private_input),
+    #                           or a prompt that reads it back (ivr.privacy.prompt_is_private)
 
     def format(self, unmask: bool = False) -> str:
         if unmask:
             text = self.text
         else:
-            text = mask_input(self.text) if self.sensitive else mask_pii(self.text)
+            text = (mask_pii(self.text) if not self.sensitive else
+                    mask_readback(self.text) if self.who == "ivr" else mask_input(self.text))
         who = {"ivr": "VIKA", "caller": "Penelepon", "call": "--"}.get(self.who, self.who)
         return f"[{self.t:7.2f}] {who:>9}: {text}"
 
@@ -192,12 +194,13 @@ class CallRuntime:
         while queue:
             a = queue.pop(0)
             done.append(a)
+            private = isinstance(a, Play) and prompt_is_private(self.tree.nodes.get(a.node), a.prompt)
             if self.log:
-                self.log.action(a, at)
+                self.log.action(a, at, private=private)
             if isinstance(a, Play):
                 if self._personalised(a):
                     self._personal_texts.add(a.text)
-                line = Line(at, "ivr", a.text, a.node)
+                line = Line(at, "ivr", a.text, a.node, sensitive=private)
                 self.transcript.append(line)
                 self._play_lines[id(a)] = line
             elif isinstance(a, Listen):

@@ -6,6 +6,8 @@ in well under a millisecond, and the same script always gives the same call.
 """
 from __future__ import annotations
 
+import dataclasses
+
 from ivr.drivers.timeline import Timeline
 from ivr.engine.events import Digit, Hangup, Speech
 from ivr.engine.grammar import Grammar, RecognitionResult
@@ -88,12 +90,15 @@ class ScriptedCall(Timeline):
         """The caller stops: prompts play out and a half-entered collect times out."""
         self.settle()
 
-    def say(self, text: str, result: RecognitionResult | None = None) -> None:
-        """The caller speaks `text`; `result` overrides the simulated recognition."""
+    def say(self, text: str, result: RecognitionResult | None = None, confidence: float | None = None) -> None:
+        """The caller speaks `text`; `result` overrides the simulated recognition, and
+        `confidence` the recogniser's confidence in it (a scenario's unsure answer)."""
         self._ready()
         listen = self.rt.listen
         grammar = listen.grammar if listen else Grammar()
         r = result or match_text(text, grammar)
+        if confidence is not None:
+            r = dataclasses.replace(r, confidence=float(confidence))
         self.rt.caller(f'"{text}"', self.t)
         self.advance_to(self.t + 0.4 + 0.3 * len(text.split()))
         self.feed_event(Speech(r, at=self.t))

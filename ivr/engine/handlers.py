@@ -9,9 +9,13 @@ that entry plus one handler registered here (`register_handler`).
 """
 from __future__ import annotations
 
+import dataclasses
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from ivr.engine.events import Action, Invoke, Transfer
+from ivr.engine.validators import validate
+from ivr.grammar import Choice, Grammar
 
 if TYPE_CHECKING:   # annotations only: the session imports this module
     from ivr.engine.session import CallSession
@@ -33,6 +37,15 @@ class KindHandler:
         """The key that ends input at this node (sent in `Listen`); none by default."""
         return ""
 
+    def grammar(self, s: CallSession, node: Node) -> Grammar:
+        """What the caller may answer at this listen (sent in `Listen`): the tree's grammar
+        for the node by default; a kind with phases (a collect's read-back) changes it."""
+        return s.tree.grammar_for(node.id)
+
+    def reprompt(self, s: CallSession, node: Node, out: list[Action]) -> None:
+        """What is said again after a wrong answer or a silence, before listening again."""
+        s.play(node, "greet_short", out)
+
     def key(self, s: CallSession, node: Node, key: str, at: float, out: list[Action]) -> None:
         """A DTMF key that counts as input while the node listens."""
         s.choose(node, key, out)
@@ -41,7 +54,8 @@ class KindHandler:
         """A recogniser matched a choice of the node's grammar (an option or a global)."""
         s.choose(node, token, out)
 
-    def spoken_digits(self, s: CallSession, node: Node, digits: str, at: float, out: list[Action]) -> None:
+    def spoken_digits(self, s: CallSession, node: Node, digits: str, at: float, out: list[Action],
+                      confidence: float = 1.0) -> None:
         """A recogniser heard a digit string where the node wants none."""
         s.listening = None
         s.fail(node, "nomatch", out)
@@ -55,58 +69,252 @@ class MenuHandler(KindHandler):
     back_returns_here = True
 
 
+#: Texts for the recovering dialogue's prompts when the tree gives none. {angka} is the
+#: number heard: a whole number written as one run of digits (the voice's verbalizer reads
+#: it grouped, 4-4-4-4 for a NIK, 2-2-4 for a date), a group written digit by digit.
+DIALOGUE_PROMPTS: dict[str, str] = {
+    "readback": "{angka}. Benar? Katakan ya atau tekan 1. Jika salah, katakan tidak atau tekan 2.",
+    "reject": "Baik, silakan ulangi.",
+    "use_keys": "Silakan tekan nomor Anda pada keypad, diakhiri tanda pagar.",
+}
+YES_WORDS: tuple[str, ...] = ("ya", "iya", "benar", "betul", "ya benar")
+NO_WORDS: tuple[str, ...] = ("tidak", "salah", "bukan", "tidak benar")
+CORRECT_WORDS: tuple[str, ...] = ("salah",)   # after a group, no read-back pending: drop that group
+YES_KEY, NO_KEY = "1", "2"
+
+
+@dataclass
+class CollectState:
+    """A collect's dialogue at the node now (`CallSession.kind_state`, reset on entering a
+    node): spoken groups taken so far, the digits read back and awaiting ya/tidak, and how
+    many read-backs the caller rejected."""
+
+    groups: list[str] = field(default_factory=list)
+    pending: str = ""       # read back, awaiting ya/tidak (1/2)
+    whole: bool = False     # pending is the whole number, not one group
+    rejects: int = 0
+    keys_offered: bool = False
+    spoken: bool = False    # whole-number mode: part of the digits so far was spoken ...
+    unsure: bool = False    # ... below `confirm_below`
+
+    @property
+    def taken(self) -> str:
+        return "".join(self.groups)
+
+
 class CollectHandler(KindHandler):
-    """A digit string, keyed or spoken (in groups), ended by the terminator, by max_length or
-    by the inter-digit timeout, then checked by the validator."""
+    """A digit string, keyed or spoken, ended by the terminator, by max_length or by the
+    inter-digit timeout, then checked by the validator.
+
+    The recovering dialogue for speech (fields `confirm_below`, `groups`, `keys_after` of
+    ivr.tree.kinds.CollectData): a spoken number whose recogniser confidence is below
+    `confirm_below` is read back (prompt `readback`) and confirmed by "ya"/"benar" or key 1,
+    rejected by "tidak"/"salah" (or "ulangi") or key 2; with `groups`, a long number is
+    taken a group at a time and only an unsure group is read back, and "salah"/"ulangi"
+    after a group drops it; after `keys_after` rejected read-backs the keypad is offered
+    (prompt `use_keys`), every spoken answer is read back from then on, and each further
+    rejection counts as a failure. A valid number is read back, never an invalid one (that
+    gets the `invalid` prompt as before); keyed digits are never read back."""
 
     def terminator(self, node: Node) -> str:
         return node.data.terminator
 
+    @staticmethod
+    def _state(s: CallSession) -> CollectState:
+        if s.kind_state is None:
+            s.kind_state = CollectState()
+        return s.kind_state
+
+    def grammar(self, s: CallSession, node: Node) -> Grammar:
+        base = s.tree.grammar_for(node.id)
+        st, d = s.kind_state, node.data
+        if st is not None and st.pending:
+            return Grammar((Choice("yes", YES_WORDS), Choice("no", NO_WORDS)) + base.choices, name=node.id)
+        if d.groups:
+            # one group at a time (the recogniser's answer check holds it to the group's
+            # length); the first answer may also be the whole number, said in one go
+            taken = len(st.taken) if st is not None else 0
+            size = min(d.groups, d.max_length - taken)
+            return dataclasses.replace(base, choices=(Choice("again", CORRECT_WORDS),) + base.choices,
+                                       min_digits=size if d.min_length == d.max_length else 1,
+                                       max_digits=size if taken else d.max_length, validator="none")
+        return base
+
+    def reprompt(self, s: CallSession, node: Node, out: list[Action]) -> None:
+        st = s.kind_state
+        if st is not None and st.pending:
+            self._read_back(s, node, out, listen=False)
+        elif st is not None and st.keys_offered:
+            self._say(s, node, "use_keys", out)
+        elif st is not None and st.groups:
+            self._say(s, node, "reject", out)   # mid-number: say the last group again
+        else:
+            s.play(node, "greet_short", out)
+
     def key(self, s: CallSession, node: Node, key: str, at: float, out: list[Action]) -> None:
         d = node.data
         li = s.listening
-        if key == d.terminator and d.terminator:
-            s.finish_digits(node, li.digits, out)
-        elif key.isdigit():
-            li.digits += key
-            li.last_digit_at = at
-            if len(li.digits) >= d.max_length:
-                if d.terminator:
-                    s.swallow(d.terminator, at + node.inter_digit_timeout)
-                s.finish_digits(node, li.digits, out)
-        else:
-            action = s.tree.global_keys.action_for(key)
-            if action and action in node.globals_enabled:
+        st = s.kind_state
+        action = s.tree.global_keys.action_for(key)
+        if st is not None and st.pending:
+            s.listening = None
+            if key == YES_KEY:
+                self._accept(s, node, out)
+            elif key == NO_KEY:
+                self._reject(s, node, out)
+            elif action == "repeat" and action in node.globals_enabled:
+                self._read_back(s, node, out)
+            elif action and action in node.globals_enabled:
                 s.global_action(node, action, out)
             else:
                 s.fail(node, "invalid", out)
+            return
+        taken = st.taken if st is not None else ""
+        if key == d.terminator and d.terminator:
+            self._complete(s, node, taken + li.digits, out)
+        elif key.isdigit():
+            li.digits += key
+            li.last_digit_at = at
+            if len(taken) + len(li.digits) >= d.max_length:
+                if d.terminator:
+                    s.swallow(d.terminator, at + node.inter_digit_timeout)
+                self._complete(s, node, taken + li.digits, out)
+        elif action and action in node.globals_enabled:
+            s.global_action(node, action, out)
+        else:
+            s.fail(node, "invalid", out)
 
     def choice(self, s: CallSession, node: Node, token: str, out: list[Action]) -> None:
         action = token[7:] if token.startswith("global:") else None
-        if action and action in node.globals_enabled:
+        st = s.kind_state
+        if st is not None and st.pending:
+            if token == "yes":
+                self._accept(s, node, out)
+            elif token == "no" or action == "repeat":   # "ulangi" at a read-back: I'll say it again
+                self._reject(s, node, out)
+            elif action and action in node.globals_enabled:
+                s.global_action(node, action, out)
+            else:
+                s.fail(node, "nomatch", out)
+        elif (token == "again" or action == "repeat") and st is not None and st.groups:
+            st.groups.pop()                               # "salah" / "ulangi" right after a group
+            self._say(s, node, "reject", out)
+            s.listen(node, out)
+        elif action and action in node.globals_enabled:
             s.global_action(node, action, out)
         else:
             s.fail(node, "nomatch", out)
 
-    def spoken_digits(self, s: CallSession, node: Node, digits: str, at: float, out: list[Action]) -> None:
-        # spoken digits add to what was keyed or said before: a caller may read a 16-digit
-        # NIK in groups, pausing between them (the inter-digit timeout applies). It ends at
-        # max_length (or by the inter-digit timeout once min_length is reached, since a
-        # longer number may still be on its way).
+    def spoken_digits(self, s: CallSession, node: Node, digits: str, at: float, out: list[Action],
+                      confidence: float = 1.0) -> None:
+        d = node.data
+        st = self._state(s)
+        unsure = d.confirm_below > 0 and (confidence < d.confirm_below or st.keys_offered)
+        st.pending = ""   # a number said at a read-back is a new answer, not a ya/tidak
+        if d.groups:
+            s.listening = None
+            whole = st.taken + digits
+            if len(whole) > d.max_length:
+                s.fail(node, "invalid", out)
+            elif len(whole) == d.max_length and not self._valid(s, node, whole):
+                st.groups.clear()
+                s.finish_digits(node, whole, out)   # never read back an invalid number
+            elif unsure:
+                st.pending, st.whole = digits, False
+                self._read_back(s, node, out)
+            else:
+                st.groups.append(digits)
+                self._next_group(s, node, out)
+            return
+        # the whole number, possibly in parts: a caller may read a 16-digit NIK in groups,
+        # pausing between them (the inter-digit timeout applies). It ends at max_length (or
+        # by the inter-digit timeout once min_length is reached).
         li = s.listening
         li.digits += digits
         li.last_digit_at = at
-        if len(li.digits) > node.data.max_length:
+        st.spoken = True
+        st.unsure |= unsure
+        if len(li.digits) > d.max_length:
             s.listening = None
+            st.spoken = st.unsure = False
             s.fail(node, "invalid", out)
-        elif len(li.digits) == node.data.max_length:
-            s.finish_digits(node, li.digits, out)
+        elif len(li.digits) == d.max_length:
+            self._complete(s, node, li.digits, out)
 
     def deadline(self, s: CallSession, node: Node, digits: str, out: list[Action]) -> None:
-        if digits:
-            s.finish_digits(node, digits, out)
+        st = s.kind_state
+        if st is not None and st.pending:
+            s.listening = None
+            s.timeout(node, out)
+        elif digits or (st is not None and st.groups and len(st.taken) >= node.data.min_length):
+            self._complete(s, node, (st.taken if st is not None else "") + digits, out)
         else:
             s.timeout(node, out)
+
+    # ---- the dialogue's steps -------------------------------------------------------------
+    def _say(self, s: CallSession, node: Node, prompt: str, out: list[Action]) -> None:
+        s.play(node, prompt, out, text=node.prompts.get(prompt) or DIALOGUE_PROMPTS[prompt])
+
+    def _read_back(self, s: CallSession, node: Node, out: list[Action], listen: bool = True) -> None:
+        """Say the pending digits back and ask ya/tidak (prompt `readback`, {angka})."""
+        st = s.kind_state
+        # a run of 5 or more digits is read digit by digit, grouped, by the verbalizer; a
+        # shorter group is written digit by digit so it is not read as a quantity
+        said = st.pending if len(st.pending) >= 5 else " ".join(st.pending)
+        raw = node.prompts.readback or DIALOGUE_PROMPTS["readback"]
+        s.play(node, "readback", out, text=raw.replace("{angka}", said))
+        if listen:
+            s.listen(node, out)
+
+    def _valid(self, s: CallSession, node: Node, digits: str) -> bool:
+        d = node.data
+        return len(digits) >= d.min_length and validate(d.validator, digits, s.today)[0]
+
+    def _complete(self, s: CallSession, node: Node, digits: str, out: list[Action]) -> None:
+        """The whole number is in: read it back first when part of it was spoken unsure
+        (and it is valid: an invalid one gets the `invalid` prompt), else check and go on."""
+        s.listening = None
+        st = self._state(s)
+        read_back = st.spoken and st.unsure and self._valid(s, node, digits)
+        st.spoken = st.unsure = False
+        st.groups.clear()
+        if read_back:
+            st.pending, st.whole = digits, True
+            self._read_back(s, node, out)
+        else:
+            s.finish_digits(node, digits, out)
+
+    def _next_group(self, s: CallSession, node: Node, out: list[Action]) -> None:
+        st = s.kind_state
+        if len(st.taken) >= node.data.max_length:
+            digits = st.taken
+            st.groups.clear()
+            s.finish_digits(node, digits, out)
+        else:
+            s.listen(node, out)   # the next group: no prompt, the caller goes on
+
+    def _accept(self, s: CallSession, node: Node, out: list[Action]) -> None:
+        st = s.kind_state
+        digits, st.pending = st.pending, ""
+        if st.whole:
+            s.finish_digits(node, digits, out)
+        else:
+            st.groups.append(digits)
+            self._next_group(s, node, out)
+
+    def _reject(self, s: CallSession, node: Node, out: list[Action]) -> None:
+        d, st = node.data, s.kind_state
+        st.pending = ""
+        st.rejects += 1
+        if d.keys_after and st.rejects == d.keys_after and not st.keys_offered:
+            st.keys_offered = True
+            self._say(s, node, "use_keys", out)
+            s.listen(node, out)
+        elif not d.keys_after or st.rejects > d.keys_after:
+            s.fail(node, "reject", out)   # heard wrong again: a failure (on_exceeded bounds it)
+        else:
+            self._say(s, node, "reject", out)
+            s.listen(node, out)
 
 
 class SayHandler(KindHandler):

@@ -133,6 +133,7 @@ class CallSession:
         self.waiting_service: Node | None = None
         self.holding: _Hold | None = None
         self.history: list[str] = []
+        self.kind_state = None   # a handler's own state at the current node (reset on entering one)
         # A collect that ends at max_length leaves the caller's habitual "#" in flight; it
         # is swallowed if it arrives within the inter-digit timeout, instead of counting
         # as an empty answer (or a repeat request) at the next node.
@@ -245,8 +246,9 @@ class CallSession:
     def listen(self, node: Node, out: list[Action]) -> None:
         """Start listening at `node` (the no-input timer starts when the prompts end)."""
         self.listening = _Listening(node.id, None if self.playing else self.now)
-        out.append(Listen(node.id, self.tree.grammar_for(node.id), node.timeout, node.inter_digit_timeout,
-                          HANDLERS[node.kind].terminator(node),
+        h = HANDLERS[node.kind]
+        out.append(Listen(node.id, h.grammar(self, node), node.timeout, node.inter_digit_timeout,
+                          h.terminator(node),
                           node.max_failures - self.failures, node.max_timeouts - self.timeouts))
 
     def _time_up(self, out: list[Action]) -> None:
@@ -284,6 +286,7 @@ class CallSession:
         self.node = node
         self.failures = self.timeouts = 0
         self.listening = None
+        self.kind_state = None
         self.stats.path.append(node_id)
         out.append(EnterNode(node_id, node.kind))
         HANDLERS[node.kind].enter(self, node, greet, out)
@@ -377,7 +380,7 @@ class CallSession:
             self._exceeded(node, out)
             return
         self.play(node, "timeout", out)
-        self.play(node, "greet_short", out)
+        HANDLERS[node.kind].reprompt(self, node, out)
         self.listen(node, out)
 
     def fail(self, node: Node, prompt: str, out: list[Action]) -> None:
@@ -387,7 +390,7 @@ class CallSession:
             self._exceeded(node, out)
             return
         self.play(node, prompt, out)
-        self.play(node, "greet_short", out)
+        HANDLERS[node.kind].reprompt(self, node, out)
         self.listen(node, out)
 
     def _exceeded(self, node: Node, out: list[Action]) -> None:
@@ -488,7 +491,7 @@ class CallSession:
             HANDLERS[node.kind].choice(self, node, r.choice, out)
             return
         if r.digits is not None:
-            HANDLERS[node.kind].spoken_digits(self, node, r.digits, ev.at, out)
+            HANDLERS[node.kind].spoken_digits(self, node, r.digits, ev.at, out, r.confidence)
             return
         self.listening = None
         self.fail(node, "nomatch", out)

@@ -44,6 +44,18 @@ class CollectData:
     terminator: str = fld("key", "Key that ends the input (default #).", "#")
     validator: str = fld("enum", "Check applied to the digits.", "none", enum=VALIDATORS)
     next: str | None = fld("node", "Node after a valid value.", required=True)
+    # the recovering dialogue for spoken numbers (ivr.engine.handlers.CollectHandler)
+    confirm_below: float = fld(
+        "number", "Read a spoken number back (prompt `readback`, {angka}) and ask ya/benar or 1 / tidak/salah "
+                  "or 2 when the recogniser's confidence is below this (0: never, 1: always). Keyed digits "
+                  "are never read back: DTMF is exact and the caller knows what they pressed.", 0.0, minimum=0)
+    groups: int = fld(
+        "int", "Take spoken digits in groups of this many (0: the whole number in one go); each group "
+               "below `confirm_below` is read back on its own, and salah/ulangi after a group drops it.",
+        0, minimum=0)
+    keys_after: int = fld(
+        "int", "Rejected read-backs after which the caller is offered the keypad (prompt `use_keys`); "
+               "from then on every spoken answer is read back. 0: never.", 2, minimum=0)
 
 
 def _collect_detail(n: Node) -> str:
@@ -55,12 +67,15 @@ def _collect_detail(n: Node) -> str:
 def _collect_check(d: CollectData) -> list[tuple[str, str, str]]:
     if d.min_length > d.max_length:
         return [("min_length", f"min_length {d.min_length} is greater than max_length {d.max_length}", "range")]
+    if d.confirm_below > 1:
+        return [("confirm_below", f"confirm_below {d.confirm_below:g} is above 1 (a confidence is 0-1; 1 reads "
+                                  "every spoken answer back)", "range")]
     return []
 
 
 COLLECT = KindSpec(
     "collect", CollectData, "The caller keys or says a digit string, checked by a validator.",
-    input="digits", prompts=LISTEN_PROMPTS + ("too_short",),
+    input="digits", prompts=LISTEN_PROMPTS + ("too_short", "readback", "reject", "use_keys"),
     missing_greet=("error", "has no greet_long prompt", "the caller would not know what to press or enter"),
     style={"shape": "parallelogram", "style": "filled", "fillcolor": "#fef9c3"},
     detail=_collect_detail, check=_collect_check,

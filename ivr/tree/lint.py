@@ -36,6 +36,7 @@ ENGINE_VARS: dict[str, str] = {
     "posisi": "the caller's place in the agent queue",
     "waktu_tunggu": "the estimated wait in the agent queue",
     "agen": "the name of the agent who answered (the queue file's agent_names)",
+    "angka": "a collect's read-back: the digits heard, grouped (prompt readback only)",
     "salam": "Selamat pagi/siang/sore/malam for the hour the agent answered",
 }
 #: Extra variables a collect validator sets (the validators' own table, ivr.engine.validators).

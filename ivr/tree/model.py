@@ -17,7 +17,7 @@ if TYPE_CHECKING:   # annotations only: ivr.tree.spec imports this module
 
 PROMPT_NAMES: tuple[str, ...] = (
     "greet_long", "greet_short", "invalid", "nomatch", "timeout", "too_short", "exit",
-    "queue_position", "queue_periodic", "queue_full",
+    "queue_position", "queue_periodic", "queue_full", "readback", "reject", "use_keys",
 )
 VALIDATORS: tuple[str, ...] = VALIDATOR_NAMES   # one table: ivr.engine.validators
 GLOBAL_ACTIONS: tuple[str, ...] = ("back", "agent", "repeat")
@@ -57,6 +57,9 @@ class Prompts:
     queue_position: str = ""
     queue_periodic: str = ""
     queue_full: str = ""
+    readback: str = ""
+    reject: str = ""
+    use_keys: str = ""
 
     def get(self, name: str) -> str:
         return getattr(self, name)

@@ -58,6 +58,12 @@ PROMPT_DOCS = {
     "queue_position": "Transfer only: said on entering the agent queue; may use {posisi} and {waktu_tunggu}.",
     "queue_periodic": "Transfer only: said periodically while waiting; may use {posisi} and {waktu_tunggu}.",
     "queue_full": "Transfer only: said when the queue is full.",
+    "readback": "Collect with `confirm_below`: reads a spoken number (or group) back, {angka}, and asks "
+                "ya/benar (1) or tidak/salah (2). Defaults to '{angka}. Benar? ...'.",
+    "reject": "Collect with `confirm_below`/`groups`: said when the caller rejects a read-back or says "
+              "salah/ulangi after a group. Defaults to 'Baik, silakan ulangi.'.",
+    "use_keys": "Collect with `keys_after`: said after that many rejected read-backs, offering the keypad. "
+                "Defaults to 'Silakan tekan nomor Anda pada keypad, diakhiri tanda pagar.'.",
 }
 
 INPUT_FIELDS: dict[str, F] = {
