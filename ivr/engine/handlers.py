@@ -214,8 +214,11 @@ class CollectHandler(KindHandler):
         if d.groups:
             s.listening = None
             whole = st.taken + digits
+            size = min(d.groups, d.max_length - len(st.taken))
             if len(whole) > d.max_length:
                 s.fail(node, "invalid", out)
+            elif d.min_length == d.max_length and len(digits) < size:
+                s.fail(node, "nomatch", out)        # a short group is a digit lost: say it again
             elif len(whole) == d.max_length and not self._valid(s, node, whole):
                 st.groups.clear()
                 s.finish_digits(node, whole, out)   # never read back an invalid number
@@ -308,6 +311,7 @@ class CollectHandler(KindHandler):
         st.rejects += 1
         if d.keys_after and st.rejects == d.keys_after and not st.keys_offered:
             st.keys_offered = True
+            st.groups.clear()   # "tekan NIK Anda": the caller keys the whole number
             self._say(s, node, "use_keys", out)
             s.listen(node, out)
         elif not d.keys_after or st.rejects > d.keys_after:
