@@ -45,31 +45,41 @@ def test_rtp_round_trip_and_junk():
 
 
 def _frames(n, ts0=1000):
-    return [(rtp.RtpPacket(0, i, ts0 + i * 160, 7, False, b""), np.full(160, i + 1, np.float32)) for i in range(n)]
+    return [(7, ts0 + i * 160, bytes([i + 1]) * 160) for i in range(n)]
 
 
 def test_jitter_buffer_reorders_conceals_and_drops_late():
-    jb = rtp.JitterBuffer(depth=2)
+    jb = rtp.JitterBuffer(depth=2, fill=b"\xff")
     pk = _frames(6)
     jb.put(*pk[0])
     jb.put(*pk[2])        # 1 arrives out of order
     jb.put(*pk[1])
-    out = [jb.tick() for _ in range(2)]            # playout delay: silence first
-    assert all(not o.any() for o in out)
-    assert [jb.tick()[0] for _ in range(3)] == [1, 2, 3]
+    out = [jb.take() for _ in range(2)]            # playout delay: silence first
+    assert out == [b"\xff" * 160] * 2
+    assert [jb.take()[0] for _ in range(3)] == [1, 2, 3]
     assert jb.concealed == 0
-    got = jb.tick()                                 # 4 lost so far: silence, counted
-    assert not got.any() and jb.concealed == 1
+    got = jb.take()                                 # 4 lost so far: silence, counted
+    assert got == b"\xff" * 160 and jb.concealed == 1
     jb.put(*pk[3])                                  # ... then too late: dropped
     assert jb.late == 1
     jb.put(*pk[5])
     jb.put(*pk[4])
-    assert [jb.tick()[0] for _ in range(2)] == [5, 6]
+    assert jb.take(2) == bytes([5]) * 160 + bytes([6]) * 160     # two frames in one slice
+
+
+def test_jitter_buffer_packets_off_the_frame_grid():
+    # 10 ms packets, and a 30 ms one: the playout still comes in whole 20 ms frames, in order
+    jb = rtp.JitterBuffer(depth=0)
+    jb.put(1, 0, bytes([1]) * 80)
+    jb.put(1, 80, bytes([2]) * 80)
+    jb.put(1, 160, bytes([3]) * 240)
+    assert jb.take(2) == bytes([1]) * 80 + bytes([2]) * 80 + bytes([3]) * 160
+    assert jb.take() == bytes([3]) * 80 + b"\xff" * 80
 
 
 def test_jitter_buffer_clock_runs_without_media():
     jb = rtp.JitterBuffer()
-    assert sum(len(jb.tick()) for _ in range(50)) == 8000     # one second of (silent) audio
+    assert len(jb.take(50)) == 8000     # one second of (silent) audio
 
 
 # ---- RFC 4733 -----------------------------------------------------------------------------
@@ -269,3 +279,71 @@ def test_bad_sip_address_is_one_line_error():
     r = subprocess.run([sys.executable, "-m", "ivr", "serve", "--sip", "nowhere"], cwd=REPO,
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 2 and r.stderr.strip().count("\n") == 0 and "HOST:PORT" in r.stderr
+
+
+# ---- the send path: pacer and prompt store ---------------------------------------------------
+def test_pacer_sends_queued_frames_in_order_then_silence_and_clears_on_barge_in():
+    from ivr.sip.pacer import Pacer, TxStream
+
+    rx = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    rx.bind(("127.0.0.1", 0))
+    rx.settimeout(1.0)
+    tx_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    tx_sock.bind(("127.0.0.1", 0))
+    tx_sock.setblocking(False)
+    st = TxStream(tx_sock, rx.getsockname(), 0, b"\xff" * 160)
+    st.push(bytes([1]) * 160 + bytes([2]) * 160)
+    st.push(bytes([3]) * 160)
+    with pytest.raises(ValueError):
+        st.push(b"\x00" * 100)                      # only whole frames
+    pacer = Pacer()
+    pacer.add(st)
+    pacer.start()
+    try:
+        got = [rtp.parse(rx.recv(2048)) for _ in range(5)]
+        st.push(bytes([9]) * 1600)
+        st.clear()                                  # barge-in: nothing of it goes out
+        more = [rtp.parse(rx.recv(2048)) for _ in range(3)]
+    finally:
+        pacer.stop()
+        pacer.join(1.0)
+    assert [p.payload[0] for p in got] == [1, 2, 3, 0xFF, 0xFF]
+    assert all(len(p.payload) == 160 for p in got + more) and 9 not in [p.payload[0] for p in more]
+    assert [(b.seq - a.seq) & 0xFFFF for a, b in zip(got, got[1:])] == [1] * 4
+    assert [(b.ts - a.ts) & 0xFFFFFFFF for a, b in zip(got, got[1:])] == [160] * 4
+    assert got[0].marker and not got[1].marker and st.queued_frames == 0
+
+
+def test_prompt_not_yet_rendered_is_estimated_then_retimed_to_its_audio():
+    import datetime as dt
+    import threading
+
+    from ivr.drivers.runtime import CallRuntime
+    from ivr.drivers.setup import open_services, open_tree
+    from ivr.sip.call import PromptStore, RtpCall
+
+    gate = threading.Event()
+
+    class SlowVoice:                  # every prompt is exactly 3 s long, rendered when let go
+        def duration(self, text):
+            return 3.0
+
+        def render(self, text, rate):
+            gate.wait(10)
+            return np.full(3 * rate, 0.1, np.float32)
+
+    store = PromptStore(SlowVoice())
+    rt = CallRuntime(open_tree(None), services=open_services(None), today=dt.date(2026, 11, 23), call_id="t")
+    call = RtpCall(rt, store)
+    call.begin()
+    assert call.playing and call._outq[0].estimated
+    first = call.played[0]
+    estimated_end = first.end
+    gate.set()
+    call._outq[0].future.result(5)
+    call.media(np.zeros(800, np.float32), [])       # 0.1 s later the call pumps its prompts
+    assert not call._outq or not call._outq[0].estimated or call._outq[0].rendered is None
+    assert abs((first.end - first.start) - 3.0) < 1e-6 and first.end != estimated_end
+    assert call.prompt_ends[0] == first.end         # PromptDone now comes when the audio ends
+    assert store.get(first.text) is not None        # public prompt: kept for the next caller
+    store.close()

@@ -305,7 +305,7 @@ def _ok(calls, key) -> dict:
 
 def test_rfc4733_keys_reach_the_status_prompt(calls):
     r = _ok(calls, "rfc4733")
-    assert "status kepesertaan tidak aktif" in r["status"] and "Budi" in r["status"]
+    assert "tidak aktif" in r["status"] and "Budi" in r["status"]
     assert r["end"]["outcome"] == "caller-hangup" and "status_menunggak" in r["end"]["path"]
     assert calls["stats"]["big"]["keys_rfc4733"] >= 2 + 17 + 8
     # what the phone heard: the whole call (within a second), and speech, not silence
@@ -315,7 +315,7 @@ def test_rfc4733_keys_reach_the_status_prompt(calls):
 
 def test_inband_tones_reach_the_status_prompt(calls):
     r = _ok(calls, "inband")
-    assert "status kepesertaan aktif" in r["status"] and "Siti" in r["status"]
+    assert "aktif" in r["status"] and "tidak aktif" not in r["status"] and "Siti" in r["status"]
     assert "status_aktif" in r["end"]["path"]
     assert calls["stats"]["big"]["keys_inband"] >= 2 + 17 + 8
     assert r["audio"]["seconds"] > 10 and r["audio"]["tail_rms_dbfs"] > -40

@@ -83,7 +83,8 @@ class CallFactory:
             leg.log.write(0.0, "sip", call_id=leg.invite.call_id, remote=f"{leg.addr[0]}:{leg.addr[1]}",
                           codec=leg.media.codec if leg.media else None,
                           rfc4733=bool(leg.media and leg.media.event_pt is not None))
-        return RtpCall(rt, self.voice, speech=self.speech() if self.speech else None)
+        return RtpCall(rt, self.voice, speech=self.speech() if self.speech else None,
+                       codec=leg.media.codec if leg.media else "PCMU", wake=leg.server.wake)
 
     def done(self, leg) -> None:
         if self.shared_queue is not None:
@@ -92,19 +93,19 @@ class CallFactory:
 
 def _voice(no_tts: bool, tree):
     from ivr.drivers.timeline import EstimatedVoice
-    from ivr.sip.call import Voice8k
+    from ivr.sip.call import PromptStore
 
     if no_tts:
-        return Voice8k(EstimatedVoice())
+        return PromptStore(EstimatedVoice())
     try:
         from ivr.speech.voice import TtsVoice
 
         voice = TtsVoice.create()
     except Exception as exc:
         raise CliError(f"spoken prompts need the offline TTS (espeak-ng via pyttsx3): {exc} (or use --no-tts)") from None
-    v = Voice8k(voice)
+    v = PromptStore(voice)
     for text in tree.prompt_texts():   # render now, not while the first caller waits
-        v.render(text, 8000)
+        v.render_now(text)
     return v
 
 

@@ -1,9 +1,10 @@
 """RTP packets (RFC 3550) and the receive-side jitter buffer.
 
-The jitter buffer is also the call's clock. Every 20 ms tick of the server's media clock
-takes one frame out of it: the packets that arrived for that stretch of the sender's
-timeline, or silence where a packet is missing or late. So the caller's audio stream, as
-played out, advances exactly 160 samples per tick whether or not the phone sends media
+The jitter buffer is also the call's clock. For every 20 ms tick of the server's media
+clock one frame comes out of it (the server takes a call's frames in slices of several
+ticks): the packets that arrived for that stretch of the sender's timeline, or silence
+where a packet is missing or late. So the caller's audio stream, as played out, advances
+exactly 160 samples per tick whether or not the phone sends media
 (a phone on mute, SIPp without a pcap), and timeouts still fire on time -- the same rule
 as the microphone driver, where the input stream's sample count is the call's clock.
 """
@@ -11,8 +12,6 @@ from __future__ import annotations
 
 import struct
 from dataclasses import dataclass, field
-
-import numpy as np
 
 RATE = 8000
 FRAME = 160            # samples per 20 ms packet at 8 kHz
@@ -28,12 +27,15 @@ class RtpPacket:
     payload: bytes
 
 
+HEADER = struct.Struct("!BBHII")
+
+
 def parse(data: bytes) -> RtpPacket | None:
     """An RTP packet, or None for anything that is not RTP version 2 (RTCP on the same
     port, garbage): a stray datagram must never end a call."""
     if len(data) < 12 or data[0] >> 6 != 2:
         return None
-    b0, b1, seq, ts, ssrc = struct.unpack_from("!BBHII", data)
+    b0, b1, seq, ts, ssrc = HEADER.unpack_from(data)
     pt = b1 & 0x7F
     if 72 <= pt <= 76:      # RTCP (RFC 5761 muxing): not media
         return None
@@ -51,7 +53,7 @@ def parse(data: bytes) -> RtpPacket | None:
 
 
 def build(pt: int, seq: int, ts: int, ssrc: int, payload: bytes, marker: bool = False) -> bytes:
-    return struct.pack("!BBHII", 0x80, (0x80 if marker else 0) | pt, seq & 0xFFFF, ts & 0xFFFFFFFF,
+    return HEADER.pack(0x80, (0x80 if marker else 0) | pt, seq & 0xFFFF, ts & 0xFFFFFFFF,
                        ssrc & 0xFFFFFFFF) + payload
 
 
@@ -80,64 +82,87 @@ def _ts_diff(a: int, b: int) -> int:
 
 @dataclass
 class JitterBuffer:
-    """Reorders packets by timestamp and plays them out one frame per tick (module docstring).
+    """Reorders payloads by timestamp and plays them out frame by frame (module docstring).
 
-    `depth` frames of delay absorb network jitter (2 = 40 ms); a packet later than its
-    playout is dropped and counted; a jump of more than `resync_s` (a new sender, a long
-    pause) restarts the timeline at the new packet."""
+    It holds G.711 payload bytes as they came (one sample per byte), not decoded audio: the
+    receive path costs one dict insert per packet, and the call decodes its whole slice of
+    audio in one table lookup. `depth` frames of delay absorb network jitter (2 = 40 ms); a
+    packet later than its playout is dropped and counted; a jump of more than `resync_s` (a
+    new sender, a long pause) restarts the timeline at the new packet. `fill` is the
+    codec's silence byte, played where a packet is missing."""
 
     depth: int = 2
     resync_s: float = 2.0
-    _pending: dict[int, np.ndarray] = field(default_factory=dict)   # ts -> samples
+    fill: bytes = b"\xff"
+    _pending: dict[int, bytes] = field(default_factory=dict)   # ts -> payload
     _next: int | None = None      # sender timestamp of the next sample to play
-    _wait: int = 0                # ticks still to wait before playout starts
+    _wait: int = 0                # frames still to wait before playout starts
     _ssrc: int | None = None
     received: int = 0
     late: int = 0
     concealed: int = 0            # frames played as silence while media flows
 
-    def put(self, pkt: RtpPacket, samples: np.ndarray) -> None:
+    def put(self, ssrc: int, ts: int, payload: bytes) -> None:
         self.received += 1
-        if self._ssrc != pkt.ssrc or self._next is None or \
-                abs(_ts_diff(pkt.ts, self._next)) > self.resync_s * RATE:
-            self._ssrc = pkt.ssrc
+        nxt = self._next
+        if self._ssrc != ssrc or nxt is None or abs(_ts_diff(ts, nxt)) > self.resync_s * RATE:
+            self._ssrc = ssrc
             self._pending.clear()
-            self._next = pkt.ts
+            self._next = nxt = ts
             self._wait = self.depth
-        if _ts_diff(pkt.ts + len(samples), self._next) <= 0:
+        if _ts_diff(ts + len(payload), nxt) <= 0:
             self.late += 1
             return
-        self._pending[pkt.ts] = samples
+        self._pending[ts] = payload
 
     def position_of(self, ts: int) -> int:
         """Samples from the next playout position to sender timestamp `ts` (may be < 0)."""
         return 0 if self._next is None else _ts_diff(ts, self._next)
 
-    def tick(self, n: int = FRAME) -> np.ndarray:
-        """The next `n` samples of the caller's audio as played out."""
-        out = np.zeros(n, dtype=np.float32)
-        if self._next is None:
-            return out
+    def take(self, frames: int = 1, n: int = FRAME) -> bytes:
+        """The next `frames` frames of `n` samples of the caller's audio as played out."""
+        return b"".join([self._frame(n) for _ in range(frames)])
+
+    def _frame(self, n: int) -> bytes:
+        pos = self._next
+        if pos is None:
+            return self.fill * n
         if self._wait > 0:
             self._wait -= 1
-            return out
-        got = 0
-        pos = self._next
-        for ts in sorted(self._pending, key=lambda t: _ts_diff(t, pos)):
+            return self.fill * n
+        self._next = (pos + n) & 0xFFFFFFFF
+        pending = self._pending
+        got = pending.pop(pos, None)
+        if got is not None and len(got) == n:      # the usual case: in order, one frame each
+            if len(pending) > 64:
+                self._drop_stale()
+            return got
+        if got is not None:
+            pending[pos] = got
+        out = bytearray(self.fill * n)
+        filled = 0
+        for ts in sorted(pending, key=lambda t: _ts_diff(t, pos)):
             d = _ts_diff(ts, pos)
             if d >= n:
                 break
-            s = self._pending[ts]
+            s = pending[ts]
             if d + len(s) <= 0:
-                del self._pending[ts]
+                del pending[ts]
                 continue
             a = max(0, -d)                       # part of the packet already played
             k = min(len(s) - a, n - max(d, 0))
             out[max(d, 0):max(d, 0) + k] = s[a:a + k]
-            got += k
+            filled += k
             if a + k >= len(s):
-                del self._pending[ts]
-        if got == 0 and self.received:
+                del pending[ts]
+            else:                                # the rest waits under its own timestamp
+                del pending[ts]
+                pending[(ts + a + k) & 0xFFFFFFFF] = s[a + k:]
+        if filled == 0 and self.received:
             self.concealed += 1
-        self._next = (pos + n) & 0xFFFFFFFF
-        return out
+        return bytes(out)
+
+    def _drop_stale(self) -> None:
+        pos = self._next
+        for ts in [t for t, s in self._pending.items() if _ts_diff(t + len(s), pos) <= 0]:
+            del self._pending[ts]

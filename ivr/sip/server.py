@@ -12,10 +12,13 @@ answer), so it is here, in `message`, `sdp`, `rtp` and this module.
 One loop, two kinds of work:
 * SIP: datagrams are parsed and answered at once (100 Trying, then 200 OK with our SDP,
   retransmitted until the ACK; 486 when `max_calls` calls are up; 487 after CANCEL).
-* Media: a ticker wakes every 20 ms on absolute deadlines, sends one RTP packet per call
-  (the sends come first, so their timing does not depend on the rest of the work), pulls
-  one 20 ms frame per call out of its jitter buffer, and every fifth tick (calls spread
-  over the five phases) feeds 100 ms of caller audio into the call.
+* Media in: a ticker wakes every 20 ms on absolute deadlines; each call's turn comes every
+  `PROCESS_EVERY` ticks (calls spread over the phases): its frames come out of its jitter
+  buffer, are decoded in one lookup and fed into the call (DTMF, speech, engine, queue).
+
+Media out is not on this loop: `ivr.sip.pacer` sends every call's next 20 ms frame from a
+thread of its own, from prompts rendered by a worker thread and G.711-encoded once, so
+neither a slow slice of call processing nor a prompt being synthesised delays a send.
 """
 from __future__ import annotations
 
@@ -35,11 +38,13 @@ import numpy as np
 
 from ivr.sip import g711, rfc4733, rtp, sdp
 from ivr.sip.call import RtpCall
+from ivr.sip.pacer import Pacer, TxStream
 from ivr.sip.message import SipMessage, SipParseError, parse, response, tag_of, uri_of
 import json
 
 TICK_S = 0.02
-PROCESS_EVERY = 5            # ticks per 100 ms slice of caller audio
+PROCESS_EVERY = 10           # ticks per slice of caller audio fed into a call (200 ms)
+SWITCH_INTERVAL_S = 0.0005   # how soon the pacer thread gets the GIL from a busy loop
 T1, T2 = 0.5, 4.0            # RFC 3261 timers
 ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
 END_TAIL_S = 0.3             # silence after the goodbye prompt before our BYE
@@ -72,7 +77,9 @@ class Stats:
     packets_received: int = 0
     keys_rfc4733: int = 0
     keys_inband: int = 0
-    late_ticks: int = 0
+    late_ticks: int = 0           # the pacer's ticks that started after their deadline
+    loop_late_ticks: int = 0      # the call-processing ticks that did
+    late_renders: int = 0
     jitter_hist: np.ndarray = field(default_factory=lambda: np.zeros(1001, np.int64))  # 0.05 ms bins
 
     def jitter_ms(self, q: float) -> float:
@@ -88,17 +95,10 @@ class Stats:
                 "max_concurrent": self.max_concurrent, "packets_sent": self.packets_sent,
                 "packets_received": self.packets_received, "keys_rfc4733": self.keys_rfc4733,
                 "keys_inband": self.keys_inband, "late_ticks": self.late_ticks,
+                "loop_late_ticks": self.loop_late_ticks, "late_renders": self.late_renders,
                 "send_jitter_ms": {"p50": self.jitter_ms(0.5), "p99": self.jitter_ms(0.99),
                                    "max": self.jitter_ms(1.0)},
                 "cpu_s": round(cpu_s, 3), "wall_s": round(wall_s, 3)}
-
-
-class _RtpProtocol(asyncio.DatagramProtocol):
-    def __init__(self, leg: "Leg"):
-        self.leg = leg
-
-    def datagram_received(self, data: bytes, addr) -> None:
-        self.leg.rtp_in(data)
 
 
 @dataclass
@@ -113,21 +113,19 @@ class Leg:
     local_tag: str
     media: sdp.Media | None
     state: str = "early"          # early -> confirmed -> ended
-    transport: asyncio.DatagramTransport | None = None
+    sock: socket.socket | None = None
+    tx: TxStream | None = None
     rtp_port: int = 0
     call: RtpCall | None = None
     log: object = None
     last_response: bytes = b""
     acked: bool = False
     cseq_out: int = 1
-    sender: rtp.RtpSender = field(default_factory=lambda: rtp.RtpSender(random.getrandbits(32),
-                                                                         random.getrandbits(16)))
     jb: rtp.JitterBuffer = field(default_factory=rtp.JitterBuffer)
     events: rfc4733.EventReceiver = field(default_factory=rfc4733.EventReceiver)
-    inbuf: list = field(default_factory=list)
     keys: list = field(default_factory=list)   # (stream sample, key) from RFC 4733 / INFO
     played: int = 0               # caller samples taken out of the jitter buffer
-    last_send: float | None = None
+    taken_tick: int = 0           # the server tick up to which its audio went into the call
     shown: int = 0                # transcript lines already traced
     ended_at_tick: int | None = None
     retransmit: asyncio.TimerHandle | None = None
@@ -138,35 +136,62 @@ class Leg:
 
     # ---- media in --------------------------------------------------------------------------
     def rtp_in(self, data: bytes) -> None:
-        if self.state != "confirmed" or self.media is None:
+        media = self.media
+        if self.state != "confirmed" or media is None:
+            return
+        self.server.stats.packets_received += 1
+        # the usual packet (version 2, no CSRC, extension or padding, our codec): its payload
+        # goes into the jitter buffer as it is, no packet object made
+        if len(data) > 12 and data[0] == 0x80 and data[1] & 0x7F == media.pt:
+            _, _, _, ts, ssrc = rtp.HEADER.unpack_from(data)
+            self.jb.put(ssrc, ts, data[12:])
             return
         pkt = rtp.parse(data)
         if pkt is None:
             return
-        self.server.stats.packets_received += 1
-        if pkt.pt == self.media.pt:
-            self.jb.put(pkt, g711.decode(pkt.payload, self.media.codec))
-        elif self.media.event_pt is not None and pkt.pt == self.media.event_pt:
+        if pkt.pt == media.pt:
+            self.jb.put(pkt.ssrc, pkt.ts, pkt.payload)
+        elif media.event_pt is not None and pkt.pt == media.event_pt:
             ev = rfc4733.parse(pkt.payload)
             if ev is not None and self.events.feed(pkt.ts, ev):
                 self.key_at(self.played + max(0, self.jb.position_of(pkt.ts)), ev.key)
 
     def key_at(self, sample: int, key: str) -> None:
-        done = self.call.samples_in + sum(len(b) for b in self.inbuf) if self.call else 0
+        done = self.call.samples_in if self.call else 0
         self.keys.append((max(sample, done), key))   # never before audio already fed
         self.keys.sort()
 
-    def process(self) -> None:
-        """Feed the caller audio collected since the last slice into the call."""
-        call = self.call
-        if call is None or not self.inbuf:
+    def drain(self) -> None:
+        """Read every datagram waiting on the call's RTP socket. The socket is read here, at
+        the call's turn, not by a loop callback per packet: 200 calls send 10,000 packets a
+        second, and the kernel's buffer holds a turn's 10 (+ events) with room to spare."""
+        sock, rtp_in = self.sock, self.rtp_in
+        if sock is None:
             return
-        audio = np.concatenate(self.inbuf)
-        self.inbuf = []
+        for _ in range(1000):
+            try:
+                rtp_in(sock.recv(2048))
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError:          # ICMP unreachable reported on the socket, closed socket
+                return
+
+    def process(self, frames: int) -> None:
+        """Play `frames` frames out of the jitter buffer and feed them into the call."""
+        call = self.call
+        if call is None:
+            return
+        self.drain()
+        codec = self.media.codec if self.media is not None else "PCMU"
+        audio = g711.decode(self.jb.take(frames), codec)
+        self.played += frames * rtp.FRAME
         base = call.samples_in
         end = base + len(audio)
-        now = [(s - base, k) for s, k in self.keys if s < end]
-        self.keys = [(s, k) for s, k in self.keys if s >= end]
+        if self.keys:
+            now = [(s - base, k) for s, k in self.keys if s < end]
+            self.keys = [(s, k) for s, k in self.keys if s >= end]
+        else:
+            now = []
         call.media(audio, now)
 
 
@@ -185,7 +210,14 @@ class SipServer(asyncio.DatagramProtocol):
         self._byes: dict[str, tuple[bytes, tuple, int, asyncio.TimerHandle | None]] = {}
         self._closing = False
         self._silence: dict[str, bytes] = {c: g711.silence(c, rtp.FRAME) for c in g711.CODECS}
+        self.pacer = Pacer()
         self.t0 = 0.0
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def wake(self, fn) -> None:
+        """Run `fn` on the loop thread soon (from any thread: a rendering finished)."""
+        if self._loop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(fn)
 
     # ---- transport -------------------------------------------------------------------------
     def connection_made(self, transport) -> None:
@@ -269,6 +301,8 @@ class SipServer(asyncio.DatagramProtocol):
                         leg.media = sdp.parse_offer(msg.body)
                     except sdp.SdpError:
                         self._hangup(leg, "no usable media in the ACK")
+                        return
+                    self._start_media(leg)
         elif m == "BYE":
             self.send(response(msg, 200 if leg is not None else 481).encode(), addr)
             if leg is not None and leg.state != "ended":
@@ -333,11 +367,19 @@ class SipServer(asyncio.DatagramProtocol):
         asyncio.ensure_future(self._answer(leg))
 
     async def _answer(self, leg: Leg) -> None:
-        loop = asyncio.get_running_loop()
         try:
-            leg.transport, _ = await loop.create_datagram_endpoint(
-                lambda: _RtpProtocol(leg), local_addr=(self.opts.host, 0))
-            leg.rtp_port = leg.transport.get_extra_info("sockname")[1]
+            # one socket both ways, as phones behind NAT expect: read at the call's turns
+            # (`Leg.drain`), written by the pacer thread
+            fam = socket.AF_INET6 if ":" in self.opts.host else socket.AF_INET
+            sock = socket.socket(fam, socket.SOCK_DGRAM)
+            try:
+                sock.bind((self.opts.host, 0))
+                sock.setblocking(False)
+            except BaseException:
+                sock.close()
+                raise
+            leg.sock = sock
+            leg.rtp_port = sock.getsockname()[1]
             if self.opts.answer_after > 0:
                 leg.last_response = response(leg.invite, 180, to_tag=leg.local_tag,
                                              extra=[("Contact", self._contact(leg))]).encode()
@@ -356,6 +398,8 @@ class SipServer(asyncio.DatagramProtocol):
             self.stats.max_concurrent = max(self.stats.max_concurrent, self.active)
             self.send(leg.last_response, leg.addr)
             self._retransmit_ok(leg, T1)
+            leg.taken_tick = self._tick_n
+            self._start_media(leg)
             leg.call.begin()
             self._trace(leg)
             self._say(f"call {leg.n} from {leg.addr[0]}:{leg.addr[1]} answered "
@@ -365,6 +409,23 @@ class SipServer(asyncio.DatagramProtocol):
             if leg.state == "early":
                 self.send(response(leg.invite, 500, to_tag=leg.local_tag).encode(), leg.addr)
             self._end(leg, "failed")
+
+    def _start_media(self, leg: Leg) -> None:
+        """Once the caller's media address and codec are known: the call's send stream."""
+        m = leg.media
+        if m is None or leg.sock is None or leg.call is None:
+            return
+        leg.jb.fill = self._silence[m.codec][:1]
+        if leg.tx is None:
+            leg.tx = TxStream(leg.sock, (m.addr, m.port), m.pt, self._silence[m.codec])
+            self.pacer.add(leg.tx)
+        leg.tx.addr, leg.tx.pt, leg.tx.silence = (m.addr, m.port), m.pt, self._silence[m.codec]
+        leg.tx.sending = m.direction not in ("sendonly", "inactive")
+        call = leg.call
+        if call.tx is None:
+            call.codec = m.codec
+            call.tx = leg.tx
+            call.pump()
 
     def _retransmit_ok(self, leg: Leg, interval: float, elapsed: float = 0.0) -> None:
         """200 OK again until the ACK comes (RFC 3261 13.3.1.4); no ACK in 32 s: hang up."""
@@ -394,6 +455,7 @@ class SipServer(asyncio.DatagramProtocol):
         self.send(response(msg, 200, to_tag=leg.local_tag, body=body,
                            extra=[("Contact", self._contact(leg)),
                                   ("Content-Type", "application/sdp")]).encode(), addr)
+        self._start_media(leg)
 
     def _contact(self, leg: Leg) -> str:
         host = f"[{leg.local_ip}]" if ":" in leg.local_ip else leg.local_ip
@@ -440,12 +502,17 @@ class SipServer(asyncio.DatagramProtocol):
         leg.state = "ended"
         if leg.retransmit is not None:
             leg.retransmit.cancel()
-        if leg.transport is not None:
-            leg.transport.close()
+        if leg.tx is not None:
+            self.pacer.remove(leg.tx)
+        if leg.sock is not None:
+            # closed a moment later: the pacer may be sending on it during this tick
+            asyncio.get_running_loop().call_later(2 * TICK_S, leg.sock.close)
         if leg.call is not None:
             st = self.stats
             st.keys_rfc4733 += leg.call.keys_rfc4733
             st.keys_inband += leg.call.keys_inband
+            st.late_renders += leg.call.late_renders
+            leg.call.close()
             rt = leg.call.rt
             rt.finish(max(leg.call.t, leg.call.pos))
             self._trace(leg, final=True)
@@ -469,42 +536,30 @@ class SipServer(asyncio.DatagramProtocol):
             delay = due - loop.time()
             if delay > 0:
                 await asyncio.sleep(delay)
-            else:
-                self.stats.late_ticks += 1
-                if -delay > 10 * TICK_S:     # far behind (a stall): skip, do not burst
-                    t0 = loop.time() - n * TICK_S
+            else:                            # behind: catch up turn by turn (the calls' audio
+                self.stats.loop_late_ticks += 1   # clocks follow the wall clock), I/O in between
                 await asyncio.sleep(0)
+            self._tick_n = n
             self._tick(n)
 
     def _tick(self, n: int) -> None:
-        legs = [leg for leg in self.legs.values() if leg.state == "confirmed" and leg.call is not None]
-        hist = self.stats.jitter_hist
-        perf = time.perf_counter
-        for leg in legs:                     # 1. send: one packet per call, first thing
-            media = leg.media
-            if media is None or media.direction in ("sendonly", "inactive"):
+        """Each call in its turn: the caller audio of the last `PROCESS_EVERY` ticks into the
+        call; the IVR's BYE once the call is over and its last prompt has been heard."""
+        phase = n % PROCESS_EVERY
+        for leg in [leg for leg in self.legs.values() if leg.n % PROCESS_EVERY == phase]:
+            if leg.state != "confirmed" or leg.call is None:
                 continue
-            frame = leg.call.next_frame()
-            payload = self._silence[media.codec] if frame is None else g711.encode(frame, media.codec)
-            leg.transport.sendto(leg.sender.packet(media.pt, payload), (media.addr, media.port))
-            now = perf()
-            if leg.last_send is not None:
-                hist[min(len(hist) - 1, int(abs(now - leg.last_send - TICK_S) * 20000))] += 1
-            leg.last_send = now
-        self.stats.packets_sent += len(legs)
-        for leg in legs:                     # 2. caller audio: play out, process every 100 ms
-            leg.inbuf.append(leg.jb.tick())
-            leg.played += rtp.FRAME
-            if (n + leg.n) % PROCESS_EVERY == 0:
-                leg.process()
-                self._trace(leg)
-                call = leg.call
-                if call.rt.ended and leg.ended_at_tick is None:
-                    leg.ended_at_tick = n
-                if leg.ended_at_tick is not None and not call.playing and \
-                        n - leg.ended_at_tick >= END_TAIL_S / TICK_S:
-                    self.stats.ivr_hangups += 1
-                    self._hangup(leg, call.rt.session.stats.outcome or "ended")
+            frames, leg.taken_tick = n - leg.taken_tick, n
+            if frames > 0:
+                leg.process(frames)
+            self._trace(leg)
+            call = leg.call
+            if call.rt.ended and leg.ended_at_tick is None:
+                leg.ended_at_tick = n
+            if leg.ended_at_tick is not None and not call.playing and \
+                    n - leg.ended_at_tick >= END_TAIL_S / TICK_S:
+                self.stats.ivr_hangups += 1
+                self._hangup(leg, call.rt.session.stats.outcome or "ended")
 
     # ---- shutdown ---------------------------------------------------------------------------
     async def close(self) -> None:
@@ -559,6 +614,7 @@ async def serve(opts: ServeOptions, new_call, ready: Callable[[SipServer], None]
     """Run the server until SIGINT/SIGTERM; return its statistics."""
     loop = asyncio.get_running_loop()
     server = SipServer(opts, new_call)
+    server._loop = loop
     server.t0 = loop.time()
     cpu0, wall0 = time.process_time(), time.monotonic()
     transport, _ = await loop.create_datagram_endpoint(lambda: server, local_addr=(opts.host, opts.port))
@@ -569,6 +625,9 @@ async def serve(opts: ServeOptions, new_call, ready: Callable[[SipServer], None]
         except (NotImplementedError, RuntimeError):
             pass
     clock = asyncio.ensure_future(server.run_clock())
+    switch = sys.getswitchinterval()
+    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    server.pacer.start()
     if ready is not None:
         ready(server)
     try:
@@ -577,6 +636,13 @@ async def serve(opts: ServeOptions, new_call, ready: Callable[[SipServer], None]
         await server.close()
         clock.cancel()
         transport.close()
+        server.pacer.stop()
+        server.pacer.join(1.0)
+        sys.setswitchinterval(switch)
+        st = server.stats
+        st.jitter_hist = np.asarray(server.pacer.hist, np.int64)
+        st.packets_sent = server.pacer.packets_sent
+        st.late_ticks = server.pacer.late_ticks
     stats = server.stats.as_dict(time.process_time() - cpu0, time.monotonic() - wall0)
     if opts.stats_path is not None:
         Path(opts.stats_path).write_text(json.dumps(stats) + "\n")
