@@ -235,3 +235,12 @@ def test_without_the_fields_a_collect_behaves_as_before(tree):
     assert c.grammar.max_digits == 16 and c.grammar.validator == "nik"
     c.say("...", digits=NIK, conf=0.51)
     assert c.s.node.id == "tgl" and not any(isinstance(a, EnterNode) and a.node == "nik" for a in c.last)
+
+
+def test_failures_are_counted_per_group(tree):
+    c = Call(tree)
+    for i in range(0, 16, 4):
+        c.say("...", digits=NIK[i:i + 2])                     # a short group: a digit lost
+        assert c.said[0] == "Tidak dikenali." and c.s.failures == 1
+        c.say("...", digits=NIK[i:i + 4])
+    assert c.s.vars["nik"] == NIK

@@ -289,6 +289,7 @@ class CollectHandler(KindHandler):
 
     def _next_group(self, s: CallSession, node: Node, out: list[Action]) -> None:
         st = s.kind_state
+        s.failures = 0   # max_failures counts per group: a long number should not run out on its 3rd no-match
         if len(st.taken) >= node.data.max_length:
             digits = st.taken
             st.groups.clear()
