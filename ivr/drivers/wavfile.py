@@ -49,7 +49,7 @@ class AudioCall(Timeline):
                  t0: float = 0.0, speech: SpeechInput | None = None):
         super().__init__(runtime, voice, t0)
         self.rate = int(rate)
-        self.det = DtmfDetector(self.rate)
+        self.det = self.new_detector()
         self.speech = speech
         self._rs16 = None
         self._grammar = None
@@ -58,6 +58,10 @@ class AudioCall(Timeline):
         self.pos = t0                     # audio time fed so far
         self.keys: list[tuple[float, str]] = []
         self._carry = np.zeros(0, dtype=np.float32)   # less than a chunk, waiting for more
+
+    def new_detector(self) -> DtmfDetector:
+        """This call's DTMF detector (the SIP server's calls take a batched copy of one)."""
+        return DtmfDetector(self.rate)
 
     def _after(self, actions, at: float) -> None:
         super()._after(actions, at)

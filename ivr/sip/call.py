@@ -223,10 +223,7 @@ class RtpCall(AudioCall):
         self.codec = codec
         self.tx = tx                    # None until the media address is known
         self.wake = wake                # runs a function on the loop thread (a rendering came)
-        det = self.det
-        if DTMF_BATCH_MS:
-            det = _detector(RATE)
-        self.det = _DedupDetector(det, self)
+        self.det = _DedupDetector(self.det, self)
         self._outq: deque[_Out] = deque()
         self._held: list[str] = []      # personal prompts this call keeps in the store
         self._hold_t = 0.0
@@ -236,6 +233,9 @@ class RtpCall(AudioCall):
         self.keys_inband = 0
         self.samples_in = 0
         self.late_renders = 0           # renderings that came after their prompt's planned end
+
+    def new_detector(self) -> DtmfDetector:
+        return _detector(RATE)
 
     # ---- prompts out ---------------------------------------------------------------------
     def _after(self, actions, at: float) -> None:
