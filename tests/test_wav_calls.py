@@ -116,7 +116,7 @@ def test_key_during_unbargeable_welcome_is_ignored(vika, fixtures_dir, voice):
 def test_audio_timeline_is_the_clock(vika, fixtures_dir, voice):
     """Timeouts happen at the audio time the tree says: 10 s after the NIK prompt ends."""
     rt, call = _run(vika, fixtures_dir / "diam_nik.wav", voice, dt.date(2026, 11, 23))
-    nik_prompts = [p for p in call.played if p.text.startswith("Masukkan 16 digit NIK")]
+    nik_prompts = [p for p in call.played if p.text.startswith("Silakan masukkan 16 digit NIK")]
     timeout_prompts = [p for p in call.played if p.text.startswith("Maaf, kami belum menerima NIK")]
     assert nik_prompts and timeout_prompts
     assert timeout_prompts[0].start == pytest.approx(nik_prompts[0].end + 10.0, abs=1e-6)
@@ -176,8 +176,10 @@ def test_hold_music_between_announcements_in_the_recording(repo, tmp_path, voice
 
     tree = load_tree(repo / "menus" / "vika.yaml")
     rate = 8000
+    # 3 agent services, 2 data changes, 2 class change: the night queue makes the caller wait
     caller = np.concatenate([np.zeros(int(rate * 12), np.float32), generate("3", rate), np.zeros(rate, np.float32),
-                             generate("4", rate), np.zeros(rate * 90, np.float32)])
+                             generate("2", rate), np.zeros(rate, np.float32),
+                             generate("2", rate), np.zeros(rate * 90, np.float32)])
     rt = CallRuntime(tree, services=JknServices(":memory:"), today=dt.date(2026, 11, 23),
                      queue=open_queue(repo / "menus" / "vika.yaml", None, 1, 22))
     call = AudioCall(rt, rate, voice)
