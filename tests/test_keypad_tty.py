@@ -48,7 +48,7 @@ def test_interactive_keypad_call(tmp_path):
     proc, master = _spawn(tmp_path)
     buf: list[str] = []
     try:
-        _read_until(master, "Untuk mengulang, tekan pagar", buf)
+        _read_until(master, "Berbicara dengan agen, tekan 0", buf)
         text = _read_until(master, "sisa percobaan 3", buf)        # status line: node and retries left
         assert "[menu_utama (menu)" in text
         os.write(master, b"7")                                      # not an option

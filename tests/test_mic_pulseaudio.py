@@ -98,7 +98,7 @@ def test_mic_call_keys_and_speech_reach_status(pulse, repo, tmp_path):
     assert proc.returncode == 0, out[-2000:] + err[-2000:]
     assert '"Status kepesertaan' in out or '"status kepesertaan' in out, out   # spoken answer
     assert "Penelepon: ****************#" in out, out                          # DTMF answer, masked
-    assert "atas nama Siti" in out and "Tagihan iuran Anda Rp0" in out
+    assert "atas nama Siti" in out and "Belum ada tagihan" in out
     res = json.loads(out.strip().splitlines()[-1])
     assert "status_aktif" in res["path"] and "menu_mandiri" in res["path"]
     # the prompts came out of the loudspeaker: the monitor recorded speech, not silence

@@ -129,13 +129,13 @@ def test_cli_wav_speech_groups_are_masked(capsys, tmp_path, scanner):
 # ---- keys typed while holding for an agent ------------------------------------------------
 def test_keys_typed_while_holding_are_masked(capsys, tmp_path, scanner):
     log = tmp_path / "q2.jsonl"
-    keys = f"3 3 {BUDI[0]}# w {BUDI[0]}# 1"
+    keys = f"3 2 1 {BUDI[0]}# w {BUDI[0]}# 1"   # agent services, data change, identity data
     rc, out = _ivr(capsys, "call", "--today", "2026-11-23", "--hour", "10", "--queue-seed", "2",
                    "--keys", keys, "--log", log)
     assert rc == 0 and "CONNECT" in out
     records = [json.loads(x) for x in log.read_text().splitlines()]
     clear = [r["key"] for r in records if r.get("type") == "Digit" and r["key"].isdigit()]
-    assert clear == ["3", "3", "1"]                              # only the menu choices
+    assert clear == ["3", "2", "1", "1"]                         # only the menu choices
     assert sum(1 for r in records if r.get("type") == "Digit" and r.get("masked")) == 32
     assert not scanner.scan_text(out, "stdout") and not scanner.scan_file(log)
     assert out.count("Penelepon: ****************#") == 2
