@@ -126,8 +126,9 @@ def _queue_events(log):
 @pytest.mark.parametrize("keys,expected", [
     # waits at night, is served, is refused (registered < 1 year)
     ("3 2 2 w 3471020911000007# 1", ["ENTERQUEUE", "CONNECT", "COMPLETECALLER"]),
-    # waits, then presses 1 for a callback (* is "back" everywhere else: issue 12)
-    ("3 2 2 1", ["ENTERQUEUE", "EXITWITHKEY"]),
+    # waits, then presses * for a callback (said in every announcement; a digit could be
+    # part of a NIK typed while waiting)
+    ("3 2 2 *", ["ENTERQUEUE", "EXITWITHKEY"]),
 ])
 def test_queue_log_in_asterisk_style(ivr, db, tmp_path, keys, expected):
     log = tmp_path / "q.jsonl"
@@ -140,7 +141,7 @@ def test_queue_log_in_asterisk_style(ivr, db, tmp_path, keys, expected):
     if "CONNECT" in expected:
         assert events[1][1]["wait_s"] > 0 and events[1][1]["agent"]
     else:
-        assert events[1][1]["key"] == "1"
+        assert events[1][1]["key"] == "*"
 
 
 def test_queue_log_abandon(ivr, db, tmp_path):
