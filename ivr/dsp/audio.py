@@ -74,17 +74,17 @@ def _name_of(src: Source) -> str:
 
 def _read_bytes(src: Source) -> bytes:
     """Whole content of a path, '-' (stdin) or a binary file object."""
-    if isinstance(src, (str, os.PathLike)):
-        if str(src) == "-":
-            return sys.stdin.buffer.read()
+    if isinstance(src, (str, os.PathLike)) and str(src) != "-":
+        f, _, closers = _open_stream(src, _name_of(src))
         try:
-            return Path(src).read_bytes()
-        except FileNotFoundError:
-            raise AudioError(f"{src}: no such file") from None
-        except IsADirectoryError:
-            raise AudioError(f"{src}: is a directory, not an audio file") from None
+            return f.read()
         except OSError as exc:
             raise AudioError(f"{src}: cannot read ({exc.strerror or exc})") from None
+        finally:
+            for c in closers:
+                c()
+    if isinstance(src, (str, os.PathLike)):
+        return sys.stdin.buffer.read()
     data = src.read()
     if isinstance(data, str):
         raise AudioError(f"{_name_of(src)}: opened in text mode; audio needs a binary stream")

@@ -27,8 +27,5 @@ def validate_nik(nik: str, today: dt.date | None = None) -> NikInfo:
 
 
 def is_valid_nik(nik: str, today: dt.date | None = None) -> bool:
-    try:
-        validate_nik(nik, today)
-        return True
-    except InvalidNik:
-        return False
+    """`ivr.rules.identifiers.is_valid_nik` on `today` (default: the machine's date)."""
+    return _rules.is_valid_nik(nik, today or dt.date.today())
