@@ -244,3 +244,13 @@ def test_failures_are_counted_per_group(tree):
         assert c.said[0] == "Tidak dikenali." and c.s.failures == 1
         c.say("...", digits=NIK[i:i + 4])
     assert c.s.vars["nik"] == NIK
+
+
+def test_two_no_matches_offer_the_keypad(tree):
+    c = Call(tree)
+    c.say("...", digits="31")
+    c.say("...", digits="31")
+    assert c.said == ["Tidak dikenali.", "Silakan tekan nomor Anda pada keypad, diakhiri tanda pagar."]
+    for k in NIK + "#":
+        c.key(k)
+    assert c.s.vars["nik"] == NIK

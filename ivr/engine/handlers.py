@@ -94,6 +94,7 @@ class CollectState:
     whole: bool = False     # pending is the whole number, not one group
     rejects: int = 0
     keys_offered: bool = False
+    keyed: bool = False     # the caller uses the keypad already: no offer of it
     spoken: bool = False    # whole-number mode: part of the digits so far was spoken ...
     unsure: bool = False    # ... below `confirm_below`
 
@@ -141,8 +142,15 @@ class CollectHandler(KindHandler):
         return base
 
     def reprompt(self, s: CallSession, node: Node, out: list[Action]) -> None:
-        st = s.kind_state
-        if st is not None and st.pending:
+        st, d = s.kind_state, node.data
+        dialogue = d.confirm_below > 0 or d.groups > 0
+        if (dialogue and d.keys_after and s.failures >= d.keys_after
+                and not (st is not None and (st.keys_offered or st.keyed))):
+            st = self._state(s)               # not heard twice (no-match, too short): offer the keypad
+            st.pending, st.keys_offered = "", True
+            st.groups.clear()
+            self._say(s, node, "use_keys", out)
+        elif st is not None and st.pending:
             self._read_back(s, node, out, listen=False)
         elif st is not None and st.keys_offered:
             self._say(s, node, "use_keys", out)
@@ -169,6 +177,9 @@ class CollectHandler(KindHandler):
             else:
                 s.fail(node, "invalid", out)
             return
+        if key.isdigit():
+            st = self._state(s)
+            st.keyed = True
         taken = st.taken if st is not None else ""
         if key == d.terminator and d.terminator:
             self._complete(s, node, taken + li.digits, out)
@@ -209,7 +220,7 @@ class CollectHandler(KindHandler):
                       confidence: float = 1.0) -> None:
         d = node.data
         st = self._state(s)
-        unsure = d.confirm_below > 0 and (confidence < d.confirm_below or st.keys_offered)
+        unsure = d.confirm_below > 0 and (confidence < d.confirm_below or d.confirm_below >= 1 or st.keys_offered)
         st.pending = ""   # a number said at a read-back is a new answer, not a ya/tidak
         if d.groups:
             s.listening = None
