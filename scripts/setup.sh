@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PKGS=(espeak-ng graphviz sox libsndfile1 libportaudio2 libasound2-plugins multimon-ng pulseaudio pulseaudio-utils
-          asterisk-core-sounds-en-wav asterisk-moh-opsound-wav baresip sip-tester)
+          asterisk-core-sounds-en-wav asterisk-moh-opsound-wav baresip sip-tester kamailio)
 missing=()
 for p in "${APT_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

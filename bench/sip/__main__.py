@@ -15,6 +15,10 @@ Then the signalling ceiling, in the same run: SIPp's built-in UAC (`-sn uac`, no
 hang up at once) against SIPp's built-in UAS (`-sn uas`) and against `ivr serve`, calls
 per second each.
 
+Then scale-out (`--cluster`, on by default when kamailio is installed): the same SIPp UAC
+against `scripts/serve-cluster.sh 1` and `scripts/serve-cluster.sh 2` (one and two `ivr
+serve` instances behind Kamailio's dispatcher), calls per second each and their ratio.
+
 Every loop is bounded: SIPp gets -m (calls) and -timeout; each step has a deadline.
 """
 from __future__ import annotations
@@ -165,10 +169,60 @@ def signalling_rate(tmp: Path, target: str, calls: int) -> float:
     return round(done / max(1e-9, time.monotonic() - t0), 1)
 
 
+class Cluster:
+    """scripts/serve-cluster.sh N on free loopback ports, stopped with its process group."""
+
+    def __init__(self, tmp: Path, n: int, extra: list[str]):
+        self.port = _port()
+        base = _port()
+        while base + n > 65535 or self.port in range(base, base + n):
+            base = _port()
+        self.err = open(tmp / f"cluster-{n}.err", "w+")
+        self.proc = subprocess.Popen(["bash", str(REPO / "scripts" / "serve-cluster.sh"), str(n), "--port", str(self.port),
+                                      "--base-port", str(base)] + extra, cwd=REPO, stderr=self.err,
+                                     stdout=subprocess.DEVNULL, start_new_session=True)
+        deadline = time.monotonic() + 180
+        while time.monotonic() < deadline:
+            self.err.seek(0)
+            if "cluster ready" in self.err.read():
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        self.stop()
+        self.err.seek(0)
+        raise SystemExit(f"bench.sip: serve-cluster.sh {n} did not start: {self.err.read()[-800:]}")
+
+    def stop(self) -> None:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(30)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+
+
+def cluster_rates(tmp: Path, calls: int) -> tuple[float, float]:
+    """Calls/s through Kamailio to one instance and to two (same SIPp UAC, same run)."""
+    rates = []
+    for n in (1, 2):
+        c = Cluster(tmp, n, ["--no-tts", "--no-log", "--quiet", "--max-calls", "600", "--today", TODAY])
+        try:
+            signalling_rate(tmp, f"127.0.0.1:{c.port}", 20)            # warm: first calls, caches
+            rates.append(signalling_rate(tmp, f"127.0.0.1:{c.port}", calls))
+        finally:
+            c.stop()
+    return rates[0], rates[1]
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(prog="python -m bench.sip", description=__doc__.split("\n\n")[0])
     ap.add_argument("--steps", default="10,50,100", help="concurrent calls per step (default 10,50,100)")
     ap.add_argument("--signalling-calls", type=int, default=2000, help="calls for the signalling ceiling")
+    ap.add_argument("--cluster", choices=("auto", "yes", "no"), default="auto",
+                    help="one vs two instances behind Kamailio (auto: when kamailio is installed)")
+    ap.add_argument("--no-load", action="store_true", help="skip the load steps (signalling and cluster only)")
     args = ap.parse_args(argv)
     if not shutil.which("sipp"):
         print("bench.sip: sipp is missing (Debian package sip-tester; scripts/setup.sh installs it)", file=sys.stderr)
@@ -192,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
               f"(half RFC 4733, half in band), TTS prompts, G.711 PCMU")
         print(f"{'calls':>6} {'done':>5} {'fail':>5} {'lost':>5} {'status':>7} {'setup ms':>9} {'max up':>7} "
               f"{'jit p50':>8} {'jit p99':>8} {'late':>5} {'CPU s/call':>10} {'%core/call':>10}")
-        for n in steps:
+        for n in ([] if args.no_load else steps):
             r = load_step(tmp, n)
             j = r["jitter"]
             print(f"{n:>6} {r['completed']:>5} {r['failed']:>5} {r['lost']:>5} {r['reached_status']:>7} "
@@ -216,7 +270,15 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             server.stop()
         print(f"signalling ceiling (SIPp -sn uac, {args.signalling_calls} calls, no media): "
-              f"SIPp -sn uas {uas_cps} calls/s; ivr serve {ivr_cps} calls/s")
+              f"SIPp -sn uas {uas_cps} calls/s; ivr serve {ivr_cps} calls/s", flush=True)
+        if args.cluster == "yes" or (args.cluster == "auto" and shutil.which("kamailio")):
+            if not shutil.which("kamailio"):
+                print("bench.sip: kamailio is missing (Debian package kamailio; scripts/setup.sh installs it)",
+                      file=sys.stderr)
+                return 2
+            one, two = cluster_rates(tmp, args.signalling_calls)
+            print(f"scale-out through Kamailio (same UAC, {args.signalling_calls} calls): 1 instance {one} calls/s; "
+                  f"2 instances {two} calls/s; ratio {two / max(one, 1e-9):.2f}x")
     return 0
 
 

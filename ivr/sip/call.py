@@ -42,6 +42,12 @@ DTMF_BATCH_MS = 200.0
 _PROTO: dict[int, DtmfDetector] = {}
 
 
+def warm_up(rate: int = RATE) -> None:
+    """Build the detector prototype at start-up: the first one imports and designs the
+    filters (~1.5 s), which would stall every call arriving meanwhile."""
+    _detector(rate)
+
+
 def _detector(rate: int) -> DtmfDetector:
     """A fresh batched detector, copied from a prototype: building one designs its filters
     (~1.5 ms), a copy of a new one is ~0.2 ms of the call's set-up."""

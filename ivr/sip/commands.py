@@ -157,6 +157,9 @@ def run_serve(args) -> int:
         from ivr.drivers.calllog import default_log_dir
 
         log_dir = Path(args.log_dir) if args.log_dir else default_log_dir()
+    from ivr.sip.call import warm_up
+
+    warm_up()
     factory = CallFactory(tree, services, today, _voice(args.no_tts, tree), _speech(args), shared, log_dir)
     opts = ServeOptions(host=host, port=port, max_calls=args.max_calls, answer_after=args.answer_after,
                         log_dir=log_dir, stats_path=Path(args.stats) if args.stats else None, quiet=args.quiet,

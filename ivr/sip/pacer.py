@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import os
 import random
 import socket
 import struct
@@ -165,6 +166,7 @@ class Pacer(threading.Thread):
         self.hist = [0] * BINS          # send-interval deviation histogram, 0.05 ms bins
         self.late_ticks = 0
         self.packets_sent = 0
+        self.priority = "normal"
 
     def add(self, stream: TxStream) -> None:
         self._streams = self._streams + (stream,)      # a new tuple: the pacer reads a snapshot
@@ -175,7 +177,25 @@ class Pacer(threading.Thread):
     def stop(self) -> None:
         self._stop_ev.set()
 
+    def _raise_priority(self) -> None:
+        """Real-time scheduling for this thread where allowed (root, CAP_SYS_NICE), else a
+        lower nice value, else as it is: on a busy machine the kernel otherwise lets other
+        processes run past a send deadline. The thread uses little CPU (~2 ms a tick at 200
+        calls), so it cannot starve anything."""
+        try:
+            os.sched_setscheduler(0, os.SCHED_FIFO, os.sched_param(10))
+            self.priority = "SCHED_FIFO 10"
+            return
+        except (AttributeError, OSError):
+            pass
+        try:
+            os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), -10)
+            self.priority = "nice -10"
+        except (AttributeError, OSError):
+            pass
+
     def run(self) -> None:
+        self._raise_priority()
         mono, perf, sleep = time.monotonic, time.perf_counter, time.sleep
         hist, top = self.hist, BINS - 1
         t0 = mono()

@@ -80,6 +80,7 @@ class Stats:
     late_ticks: int = 0           # the pacer's ticks that started after their deadline
     loop_late_ticks: int = 0      # the call-processing ticks that did
     late_renders: int = 0
+    pacer_priority: str = "normal"
     jitter_hist: np.ndarray = field(default_factory=lambda: np.zeros(1001, np.int64))  # 0.05 ms bins
 
     def jitter_ms(self, q: float) -> float:
@@ -96,6 +97,7 @@ class Stats:
                 "packets_received": self.packets_received, "keys_rfc4733": self.keys_rfc4733,
                 "keys_inband": self.keys_inband, "late_ticks": self.late_ticks,
                 "loop_late_ticks": self.loop_late_ticks, "late_renders": self.late_renders,
+                "pacer_priority": self.pacer_priority,
                 "send_jitter_ms": {"p50": self.jitter_ms(0.5), "p99": self.jitter_ms(0.99),
                                    "max": self.jitter_ms(1.0)},
                 "cpu_s": round(cpu_s, 3), "wall_s": round(wall_s, 3)}
@@ -658,6 +660,7 @@ async def serve(opts: ServeOptions, new_call, ready: Callable[[SipServer], None]
         st.jitter_hist = np.asarray(server.pacer.hist, np.int64)
         st.packets_sent = server.pacer.packets_sent
         st.late_ticks = server.pacer.late_ticks
+        st.pacer_priority = server.pacer.priority
     stats = server.stats.as_dict(time.process_time() - cpu0, time.monotonic() - wall0)
     if opts.stats_path is not None:
         Path(opts.stats_path).write_text(json.dumps(stats) + "\n")
