@@ -87,11 +87,13 @@ def fixtures(speech: bool = True) -> dict[str, tuple[np.ndarray, int, str]]:
     mono = c.audio()
     out["barge_in_stereo.wav"] = (np.stack([mono, np.zeros_like(mono)], axis=1), 8000, "ULAW")
     # speech: the menu choices, the NIK (read in groups of four, zeros as "nol" and
-    # "kosong") and the date of birth by voice; a PBI participant
+    # "kosong") and the date of birth by voice; a PBI participant. Every spoken number is
+    # read back (confirm_below: 1): the caller confirms each read-back with key 1, pressed
+    # while it plays (barge-in)
     c = Caller(rate=16000, seed=6).pause(WELCOME_S).say("status").pause(2.0).say("status kepesertaan").pause(2.0)
     for group in ("lima satu tujuh satu", "kosong tiga satu dua", "kosong tiga enam dua", "kosong kosong kosong lima"):
-        c.say(group).pause(1.5)
-    c.pause(1.0).say("satu dua kosong tiga").pause(1.5).say("satu sembilan", 120).pause(1.5).say("enam dua", 120).pause(3.0)
+        c.say(group).pause(2.5).keys("1").pause(1.5)
+    c.pause(1.0).say("satu dua kosong tiga satu sembilan enam dua", 120).pause(2.5).keys("1").pause(3.0)
     out["suara_status.wav"] = (c.audio(), 16000, "ULAW")
     # speech that is no answer at all: the no-match prompt
     c = Caller(rate=8000, seed=7).pause(WELCOME_S).say("halo selamat pagi apa kabar").pause(3.0)

@@ -89,10 +89,9 @@ def test_spoken_nik_and_dob_are_masked_in_transcript_and_log(vika, scanner, tmp_
         call.start()
         call.say("status")
         call.say("status kepesertaan")
-        for group in nik:
+        for group in nik + dob:   # every spoken number is read back (confirm_below: 1): confirm with 1
             call.say(group)
-        for group in dob:
-            call.say(group)
+            call.press("1")
         call.finish_input()
         call.hangup()
     assert "status_aktif" in rt.session.stats.path             # the spoken values were accepted

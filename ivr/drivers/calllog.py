@@ -42,8 +42,25 @@ def _mask_input_event(name: str, ev, data: dict) -> dict:
         res["text"] = mask_input(r.text or "")
         res["digits"] = None if r.digits is None else "*" * len(r.digits)
         res["words"] = [mask_input(w) for w in r.words]
+        if isinstance(res.get("extra"), dict):
+            res["extra"] = {k: v if k in _SPEECH_EXTRA_LABELS else _mask_strings(v) for k, v in res["extra"].items()}
         return {**data, "result": res, "masked": True}
     return data
+
+
+#: Recogniser details that are labels, never what the caller said; every other string in a
+#: result's `extra` (N-best alternatives, second opinions, partials) is speech and is masked.
+_SPEECH_EXTRA_LABELS = frozenset({"reason", "window", "decoder", "engine"})
+
+
+def _mask_strings(obj):
+    if isinstance(obj, str):
+        return mask_input(obj)
+    if isinstance(obj, dict):
+        return {k: _mask_strings(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [_mask_strings(v) for v in obj]
+    return obj
 
 
 def default_log_dir() -> Path:
