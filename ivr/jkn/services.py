@@ -291,6 +291,15 @@ def _phone_problem(hp: str) -> InvalidIdentifier | None:
         return exc
 
 
+def _well_formed(jenis: str, name: str, value: str, rule: Callable[[str], object]):
+    """`rule(value)`, or ServiceError: an argument that fails its identifier rule is passed by
+    a tree whose collect did not validate it (a bug, the outcome `error`), not refused."""
+    try:
+        return rule(value)
+    except InvalidIdentifier as exc:
+        raise ServiceError(f"permintaan/{jenis}: {name}: {exc.reason_en}") from None
+
+
 def _kelas_arg(jenis: str, value: str) -> int:
     """The class a request asks for; a tree that passes anything else is wrong (ServiceError)."""
     try:
@@ -466,10 +475,9 @@ class JknServices(OwnsConnection):
         if jenis == "informasi" and not nik:
             return self._store(jenis, "selesai", a, today, "Pertanyaan Anda telah kami jawab dan catat.")
 
-        try:
-            validate_nik(nik, today)
-        except InvalidIdentifier as exc:
-            return self._reject(jenis, a, today, f"NIK tidak valid: {exc.reason_id}.")
+        # a malformed identifier is the tree's bug (its collect validates it), not a refusal:
+        # `ditolak` is for the agent's rules (ivr.jkn.specs.RequestSpec.outcomes)
+        _well_formed(jenis, "nik", nik, lambda v: validate_nik(v, today))
 
         if jenis == "pendaftaran":
             return self._pendaftaran(a, today)
@@ -482,14 +490,8 @@ class JknServices(OwnsConnection):
 
     def _new_member_checks(self, jenis, a, today, nik_field: str) -> tuple[dt.date | None, ServiceResult | None]:
         nik = a[nik_field]
-        try:
-            info = validate_nik(nik, today)
-        except InvalidIdentifier as exc:
-            return None, self._reject(jenis, a, today, f"NIK tidak valid: {exc.reason_id}.")
-        try:
-            dob = parse_ddmmyyyy(a["tgl_lahir"], today)
-        except InvalidIdentifier as exc:
-            return None, self._reject(jenis, a, today, f"Tanggal lahir tidak valid: {exc.reason_id}.")
+        info = _well_formed(jenis, nik_field, nik, lambda v: validate_nik(v, today))
+        dob = _well_formed(jenis, "tgl_lahir", a["tgl_lahir"], lambda v: parse_ddmmyyyy(v, today))
         if not nik_matches_birth_date(info, dob):
             return None, self._reject(jenis, a, today, "Tanggal lahir tidak sesuai dengan NIK.", nik=nik)
         if self.participants.by_nik(nik) is not None:
@@ -597,18 +599,14 @@ class JknServices(OwnsConnection):
                            "Tautan untuk mengganti alamat email telah dikirim ke nomor HP Anda.", nik=p.nik)
 
     def _req_ganti_npwp(self, p, a, today) -> ServiceResult:
-        npwp = a["npwp"]
-        try:
-            validate_npwp(npwp)
-        except InvalidIdentifier:
-            return self._reject("ganti_npwp", a, today, "NPWP harus 15 atau 16 digit.", nik=p.nik)
+        npwp = _well_formed("ganti_npwp", "npwp", a["npwp"], validate_npwp)
         return self._store("ganti_npwp", "selesai", a, today, "NPWP Anda telah diperbarui.", nik=p.nik,
                            within=lambda conn: self.participants.update(p.nik, npwp=npwp))
 
     def _req_ganti_alamat(self, p, a, today) -> ServiceResult:
         kode_pos = a["kode_pos"]
-        if not (kode_pos.isdigit() and len(kode_pos) == 5):
-            return self._reject("ganti_alamat", a, today, "Kode pos harus 5 digit.", nik=p.nik)
+        if not (kode_pos.isascii() and kode_pos.isdigit() and len(kode_pos) == 5):
+            raise ServiceError("permintaan/ganti_alamat: kode_pos must have 5 digits")
         changes = {"kode_pos": kode_pos}
         if a.get("alamat"):
             changes["alamat"] = a["alamat"]

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ivr.engine.session import MAX_HOPS
 from ivr.engine.validators import VALIDATORS
-from ivr.jkn.specs import REQUESTS, SERVICE_ERROR_OUTCOME, ServiceSpec
+from ivr.jkn.specs import REQUESTS, SERVICE_ERROR_OUTCOME, ServiceSpec, outcomes_of
 from ivr.jkn.specs import SERVICES as JKN_SERVICES
 from ivr.tree.budget import Budget, PromptClock, worst_case
 from ivr.tree.loader import VAR_REF, TreeError, TreeLoadError, load_tree
@@ -251,15 +251,21 @@ class _Linter:
             self.add(pos, f"node '{n.id}': unknown service '{d.service}'", hint, "warning", "service")
             return
         self.service_args(n, spec)
-        known = set(spec.outcomes) | {SERVICE_ERROR_OUTCOME}
+        # a `permintaan` of a literal request type returns only that type's outcomes
+        # (ivr.jkn.specs.RequestSpec.outcomes): a branch for another is dead, a tree bug
+        args = dict(d.args)
+        outcomes = outcomes_of(d.service, args) or spec.outcomes
+        what = (f"request type '{args['jenis']}'" if outcomes is not spec.outcomes
+                else f"service '{d.service}'")
+        known = set(outcomes) | {SERVICE_ERROR_OUTCOME}
         for outcome, _ in d.branches:
             if outcome not in known:
                 self.add(n.key_pos.get("branches", n.pos),
-                         f"node '{n.id}': service '{d.service}' never returns outcome '{outcome}'",
-                         "its outcomes are " + ", ".join(spec.outcomes + (SERVICE_ERROR_OUTCOME,)),
-                         "warning", "branch")
+                         f"node '{n.id}': {what} never returns outcome '{outcome}'",
+                         "its outcomes are " + ", ".join(outcomes + (SERVICE_ERROR_OUTCOME,))
+                         + "; remove the branch", "warning", "branch")
         if not d.default:
-            missing = [o for o in spec.outcomes + (SERVICE_ERROR_OUTCOME,) if o not in dict(d.branches)]
+            missing = [o for o in outcomes + (SERVICE_ERROR_OUTCOME,) if o not in dict(d.branches)]
             if missing:
                 self.add(n.pos, f"node '{n.id}': outcome(s) {', '.join(missing)} have no branch and there is no default",
                          "the call would end with an error; add `default: NODE`", "warning", "branch")
