@@ -41,7 +41,8 @@ def _candidates(svc: JknServices, arg: str, people: list) -> list[str]:
     return {
         "nik": [p.nik for p in people] + [UNKNOWN_NIK],
         "nik_anggota": [NEW_NIK, people[0].nik],
-        "tgl_lahir": list(dict.fromkeys([ddmmyyyy(p.tgl_lahir) for p in people] + [ddmmyyyy(NEW_DOB), "01011980", "01011990"])),
+        "tgl_lahir": list(dict.fromkeys([ddmmyyyy(p.tgl_lahir) for p in people]
+                                        + [ddmmyyyy(NEW_DOB), "01011980", "01011990"])),
         "kelas": ["1", "2", "3"],
         "perubahan": ["identitas", "mutasi"],
         "hp": ["081234567890", "0712345678"],

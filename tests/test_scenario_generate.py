@@ -107,9 +107,39 @@ def test_checked_in_vika_suite_is_up_to_date():
                                Path("tests/scenarios/generated"), REGENERATE)
     finally:
         os.chdir(cwd)
+    # every goal reached: 100% node and edge coverage from --generate alone
+    assert [g.title for g in suite.missed] == []
     have = {p.name: p.read_text(encoding="utf-8") for p in GENERATED.glob("*.yaml")
             if p.read_text(encoding="utf-8").startswith(MARK)}
     stale = sorted(n for n in set(have) | set(suite.files) if have.get(n) != suite.files.get(n))
     if stale:
         pytest.fail(f"tests/scenarios/generated is out of date with menus/vika.yaml ({len(stale)} files differ, "
                     f"e.g. {', '.join(stale[:5])}); regenerate with:\n    {REGENERATE}")
+
+
+def test_candidates_come_from_what_the_request_needs():
+    """A member is added to a head who can have one (self-paying, aktif), with a valid NIK
+    nobody has and the date that NIK encodes; a goal the request type never returns costs
+    no search."""
+    import datetime as dt
+
+    from ivr.jkn.services import JknServices
+    from ivr.rules.identifiers import nik_matches_birth_date, validate_nik
+    from ivr.scenario.generate import Generator, Goal
+
+    tree = load_tree(REPO / "menus" / "vika.yaml")
+    gen = Generator(tree, REPO / "menus" / "vika.yaml")
+    today = gen.today
+    svc = JknServices(":memory:", clock=lambda: dt.datetime(2026, 11, 23, 9, 0))
+    try:
+        head = svc.participants.by_nik(gen._values(tree.nodes["agen_tambah_nik"], {})[0])
+        assert head.hubungan == "kepala keluarga" and head.self_paying and head.status == "aktif"
+        new = gen._values(tree.nodes["agen_tambah_nik_baru"], {"nik": head.nik})[0]
+        assert svc.participants.by_nik(new) is None
+        date = gen._values(tree.nodes["agen_tambah_tgl"], {"nik": head.nik, "nik_anggota": new})[0]
+        born = dt.datetime.strptime(date, "%d%m%Y").date()
+        assert nik_matches_birth_date(validate_nik(new, today), born)
+    finally:
+        svc.close()
+    before = gen.replays
+    assert gen.realise(Goal("outcome", "agen_aduan_proses", "ditolak")) is None and gen.replays == before

@@ -15,8 +15,10 @@ types are declared in ivr.jkn.specs, which lint and the queue configuration read
   * `iuran_kelas`: no arguments -> ok; vars kelas_1, kelas_2, kelas_3, kelas_3_penuh,
     kelas_3_subsidi, ppu.
   * `permintaan` (jenis, ...): an agent completes a request -> selesai | ditolak |
-    tidak_ditemukan; vars tiket, pesan, alasan (+ kartu, nama, va, kelas, iuran, tagihan,
-    pembayaran for registrations: the new member as self-service describes them). Every
+    tidak_ditemukan, each request type only those `ivr.jkn.specs.REQUESTS` declares for it
+    (a malformed identifier argument is a ServiceError, the tree's bug, never `ditolak`);
+    vars tiket, pesan, alasan (+ kartu, nama, va, kelas, iuran, tagihan, pembayaran for
+    registrations: the new member as self-service describes them). Every
     `selesai`/`ditolak` request is stored with a ticket (see ivr.jkn.requests).
 
 Status rules: a member whose administrative status is nonaktif (GILANG re-registration, PBI

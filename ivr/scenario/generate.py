@@ -6,17 +6,23 @@ generator writes a *covering set*, bounded by the tree's size:
 * every edge (`Node.targets()`, the kinds' `KindSpec.edges`) taken at least once;
 * at every node that listens, its retry branches once in one call: a timeout, an invalid
   answer, a too-short one (collects), then wrong answers until `on_exceeded` applies;
-* at every service node, each outcome its service declares (`ivr.jkn.specs`) plus `error`,
-  produced by the fixed demo participants (`DEMO_PARTICIPANTS`, ordered by their
-  `state_of` outcome) or an unknown NIK, and `error` by the scenario setting `unavailable`;
+* at every service node, each outcome its service declares (`ivr.jkn.specs.outcomes_of`:
+  a `permintaan` node, those of its request type) plus `error`, produced by participants
+  chosen for what the request needs: the fixed demo participants (`DEMO_PARTICIPANTS`,
+  ordered by their `state_of` outcome) or an unknown NIK; for adding a family member a head
+  who can have one first; for someone to register a valid NIK nobody has (`make_nik`) and
+  the date it encodes; `error` by the scenario setting `unavailable`;
 * at every transfer with an agent dialogue: served (the caller holds until an agent answers)
   and callback (the callback key while waiting); once per tree: abandon (the caller hangs up
   while waiting) and full (`queue: {max_length: 0}`).
 
-How: a goal at a time (in a fixed order), a breadth-first search over caller inputs that
-move the call closer (in edges) to the goal's node, each candidate call replayed on the real
-runtime from the start (a replay costs about a millisecond). A goal no input reaches is
-reported, not written. Every written call is replayed once more to record what it asserts:
+How: a goal at a time (in a fixed order), a best-first search over caller inputs that
+move the call closer (in edges) to the goal's node, the call nearest the goal first, starting
+from the known calls nearest the goal (every replayed call teaches where its inputs lead) and
+from the start; each candidate call is replayed on the real runtime from the start (a replay
+costs a few milliseconds). A goal proven unreachable (no edge path to its node, an outcome
+the request type never returns) costs no search; any other goal gets `MAX_REPLAYS` calls.
+A goal not reached is reported, not written. Every written call is replayed once more to record what it asserts:
 the node after each input, the prompts heard (a prompt's own words: a filled-in variable is
 never written, so no personal value and nothing that changes with the data is asserted), the
 nodes visited and how the call ended. Same tree, same date => byte-identical files.
@@ -441,7 +447,7 @@ class Generator:
         return out
 
     def search(self, target: str, done, settings: Settings, finish=None) -> tuple[Step, ...] | None:
-        """The shortest inputs (breadth first) after which `done(run)` holds, moving toward
+        """Inputs (best first: nearest the goal, then fewest) after which `done(run)` holds, moving toward
         `target`; `finish(run)` gives the goal's own last inputs once the call is at `target`
         (None: not applicable there)."""
         dist = self._dist(target)
