@@ -109,10 +109,10 @@ def _sipp(args: list[str], cwd: Path, timeout: float) -> subprocess.Popen:
                             cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
-def load_step(tmp: Path, n: int) -> dict:
+def load_step(tmp: Path, n: int, priority: str = "normal") -> dict:
     from bench.sip import pcap
 
-    server = Server(tmp, f"load{n}", max_calls=n + 10)
+    server = Server(tmp, f"load{n}", max_calls=n + 10, extra=["--priority", priority])
     half = [n - n // 2, n // 2]
     rate = max(5, n // 5)                  # calls/s per caller: all N up within ~5 s
     call_s = pcap.duration_s() + 1
@@ -154,9 +154,10 @@ def load_step(tmp: Path, n: int) -> dict:
             "keys": (stats.get("keys_rfc4733", 0), stats.get("keys_inband", 0)), "wall_s": round(wall, 1)}
 
 
-def signalling_rate(tmp: Path, target: str, calls: int) -> float:
+def signalling_rate(tmp: Path, target: str, calls: int, limit: int = 500, hold_ms: int = 0) -> float:
     stf = tmp / f"uac-{target.replace(':', '_')}.csv"
-    p = _sipp(["-sn", "uac", target, "-p", str(_port()), "-m", str(calls), "-r", "5000", "-l", "500",
+    stf.unlink(missing_ok=True)
+    p = _sipp(["-sn", "uac", target, "-p", str(_port()), "-m", str(calls), "-r", "5000", "-l", str(limit), "-d", str(hold_ms),
                "-trace_stat", "-stf", str(stf), "-fd", "100", "-mp", "30000"], tmp, 120)
     t0 = time.monotonic()
     try:
@@ -203,17 +204,29 @@ class Cluster:
                 self.proc.wait()
 
 
-def cluster_rates(tmp: Path, calls: int) -> tuple[float, float]:
-    """Calls/s through Kamailio to one instance and to two (same SIPp UAC, same run)."""
-    rates = []
-    for n in (1, 2):
-        c = Cluster(tmp, n, ["--no-tts", "--no-log", "--quiet", "--max-calls", "600", "--today", TODAY])
-        try:
-            signalling_rate(tmp, f"127.0.0.1:{c.port}", 20)            # warm: first calls, caches
-            rates.append(signalling_rate(tmp, f"127.0.0.1:{c.port}", calls))
-        finally:
-            c.stop()
-    return rates[0], rates[1]
+# The scale-out load: calls that stay up CLUSTER_HOLD_MS (no media; the server still runs
+# each call's audio clock and DTMF detector), CLUSTER_LIMIT at once. With calls hung up at
+# once the proxy and the UAC, on the same 2 cores, are the bottleneck and a second instance
+# cannot show; held calls put the work where a real call's is, in the instances.
+CLUSTER_LIMIT = 400
+CLUSTER_HOLD_MS = 2000
+
+
+def cluster_rates(tmp: Path, calls: int, rounds: int = 2) -> tuple[float, float]:
+    """Calls/s through Kamailio to one instance and to two (same SIPp UAC, same run): the
+    two set-ups alternate `rounds` times and each keeps its best round, so a burst of other
+    work on a shared machine does not decide the ratio."""
+    best = {1: 0.0, 2: 0.0}
+    for _ in range(rounds):
+        for n in (1, 2):
+            c = Cluster(tmp, n, ["--no-tts", "--no-log", "--quiet", "--max-calls", "600", "--today", TODAY])
+            try:
+                signalling_rate(tmp, f"127.0.0.1:{c.port}", 20, CLUSTER_LIMIT)     # warm-up calls
+                best[n] = max(best[n], signalling_rate(tmp, f"127.0.0.1:{c.port}", calls, CLUSTER_LIMIT,
+                                                       CLUSTER_HOLD_MS))
+            finally:
+                c.stop()
+    return best[1], best[2]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -223,6 +236,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cluster", choices=("auto", "yes", "no"), default="auto",
                     help="one vs two instances behind Kamailio (auto: when kamailio is installed)")
     ap.add_argument("--no-load", action="store_true", help="skip the load steps (signalling and cluster only)")
+    ap.add_argument("--priority", choices=("normal", "high"), default="normal",
+                    help="ivr serve --priority for the load steps (high: nice -10, for a shared machine)")
     args = ap.parse_args(argv)
     if not shutil.which("sipp"):
         print("bench.sip: sipp is missing (Debian package sip-tester; scripts/setup.sh installs it)", file=sys.stderr)
@@ -247,7 +262,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{'calls':>6} {'done':>5} {'fail':>5} {'lost':>5} {'status':>7} {'setup ms':>9} {'max up':>7} "
               f"{'jit p50':>8} {'jit p99':>8} {'late':>5} {'CPU s/call':>10} {'%core/call':>10}")
         for n in ([] if args.no_load else steps):
-            r = load_step(tmp, n)
+            r = load_step(tmp, n, args.priority)
             j = r["jitter"]
             print(f"{n:>6} {r['completed']:>5} {r['failed']:>5} {r['lost']:>5} {r['reached_status']:>7} "
                   f"{r['setup_ms']:>9} {r['max_concurrent']:>7} {j.get('p50', float('nan')):>8} "
@@ -277,7 +292,9 @@ def main(argv: list[str] | None = None) -> int:
                       file=sys.stderr)
                 return 2
             one, two = cluster_rates(tmp, args.signalling_calls)
-            print(f"scale-out through Kamailio (same UAC, {args.signalling_calls} calls): 1 instance {one} calls/s; "
+            print(f"scale-out through Kamailio (same UAC, {args.signalling_calls} calls of {CLUSTER_HOLD_MS / 1000:g} s, "
+                  f"{CLUSTER_LIMIT} at once, "
+                  f"best of 2 alternating rounds): 1 instance {one} calls/s; "
                   f"2 instances {two} calls/s; ratio {two / max(one, 1e-9):.2f}x")
     return 0
 
