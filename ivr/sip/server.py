@@ -23,8 +23,6 @@ neither a slow slice of call processing nor a prompt being synthesised delays a 
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
-import os
 import random
 import signal
 import socket
