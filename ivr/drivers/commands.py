@@ -74,29 +74,11 @@ def run_call(args) -> int:
     from ivr.drivers.calllog import CallLog
     from ivr.drivers.runtime import CallRuntime
     from ivr.cli import parse_today
-    from ivr.drivers.setup import default_tree_path, open_queue, open_services, open_tree
+    from ivr.drivers.setup import call_tree_and_queue, open_services
 
-    if args.queue_seed is not None and not 0 <= args.queue_seed < 2 ** 32:
-        raise CliError(f"--queue-seed must be a whole number from 0 to {2 ** 32 - 1}, got {args.queue_seed}")
-    if args.hour is not None and not (0.0 <= args.hour < 24.0):
-        raise CliError(f"--hour must be a time of day from 0 to 24 (e.g. 9.5 for 09:30), got {args.hour}")
     if args.max_seconds <= 0 or args.max_seconds != args.max_seconds:
         raise CliError(f"--max-seconds must be positive, got {args.max_seconds}")
-    if args.max_call_seconds is not None and not 1 <= args.max_call_seconds < float("inf"):
-        raise CliError(f"--max-call-seconds must be at least 1 (seconds), got {args.max_call_seconds}")
-    tree = open_tree(args.tree)
-    if args.max_call_seconds is not None:
-        import dataclasses
-
-        tree = dataclasses.replace(tree, max_call_seconds=args.max_call_seconds)
-    queue = None
-    if not args.no_queue:
-        seed = args.queue_seed
-        if seed is None:
-            import random
-
-            seed = random.SystemRandom().randrange(1 << 31)
-        queue = open_queue(args.tree or default_tree_path(), args.queue_config, seed, args.hour)
+    tree, queue = call_tree_and_queue(args)
     today = parse_today(args.today)
     services = open_services(args.db)
     if args.out_wav and not args.wav:

@@ -1,7 +1,9 @@
 """Shared wiring for every driver: which tree, which services, which log, which date."""
 from __future__ import annotations
 
+import dataclasses
 import os
+import random
 from pathlib import Path
 
 from ivr.errors import CliError
@@ -65,3 +67,22 @@ def open_queue(tree_path: str | Path, config: str | None = None, seed: int | Non
     except OSError as exc:
         raise CliError(f"{path}: {exc.strerror or exc}") from None
     return LiveQueue(cfg, seed=seed, start_hour=start_hour)
+
+
+def call_tree_and_queue(args):
+    """The tree and live queue a call command (`ivr call`, `ivr serve`) runs with, from the
+    options they share -- `--tree`, `--max-call-seconds`, `--queue-config`, `--queue-seed`,
+    `--hour`, `--no-queue` -- checked once here: (tree, live queue or None)."""
+    if args.queue_seed is not None and not 0 <= args.queue_seed < 2 ** 32:
+        raise CliError(f"--queue-seed must be a whole number from 0 to {2 ** 32 - 1}, got {args.queue_seed}")
+    if args.hour is not None and not (0.0 <= args.hour < 24.0):
+        raise CliError(f"--hour must be a time of day from 0 to 24 (e.g. 9.5 for 09:30), got {args.hour}")
+    if args.max_call_seconds is not None and not 1 <= args.max_call_seconds < float("inf"):
+        raise CliError(f"--max-call-seconds must be at least 1 (seconds), got {args.max_call_seconds}")
+    tree = open_tree(args.tree)
+    if args.max_call_seconds is not None:
+        tree = dataclasses.replace(tree, max_call_seconds=args.max_call_seconds)
+    if args.no_queue:
+        return tree, None
+    seed = args.queue_seed if args.queue_seed is not None else random.SystemRandom().randrange(1 << 31)
+    return tree, open_queue(args.tree or default_tree_path(), args.queue_config, seed, args.hour)

@@ -124,10 +124,9 @@ def _speech(args):
 
 def run_serve(args) -> int:
     import asyncio
-    import dataclasses
 
     from ivr.cli import parse_today
-    from ivr.drivers.setup import default_tree_path, open_queue, open_services, open_tree
+    from ivr.drivers.setup import call_tree_and_queue, open_services
     from ivr.sip.server import ServeOptions, serve
     from ivr.sip.sharedqueue import SharedQueue
 
@@ -136,26 +135,10 @@ def run_serve(args) -> int:
         raise CliError(f"--max-calls must be from 1 to 10000, got {args.max_calls}")
     if not 0 <= args.answer_after <= 60:
         raise CliError(f"--answer-after must be from 0 to 60 seconds, got {args.answer_after}")
-    if args.max_call_seconds is not None and not 1 <= args.max_call_seconds < float("inf"):
-        raise CliError(f"--max-call-seconds must be at least 1 (seconds), got {args.max_call_seconds}")
-    if args.queue_seed is not None and not 0 <= args.queue_seed < 2 ** 32:
-        raise CliError(f"--queue-seed must be a whole number from 0 to {2 ** 32 - 1}, got {args.queue_seed}")
-    if args.hour is not None and not 0.0 <= args.hour < 24.0:
-        raise CliError(f"--hour must be a time of day from 0 to 24, got {args.hour}")
-    tree = open_tree(args.tree)
-    if args.max_call_seconds is not None:
-        tree = dataclasses.replace(tree, max_call_seconds=args.max_call_seconds)
+    tree, live = call_tree_and_queue(args)
     today = parse_today(args.today)
     services = open_services(args.db)
-    shared = None
-    if not args.no_queue:
-        seed = args.queue_seed
-        if seed is None:
-            import random
-
-            seed = random.SystemRandom().randrange(1 << 31)
-        live = open_queue(args.tree or default_tree_path(), args.queue_config, seed, args.hour)
-        shared = SharedQueue(live) if live is not None else None
+    shared = SharedQueue(live) if live is not None else None
     log_dir = None
     if not args.no_log:
         from ivr.drivers.calllog import default_log_dir
