@@ -155,6 +155,10 @@ def test_queue_view_keeps_each_callers_events_and_clock():
     got = b.advance(b.now)                         # ... b still gets its own CONNECT, on its clock
     assert [ev.kind for ev in got] == ["CONNECT"] and 1.0 < got[0].at <= b.now
     assert abs(b.connected_at("b") - got[0].at) < 1e-6
+    # the agent greets by name, at the hour of the server's clock (b started 100 s later)
+    agent = b.agent_of("b")
+    assert b.agent_name(agent) == live.agent_name(agent) and b.agent_name(agent).isalpha()
+    assert b.hour_of_day(0.0) == live.hour_of_day(100.0) == 22
 
 
 # ---- signalling against the server -----------------------------------------------------------

@@ -95,5 +95,11 @@ class QueueView:
     def agent_of(self, caller_id: str):
         return self.shared.live.agent_of(caller_id)
 
+    def agent_name(self, agent_id: str) -> str:
+        return self.shared.live.agent_name(agent_id)
+
+    def hour_of_day(self, at: float) -> int:
+        return self.shared.live.hour_of_day(at + self.offset)
+
     def status(self, caller_id: str) -> str:
         return self.shared.live.status(caller_id)
