@@ -220,6 +220,24 @@ def input_is_public(node) -> bool:
     return node.kind == "collect" and node.data.validator in PUBLIC_VALIDATORS
 
 
+#: Digit words a caller may say (Indonesian, with the short forms Whisper writes).
+_SPOKEN_DIGIT = re.compile(r"\b(?:nol|kosong|satu|dua|tiga|empat|pat|lima|enam|nam|tujuh|delapan|lapan|sembilan)\b",
+                           re.IGNORECASE)
+#: From this many digits on, something said is treated as a number that may be personal.
+SPOKEN_NUMBER_DIGITS = 4
+
+
+def spoken_number(text: str, digits: str | None = None) -> bool:
+    """Did the caller say a number of 4 or more digits (numerals or digit words, however
+    grouped)? Wherever it is said -- even at a menu, where input is otherwise shown -- such
+    a number may be a NIK or a date of birth, so it is masked like input to a personal
+    collect."""
+    if digits and sum(c.isdigit() for c in digits) >= SPOKEN_NUMBER_DIGITS:
+        return True
+    t = text or ""
+    return sum(c.isdigit() for c in t) + len(_SPOKEN_DIGIT.findall(t)) >= SPOKEN_NUMBER_DIGITS
+
+
 def mask_input(text: str) -> str:
     """Hide what a caller typed or said into a personal collect (see `input_is_public`):
     every digit and every word becomes one `*`, so neither numerals nor digit words

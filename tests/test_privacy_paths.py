@@ -284,3 +284,33 @@ def test_named_values_are_masked_once_whatever_the_passes(kind, value):
 
     once = mask_value(kind, value)
     assert once != value and mask_value(kind, once) == once and any(c.isdigit() for c in once)
+
+
+def test_a_number_said_at_a_menu_is_masked(vika, scanner, tmp_path):
+    """At a menu input is shown in clear (it picks an option), but a caller who reads out a
+    NIK there is hidden all the same: 4 or more digits or digit words are a number that may
+    be personal, wherever they are said."""
+    log_path = tmp_path / "menu.jsonl"
+    with CallLog(log_path) as log:
+        rt = CallRuntime(vika, services=open_services(":memory:"), today=TODAY, log=log)
+        call = ScriptedCall(rt)
+        call.start()
+        call.say("lima satu tujuh satu kosong tiga satu dua")   # not an option: a no-match
+        call.say("status")                                     # an option: shown
+        call.hangup()
+    text = "\n".join(line.format() for line in rt.lines())
+    raw = log_path.read_text()
+    assert "lima satu" not in text and "lima satu" not in raw and '"status"' in text
+    speech = [json.loads(x) for x in raw.splitlines() if '"Speech"' in x]
+    assert speech[0]["masked"] and not speech[1].get("masked")
+
+
+@pytest.mark.parametrize("said, digits, number", [
+    ("lima satu tujuh satu", None, True), ("5171 0312", None, True), ("12 03 1962", None, True),
+    ("status kepesertaan", None, False), ("dua", "2", False), ("tiga", None, False),
+    ("", "12031962", True),
+])
+def test_spoken_number_rule(said, digits, number):
+    from ivr.privacy import spoken_number
+
+    assert spoken_number(said, digits) is number

@@ -13,10 +13,10 @@ from dataclasses import dataclass, field
 from ivr.drivers.calllog import CallLog
 from ivr.engine.events import (
     Action, EndCall, EnterNode, Event, Invoke, LeaveQueue, Listen, Play, QueueUpdate, ServiceDone,
-    StopPlayback, Tick, Transfer,
+    Speech, StopPlayback, Tick, Transfer,
 )
 from ivr.engine.session import VAR, CallSession
-from ivr.privacy import input_is_public, mask_input, mask_pii, mask_readback, prompt_is_private
+from ivr.privacy import input_is_public, mask_input, mask_pii, mask_readback, prompt_is_private, spoken_number
 from ivr.tree.model import Tree
 
 BURST_GAP_S = 1.0   # keys closer than this in time are one entry in the transcript
@@ -91,7 +91,8 @@ class CallRuntime:
     def feed(self, event: Event) -> list[Action]:
         self.now = max(self.now, event.at)
         if self.log:
-            self.log.event(event, sensitive=self.private_input)
+            spoken = isinstance(event, Speech) and spoken_number(event.result.text, event.result.digits)
+            self.log.event(event, sensitive=self.private_input or spoken)
         return self._run(self.session.handle(event), event.at)
 
     @property
@@ -149,16 +150,17 @@ class CallRuntime:
                                           self.queue.estimated_wait(self.call_id)))
         return self.feed(Tick(at=at))
 
-    def caller(self, text: str, at: float, burst: bool = False) -> None:
+    def caller(self, text: str, at: float, burst: bool = False, sensitive: bool = False) -> None:
         """Note what the caller did. With `burst`, keys typed in a row join one line
-        (stamped with the first key's time) until `end_burst`."""
+        (stamped with the first key's time) until `end_burst`. `sensitive`: hide it even
+        where input is public (a number said at a menu)."""
         if burst and self._burst is not None and at - self._burst_last <= BURST_GAP_S:
             self._burst.text += text
             self._burst.sensitive |= self.private_input   # one private key hides the whole burst
             self._burst_last = at
             return
         line = Line(at, "caller", text, self.session.node.id if self.session.node else "")
-        line.sensitive = self.private_input
+        line.sensitive = self.private_input or sensitive
         self.transcript.append(line)
         self._burst = line if burst else None
         self._burst_last = at

@@ -327,7 +327,8 @@ class CollectHandler(KindHandler):
             self._say(s, node, "use_keys", out)
             s.listen(node, out)
         elif not d.keys_after or st.rejects > d.keys_after:
-            s.fail(node, "reject", out)   # heard wrong again: a failure (on_exceeded bounds it)
+            # heard wrong again: a failure (on_exceeded bounds it), with the same words
+            s.fail(node, "reject", out, text=node.prompts.get("reject") or DIALOGUE_PROMPTS["reject"])
         else:
             self._say(s, node, "reject", out)
             s.listen(node, out)

@@ -383,13 +383,14 @@ class CallSession:
         HANDLERS[node.kind].reprompt(self, node, out)
         self.listen(node, out)
 
-    def fail(self, node: Node, prompt: str, out: list[Action]) -> None:
-        """A wrong answer: count it, say `prompt` and listen again, or apply on_exceeded."""
+    def fail(self, node: Node, prompt: str, out: list[Action], text: str | None = None) -> None:
+        """A wrong answer: count it, say `prompt` (or `text`, a handler's default for it)
+        and listen again, or apply on_exceeded."""
         self.failures += 1
         if self.failures >= node.max_failures:
             self._exceeded(node, out)
             return
-        self.play(node, prompt, out)
+        self.play(node, prompt, out, text=text)
         HANDLERS[node.kind].reprompt(self, node, out)
         self.listen(node, out)
 

@@ -723,7 +723,7 @@ def write_suite(suite: Suite, out_dir: Path) -> tuple[int, int]:
     out_dir.mkdir(parents=True, exist_ok=True)
     removed = 0
     for old in sorted(out_dir.glob("*.yaml")):
-        if old.name not in suite.files and old.read_text(encoding="utf-8").startswith(MARK):
+        if old.name not in suite.files and old.read_bytes().startswith(MARK.encode("utf-8")):
             old.unlink()
             removed += 1
     for name, text in suite.files.items():

@@ -202,7 +202,7 @@ class _Loader:
                 return None
         elif t == "number":
             if tag not in (T_INT, T_FLOAT):
-                self.err(vnode, f"{what} must be a number of seconds, got {self.kind(vnode)}", code="type")
+                self.err(vnode, f"{what} must be a number, got {self.kind(vnode)}", code="type")
                 return None
             try:
                 num = float(val)

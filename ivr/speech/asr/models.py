@@ -153,11 +153,18 @@ def install_whisper_base_int8(root: Path | None = None) -> Path:
     want = f"{WHISPER_BASE_SHA256}:int8"
     if (target / "model.bin").is_file() and marker.is_file() and marker.read_text().strip() == want:
         return target
-    try:
-        quantize_int8(src, target)
-    except (QuantizeError, OSError) as exc:
-        raise ModelError(f"cannot store {WHISPER_BASE} as int8 in {target}: {exc}") from None
-    marker.write_text(want + "\n")
+    import fcntl   # two first calls at once (a SIP server and a test): one builds, one waits
+
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with open(target.parent / f".{target.name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if (target / "model.bin").is_file() and marker.is_file() and marker.read_text().strip() == want:
+            return target   # the other process built it while we waited
+        try:
+            quantize_int8(src, target)
+            marker.write_text(want + "\n")
+        except (QuantizeError, OSError) as exc:
+            raise ModelError(f"cannot store {WHISPER_BASE} as int8 in {target}: {exc}") from None
     return target
 
 

@@ -48,7 +48,13 @@ def _read(f, fmt: str):
 
 def _read_string(f) -> str:
     n = _read(f, "H")
-    return f.read(n)[:-1].decode("utf-8")
+    data = f.read(n)
+    if len(data) != n:
+        raise QuantizeError("model.bin is cut short")
+    try:
+        return data[:-1].decode("utf-8")
+    except UnicodeDecodeError:
+        raise QuantizeError("model.bin holds a name that is not UTF-8") from None
 
 
 def _write_string(f, s: str) -> None:
@@ -69,7 +75,10 @@ def read_model(path: Path):
         for _ in range(_read(f, "I")):
             vname = _read_string(f)
             shape = tuple(_read(f, "I") for _ in range(_read(f, "B")))
-            dtype = DTYPES[_read(f, "B")]
+            code = _read(f, "B")
+            if code >= len(DTYPES):
+                raise QuantizeError(f"model.bin: unknown data type {code}")
+            dtype = DTYPES[code]
             nbytes = _read(f, "I")
             data = f.read(nbytes)
             if len(data) != nbytes:
