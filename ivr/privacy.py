@@ -266,10 +266,16 @@ def prompt_is_private(node, prompt: str) -> bool:
     return prompt in READBACK_PROMPTS and not input_is_public(node)
 
 
+#: A digit in a read-back, except the key of an instruction ("tekan 1"): that is the
+#: tree's, and shown as `*` it would read as the star key.
+_READBACK_DIGIT = re.compile(r"(?<![Tt]ekan )(?<!\d)\d(?! jika)|(?<=\d)\d")
+
+
 def mask_readback(text: str) -> str:
-    """A read-back prompt as logs and transcripts show it: every digit a `*`, the words
-    around them kept ("3201234567890001. Benar?" -> "****************. Benar?")."""
-    return _DIGIT.sub("*", text) if text else text
+    """A read-back prompt as logs and transcripts show it: every digit of the number a `*`,
+    the words and the instruction keys around them kept ("3201234567890001. Benar? ...
+    tekan 1" -> "****************. Benar? ... tekan 1")."""
+    return _READBACK_DIGIT.sub("*", text) if text else text
 
 
 _NUMBER_KINDS = frozenset({"nik", "card", "va", "phone", "email", "npwp", "dob"})
