@@ -328,3 +328,14 @@ def test_hold_music_feed_joins_pieces_without_a_gap():
 def test_estimated_voice_has_no_audio():
     v = EstimatedVoice()
     assert v.duration("abc") == pytest.approx(0.3 + 3 / 14.0) and v.render("abc", 8000) is None
+
+
+def test_a_prompt_cut_before_it_started_is_not_in_the_transcript(capsys):
+    """Keys typed on: the 'invalid' prompt is cut 0.3 s in, and the re-prompt queued behind
+    it never starts -- the transcript must not say the caller heard it."""
+    from ivr.cli import main
+
+    assert main(["call", "--keys", "1 1 32730117088500031234567890#", "--no-log", "--today", "2026-11-23"]) == 0
+    out = capsys.readouterr().out
+    short = [x for x in out.splitlines() if "VIKA: Silakan masukkan tanggal lahir, 8 digit, tanggal bulan tahun." in x]
+    assert len(short) == 1   # the one after '#', not the one queued behind the cut 'invalid' prompt

@@ -173,11 +173,21 @@ class CallRuntime:
         """The transcript line of keys being typed right now (a burst still open)."""
         return self._burst if self._burst is not None and self.now - self._burst_last <= BURST_GAP_S else None
 
-    def played_at(self, action: Play, start: float) -> None:
-        """A driver that schedules prompts reports when this one really started."""
+    def played_at(self, action: Play, start: float) -> Line | None:
+        """A driver that schedules prompts reports when this one really started; returns
+        its transcript line."""
         line = self._play_lines.pop(id(action), None)
         if line is not None:
             line.t = start
+        return line
+
+    def not_played(self, line: Line | None) -> None:
+        """A prompt queued behind one the caller cut short never started: the transcript
+        does not say it was heard."""
+        for i in range(len(self.transcript) - 1, -1, -1):
+            if self.transcript[i] is line:
+                del self.transcript[i]
+                return
 
     def lines(self) -> list[Line]:
         """The transcript in time order (prompts are stamped when they really started)."""

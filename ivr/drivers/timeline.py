@@ -44,6 +44,7 @@ class PlayedPrompt:
     start: float
     end: float          # planned end
     cut: float | None = None  # barge-in time, if stopped
+    line: object = None       # its transcript line (ivr.drivers.runtime.Line)
 
 
 class Timeline:
@@ -75,8 +76,8 @@ class Timeline:
             if isinstance(a, Play):
                 start = max(at, self.prompt_ends[-1] if self.prompt_ends else at)
                 dur = self.voice.duration(a.text)
-                self.rt.played_at(a, start)
-                self.played.append(PlayedPrompt(a.text, start, start + dur))
+                line = self.rt.played_at(a, start)
+                self.played.append(PlayedPrompt(a.text, start, start + dur, line=line))
                 self.prompt_ends.append(start + dur)
             elif isinstance(a, StopPlayback):
                 # only the prompts still queued can be cut: they are the last
@@ -85,6 +86,8 @@ class Timeline:
                 for p in self.played[len(self.played) - len(self.prompt_ends):]:
                     if p.cut is None and p.end > at:
                         p.cut = max(at, p.start)
+                        if p.start >= at:   # queued behind the one cut: never heard
+                            self.rt.not_played(p.line)
                 self.prompt_ends.clear()
         if self.rt.ended:
             self.rt.finish(max([at] + self.prompt_ends))
