@@ -132,3 +132,18 @@ def test_regenerate_in_place_keeps_requests(tmp_path):
         assert s.count() == 50 and s.meta()["seed"] == "9"
     with RequestStore(path) as rs:
         assert rs.get(ticket) is not None
+
+
+def test_two_processes_creating_the_database_at_once_both_use_it(tmp_path):
+    """Two `ivr serve` instances of a cluster start together on an empty IVR_HOME: one
+    writes the database, the other finds it made meanwhile and uses it (no error)."""
+    import subprocess
+    import sys
+
+    db = tmp_path / "home" / "participants.sqlite"
+    code = "import sys; from ivr.jkn.participants import ensure_db; print(ensure_db(sys.argv[1]))"
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(db)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(4)]
+    results = [p.communicate(timeout=120) for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0, 0], [err for _, err in results]
+    assert all(out.strip() == str(db) for out, _ in results)

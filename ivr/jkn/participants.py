@@ -476,9 +476,14 @@ def ensure_db(path: str | Path | None = None) -> Path:
     """The database path, created with the default seed and count if missing."""
     p = Path(path) if path else default_db_path()
     if not p.exists():
-        write_db(p)
-    else:
-        check_sqlite_file(p)
+        try:
+            write_db(p)
+            return p
+        except JknDatabaseError:
+            if not p.exists():
+                raise
+            # another process (a second `ivr serve` of a cluster) created it meanwhile: use it
+    check_sqlite_file(p)
     return p
 
 
