@@ -16,9 +16,9 @@ echo
 echo "== Demo 2: an invalid NIK three times =="
 "$IVR" call --tree menus/vika.yaml --keys "1 1 1234567890123456# 1234567890123456# 1234567890123456#"
 echo
-echo "== Demo 3: ganti kelas at night: the caller waits in the agent queue, then the agent refuses (registered < 1 year) =="
+echo "== Demo 3: ganti kelas at night (keys 3 agent services, 2 data changes, 2 class): the caller waits in the agent queue, then the agent refuses (registered < 1 year) =="
 "$IVR" call --tree menus/vika.yaml --today 2026-11-23 --hour 22 --queue-seed 1 --then silence \
-  --keys "3 4 w 3471020911000007# 1"
+  --keys "3 2 2 w 3471020911000007# 1"
 echo
 echo "== Demo 4: a recorded caller (audio_fixtures/status_aktif.wav), with a stereo call recording =="
 "$IVR" call --tree menus/vika.yaml --today 2026-11-23 --no-queue --wav audio_fixtures/status_aktif.wav --out-wav /tmp/ivr-demo-call.wav
