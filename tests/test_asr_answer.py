@@ -112,3 +112,23 @@ def test_the_tree_passes_the_validator_to_the_recogniser():
     nodes = [n for n in tree.nodes.values() if n.kind == "collect" and n.data.validator == "nik"]
     assert nodes
     assert tree.grammar_for(nodes[0].id).validator == "nik"
+
+
+def test_a_spoken_date_is_judged_on_the_calls_date_like_a_keyed_one():
+    """The driver hands the call's --today to the recogniser with each grammar, so a spoken
+    date of birth passes or fails exactly as the engine's date validator would."""
+    from ivr.drivers.speech_input import RecognizerInput
+    from ivr.engine.validators import validate
+    from ivr.speech.asr.base import Recognizer
+
+    class Rec(Recognizer):
+        def finish(self):
+            raise AssertionError("not used")
+
+    g = Grammar((), digits=True, min_digits=8, max_digits=8, validator="date")
+    rec = Rec()
+    RecognizerInput(rec).set_grammar(g, today=dt.date(2020, 1, 1))
+    assert rec.today == dt.date(2020, 1, 1)
+    for digits in ("02012020", "31121999", "01011899"):
+        assert rec.accepts(digits) == validate("date", digits, dt.date(2020, 1, 1))[0]
+    assert not rec.accepts("02012020")                  # after the call's date: not born yet

@@ -25,7 +25,7 @@ class ScriptedSpeech:
         self.script = list(script)
         self.loud = False
 
-    def set_grammar(self, grammar):
+    def set_grammar(self, grammar, today=None):
         pass
 
     def mute(self):

@@ -28,7 +28,11 @@ class RecognizerInput:
         self.announced = False
         self.results = 0
 
-    def set_grammar(self, grammar: Grammar) -> None:
+    def set_grammar(self, grammar: Grammar, today=None) -> None:
+        """Listen for `grammar`; `today` is the call's date (a spoken date of birth is
+        judged on it, as the engine's validator judges a keyed one)."""
+        if today is not None:
+            self.rec.today = today
         # A caller may read a long number in groups ("tiga dua tujuh tiga ... nol nol nol
         # tiga"); the engine joins the groups, so one utterance may hold any part of it.
         if grammar.digits and grammar.min_digits > 1:

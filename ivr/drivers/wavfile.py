@@ -37,7 +37,7 @@ class SpeechInput(Protocol):
     speaking and `Speech(result, at)` when an utterance is recognised (ivr.engine.events);
     `mute()` drops the utterance in progress (a DTMF tone is sounding)."""
 
-    def set_grammar(self, grammar) -> None: ...
+    def set_grammar(self, grammar, today=None) -> None: ...
     def feed(self, pcm16k: np.ndarray, t0: float) -> list[SpeechStarted | Speech]: ...
     def flush(self, t: float) -> list[Speech]: ...
     def mute(self) -> None: ...
@@ -69,7 +69,7 @@ class AudioCall(Timeline):
         li = self.rt.listen
         if self.speech is not None and li is not None and li.grammar is not self._grammar:
             self._grammar = li.grammar
-            self.speech.set_grammar(li.grammar)
+            self.speech.set_grammar(li.grammar, today=self.rt.today)
 
     # ---- audio side ------------------------------------------------------------------------
     def feed(self, samples: np.ndarray) -> None:

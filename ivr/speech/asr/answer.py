@@ -26,8 +26,6 @@ from .matcher import GrammarMatcher, Match
 #: Length from which a validator can judge a digit string (shorter: a group of a number
 #: read in parts, which only the joined number can be checked on).
 FULL_LENGTH = {"nik": 16, "card": 13, "date": 8, "phone": 10, "npwp": 15, "kelas": 1}
-#: Oldest plausible caller (date of birth check).
-MAX_AGE_YEARS = 120
 #: Defaults tuned on the development set's tuning speakers (README, "Speech recognition").
 MIN_CONFIDENCE = 0.5
 MIN_SUPPORT = 0.05
@@ -42,13 +40,10 @@ class Hypothesis:
 
 
 def plausible_birth_date(digits: str, today: dt.date | None = None) -> bool:
-    """DDMMYYYY that is a real date and gives an age between 0 and MAX_AGE_YEARS."""
-    today = today or dt.date.today()
-    ok, _ = validate("date", digits)
-    if not ok:
-        return False
-    d = dt.date(int(digits[4:]), int(digits[2:4]), int(digits[:2]))
-    return d <= today and today.year - d.year <= MAX_AGE_YEARS
+    """DDMMYYYY that the collect's `date` validator accepts on `today` (a real date, not in
+    the future, not before ivr.rules.identifiers.EARLIEST_BIRTH_YEAR): the one date rule,
+    for keyed and spoken dates alike."""
+    return validate("date", digits, today or dt.date.today())[0]
 
 
 class AnswerCheck:

@@ -13,6 +13,8 @@ CLI and the bench never know which one they talk to.  Out-of-grammar or unsure s
 """
 from __future__ import annotations
 
+import datetime as dt
+
 import time
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, replace
@@ -41,7 +43,8 @@ class Partial:
     at: float = 0.0  # audio time of the hypothesis
 
 
-def join_digits(first: RecognitionResult, rest: RecognitionResult, grammar: Grammar) -> RecognitionResult:
+def join_digits(first: RecognitionResult, rest: RecognitionResult, grammar: Grammar,
+                today: dt.date | None = None) -> RecognitionResult:
     """Two listens of one collect, joined as the call engine joins them: a no-match in
     either is a no-match (the caller is asked again); otherwise the digits follow on."""
     if rest.extra.get("reason") == "silence":
@@ -51,7 +54,7 @@ def join_digits(first: RecognitionResult, rest: RecognitionResult, grammar: Gram
         return replace(bad, nomatch=True, choice=None, text=f"{first.text} {rest.text}".strip(),
                        extra=dict(rest.extra, reason=bad.extra.get("reason", "nomatch"), pieces=2))
     digits = first.digits + rest.digits
-    ok = AnswerCheck(grammar)(digits)
+    ok = AnswerCheck(grammar, today)(digits)
     return replace(rest, text=f"{first.text} {rest.text}".strip(), digits=digits, words=first.words + rest.words,
                    confidence=min(first.confidence, rest.confidence), nomatch=not ok, start=first.start,
                    extra=dict(rest.extra, pieces=1 + rest.extra.get("pieces", 1), **({} if ok else {"reason": "invalid"})))
@@ -71,11 +74,15 @@ class Recognizer(ABC):
         self._started_wall = 0.0
 
     # -------------------------------------------------------------- interface
+    #: The call's date (`--today`), set by the driver: a date of birth is judged on it, as
+    #: the engine's own validator judges it. None: the machine's date.
+    today: dt.date | None = None
+
     def start(self, grammar: Grammar) -> None:
         self.grammar = grammar
         # what a digit answer must be (length, the collect's validator): the one place
         # engines learn it; they pick among their alternatives with it
-        self.accepts = AnswerCheck(grammar)
+        self.accepts = AnswerCheck(grammar, self.today)
         self._ep.reset()
         self._chunks = []
         self._samples = 0
@@ -116,8 +123,8 @@ class Recognizer(ABC):
             # listen and a collect joins the digits (ivr.engine.session)
             part = replace(grammar, min_digits=1, max_digits=max(1, grammar.max_digits - len(r.digits or "")))
             rest = self.recognize(x[int(cut * RATE):], part, chunk)
-            self.grammar, self.accepts = grammar, AnswerCheck(grammar)
-            return join_digits(r, rest, grammar)
+            self.grammar, self.accepts = grammar, AnswerCheck(grammar, self.today)
+            return join_digits(r, rest, grammar, self.today)
         return r
 
     def close(self) -> None:
