@@ -39,10 +39,6 @@ class Limits:
 
 
 DEFAULT_LIMITS = Limits()
-#: kept for callers that read the default budget
-MAX_VALUES = DEFAULT_LIMITS.max_values
-MAX_DEPTH = DEFAULT_LIMITS.max_depth
-MAX_BYTES = DEFAULT_LIMITS.max_bytes
 
 
 class YamlError(ValueError):

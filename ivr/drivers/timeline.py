@@ -15,7 +15,7 @@ import numpy as np
 
 from ivr.drivers.runtime import CallRuntime
 from ivr.engine.events import Play, PromptDone, StopPlayback
-from ivr.tree.budget import CHARS_PER_SECOND, estimate_seconds  # noqa: F401  (one estimate, shared with lint)
+from ivr.tree.budget import estimate_seconds   # one estimate, shared with lint
 
 
 class PromptVoice(Protocol):
