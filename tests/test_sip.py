@@ -279,6 +279,42 @@ def test_call_limit_ends_with_our_bye_and_a_log(server):
     assert end["rec"] == "end" and end["outcome"] == "max-duration"
 
 
+def test_a_caller_whose_rtp_stops_is_hung_up(tmp_path):
+    """A caller that answers but never sends media (crashed phone, a load generator that gave
+    up) is ended after --rtp-timeout with our BYE, not held until the call limit."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    logs = tmp_path / "logs"
+    proc = subprocess.Popen([sys.executable, "-m", "ivr", "serve", "--sip", f"127.0.0.1:{port}", "--no-tts",
+                             "--no-queue", "--rtp-timeout", "1", "--max-call-seconds", "60", "--log-dir", str(logs)],
+                            cwd=REPO, stderr=subprocess.PIPE, text=True)
+    try:
+        assert "answers SIP" in proc.stderr.readline()
+        uac = Uac(port)
+        rtp_sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        rtp_sock.bind(("127.0.0.1", 0))
+        uac.request("INVITE", "inv-silent", body=_offer(rtp_sock.getsockname()[1]))
+        ok = uac.wait(lambda m: m.status == 200)
+        uac.request("ACK", "inv-silent", to_tag=tag_of(ok.get("To")))
+        t0 = time.monotonic()
+        bye = uac.wait(lambda m: m.method == "BYE", timeout=10)
+        assert bye.call_id == "inv-silent" and time.monotonic() - t0 < 8   # well before the 60 s limit
+        uac.sock.sendto(response(bye, 200).encode(), ("127.0.0.1", port))
+        deadline = time.monotonic() + 5
+        found = []
+        while time.monotonic() < deadline:
+            found = [p for p in logs.glob("call-*.jsonl") if '"rec": "end"' in p.read_text()]
+            if found:
+                break
+            time.sleep(0.05)
+        end = json.loads(found[0].read_text().splitlines()[-1])
+        assert end["outcome"] == "caller-hangup"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+
+
 def test_bad_sip_address_is_one_line_error():
     r = subprocess.run([sys.executable, "-m", "ivr", "serve", "--sip", "nowhere"], cwd=REPO,
                        capture_output=True, text=True, timeout=30)

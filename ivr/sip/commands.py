@@ -28,6 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="end any call this long after it started, with a BYE (default: the tree's, 3600)")
     p.add_argument("--answer-after", type=float, default=0.0, metavar="S",
                    help="ring (180) this long before answering (default 0: answer at once)")
+    p.add_argument("--rtp-timeout", type=float, default=30.0, metavar="S",
+                   help="end a call whose caller has sent no RTP for this long (default 30; 0: never)")
     # default off: keys only; recognition runs on the media loop, so keep calls with speech few
     add_engine_arguments(p, "--speech", default="off")
     p.add_argument("--no-tts", action="store_true", help="do not render prompts (the caller hears silence "
@@ -133,6 +135,8 @@ def run_serve(args) -> int:
     host, port = parse_hostport(args.sip)
     if not 1 <= args.max_calls <= 10000:
         raise CliError(f"--max-calls must be from 1 to 10000, got {args.max_calls}")
+    if not 0 <= args.rtp_timeout < float("inf"):
+        raise CliError(f"--rtp-timeout must be 0 (never) or a number of seconds, got {args.rtp_timeout}")
     if not 0 <= args.answer_after <= 60:
         raise CliError(f"--answer-after must be from 0 to 60 seconds, got {args.answer_after}")
     tree, live = call_tree_and_queue(args)
@@ -158,7 +162,7 @@ def run_serve(args) -> int:
     factory = CallFactory(tree, services, today, _voice(args.no_tts, tree), _speech(args), shared, log_dir)
     opts = ServeOptions(host=host, port=port, max_calls=args.max_calls, answer_after=args.answer_after,
                         log_dir=log_dir, stats_path=Path(args.stats) if args.stats else None, quiet=args.quiet,
-                        trace=args.trace)
+                        trace=args.trace, rtp_timeout=args.rtp_timeout)
 
     def ready(server) -> None:
         print(f"ivr serve: {tree.name} answers SIP on {host}:{port} (UDP), up to {args.max_calls} calls; "

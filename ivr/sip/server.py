@@ -58,6 +58,7 @@ class ServeOptions:
     stats_path: Path | None = None
     quiet: bool = False
     trace: bool = False                # each call's transcript lines on stderr, as they happen
+    rtp_timeout: float = 30.0          # seconds without RTP from a caller that sends it: gone (0: never)
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Stats:
     cancelled: int = 0
     caller_hangups: int = 0
     ivr_hangups: int = 0
+    rtp_timeouts: int = 0
     no_ack: int = 0
     max_concurrent: int = 0
     packets_sent: int = 0
@@ -91,6 +93,7 @@ class Stats:
     def as_dict(self, cpu_s: float, wall_s: float) -> dict:
         return {"answered": self.answered, "busy": self.busy, "cancelled": self.cancelled,
                 "caller_hangups": self.caller_hangups, "ivr_hangups": self.ivr_hangups, "no_ack": self.no_ack,
+                "rtp_timeouts": self.rtp_timeouts,
                 "max_concurrent": self.max_concurrent, "packets_sent": self.packets_sent,
                 "packets_received": self.packets_received, "keys_rfc4733": self.keys_rfc4733,
                 "keys_inband": self.keys_inband, "late_ticks": self.late_ticks,
@@ -129,6 +132,7 @@ class Leg:
     shown: int = 0                # transcript lines already traced
     ended_at_tick: int | None = None
     retransmit: asyncio.TimerHandle | None = None
+    last_rtp_tick: int = 0        # the server tick of the caller's last RTP packet
 
     @property
     def call_id(self) -> str:
@@ -140,6 +144,7 @@ class Leg:
         if self.state != "confirmed" or media is None:
             return
         self.server.stats.packets_received += 1
+        self.last_rtp_tick = self.server._tick_n
         # the usual packet (version 2, no CSRC, extension or padding, our codec): its payload
         # goes into the jitter buffer as it is, no packet object made
         if len(data) > 12 and data[0] == 0x80 and data[1] & 0x7F == media.pt:
@@ -416,6 +421,7 @@ class SipServer(asyncio.DatagramProtocol):
         if m is None or leg.sock is None or leg.call is None:
             return
         leg.jb.fill = self._silence[m.codec][:1]
+        leg.last_rtp_tick = leg.last_rtp_tick or self._tick_n   # the timeout counts from here
         if leg.tx is None:
             leg.tx = TxStream(leg.sock, (m.addr, m.port), m.pt, self._silence[m.codec])
             self.pacer.add(leg.tx)
@@ -552,6 +558,13 @@ class SipServer(asyncio.DatagramProtocol):
             frames, leg.taken_tick = n - leg.taken_tick, n
             if frames > 0:
                 leg.process(frames)
+            if self._rtp_silent(leg, n):
+                # a caller whose phone sends media has gone quiet on the network (crashed, cut
+                # off, a load generator that gave up): end the call instead of holding it for ever
+                self.stats.rtp_timeouts += 1
+                leg.call.hangup()
+                self._hangup(leg, f"no RTP for {self.opts.rtp_timeout:g} s")
+                continue
             self._trace(leg)
             call = leg.call
             if call.rt.ended and leg.ended_at_tick is None:
@@ -560,6 +573,15 @@ class SipServer(asyncio.DatagramProtocol):
                     n - leg.ended_at_tick >= END_TAIL_S / TICK_S:
                 self.stats.ivr_hangups += 1
                 self._hangup(leg, call.rt.session.stats.outcome or "ended")
+
+    def _rtp_silent(self, leg: Leg, n: int) -> bool:
+        """Has a caller that should send media sent none for `rtp_timeout`? (A sendonly or
+        inactive offer from the IVR's side, i.e. the caller's recvonly/inactive, sends none.)"""
+        t = self.opts.rtp_timeout
+        m = leg.media
+        if not t or m is None or m.direction in ("recvonly", "inactive"):
+            return False
+        return (n - leg.last_rtp_tick) * TICK_S >= t
 
     # ---- shutdown ---------------------------------------------------------------------------
     async def close(self) -> None:
