@@ -18,6 +18,10 @@ DIGIT_WORDS: dict[str, str] = {
     "nol": "0", "kosong": "0", "satu": "1", "dua": "2", "tiga": "3", "empat": "4",
     "lima": "5", "enam": "6", "tujuh": "7", "delapan": "8", "sembilan": "9",
 }
+#: Spoken short forms of digit words (Jakarta speech: "lapan" for delapan, "pat" for
+#: empat, "nam" for enam); Whisper writes them as heard.  Without them "lapan lapan"
+#: aligns to a single "delapan" and a digit is lost (development set, issue 14).
+DIGIT_SHORT_FORMS: dict[str, str] = {"lapan": "delapan", "pat": "empat", "nam": "enam"}
 
 
 @dataclass(frozen=True)

@@ -48,6 +48,8 @@ import os
 import re
 from pathlib import Path
 
+from ivr.grammar import DIGIT_SHORT_FORMS, DIGIT_WORDS
+
 #: BPJS Kesehatan's public service numbers (digits only, national form): never masked.
 PUBLIC_NUMBERS = frozenset({
     "165", "1500400", "0214212938",
@@ -220,8 +222,8 @@ def input_is_public(node) -> bool:
     return node.kind == "collect" and node.data.validator in PUBLIC_VALIDATORS
 
 
-#: Digit words a caller may say (Indonesian, with the short forms Whisper writes).
-_SPOKEN_DIGIT = re.compile(r"\b(?:nol|kosong|satu|dua|tiga|empat|pat|lima|enam|nam|tujuh|delapan|lapan|sembilan)\b",
+#: Digit words a caller may say: the grammar's, with the short forms Whisper writes.
+_SPOKEN_DIGIT = re.compile(r"\b(?:%s)\b" % "|".join(sorted({*DIGIT_WORDS, *DIGIT_SHORT_FORMS}, key=len, reverse=True)),
                            re.IGNORECASE)
 #: From this many digits on, something said is treated as a number that may be personal.
 SPOKEN_NUMBER_DIGITS = 4

@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ivr.engine.grammar import DIGIT_WORDS, Grammar
+from ivr.grammar import DIGIT_SHORT_FORMS, DIGIT_WORDS, Grammar
 
 from .phonetic import NUMERAL_WORDS, indel_cost, normalise_text, phones, similarity, spelled, sub_cost
 
@@ -25,10 +25,6 @@ FILLERS = frozenset(
     "eh em ehm hmm hm mm mmm uh um ah oh saya mau ingin pilih yang tolong aja saja deh dong "
     "nih pak bu ibu bapak mbak mas minta".split()
 )
-#: Spoken short forms of digit words (Jakarta speech: "lapan" for delapan, "pat" for
-#: empat, "nam" for enam); Whisper writes them as heard.  Without them "lapan lapan"
-#: aligns to a single "delapan" and a digit is lost (development set, issue 14).
-DIGIT_SHORT_FORMS = {"lapan": "delapan", "pat": "empat", "nam": "enam"}
 DEFAULT_MIN_SIMILARITY = 0.75  # the threshold measured on real speakers in issue 7
 WORD_PENALTY = 0.35  # per word in the digit loop: prefer fewer, longer words when equal
 
