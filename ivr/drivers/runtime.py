@@ -34,6 +34,7 @@ class Line:
 
     sensitive: bool = False   # caller input where it is personal data (see CallRuntime.private_input),
     #                           or a prompt that reads it back (ivr.privacy.prompt_is_private)
+    heard: bool = True        # False: a prompt queued behind one the caller cut, never started
 
     def format(self, unmask: bool = False) -> str:
         if unmask:
@@ -183,15 +184,14 @@ class CallRuntime:
 
     def not_played(self, line: Line | None) -> None:
         """A prompt queued behind one the caller cut short never started: the transcript
-        does not say it was heard."""
-        for i in range(len(self.transcript) - 1, -1, -1):
-            if self.transcript[i] is line:
-                del self.transcript[i]
-                return
+        does not say it was heard. (Marked, not removed: printers and scenario steps hold
+        positions in `transcript`.)"""
+        if line is not None:
+            line.heard = False
 
     def lines(self) -> list[Line]:
         """The transcript in time order (prompts are stamped when they really started)."""
-        return sorted(self.transcript, key=lambda line: line.t)
+        return sorted((line for line in self.transcript if line.heard), key=lambda line: line.t)
 
     def result(self) -> CallResult:
         s = self.session.stats

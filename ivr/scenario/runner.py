@@ -274,7 +274,7 @@ class _Check:
         return repr(mask_named(name, value, personal=name in self.personal or str(value) in values))
 
     def said(self) -> str:
-        return "\n".join(line.text for line in self.rt.transcript[self.since:] if line.who == "ivr")
+        return "\n".join(line.text for line in self.rt.transcript[self.since:] if line.who == "ivr" and line.heard)
 
     def run(self, e, label: str) -> list[str]:
         if isinstance(e, str):

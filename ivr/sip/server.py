@@ -23,6 +23,7 @@ neither a slow slice of call processing nor a prompt being synthesised delays a 
 from __future__ import annotations
 
 import asyncio
+import json
 import random
 import signal
 import socket
@@ -34,11 +35,11 @@ from typing import Callable
 
 import numpy as np
 
+from ivr.drivers.transcript import TranscriptPrinter
 from ivr.sip import g711, rfc4733, rtp, sdp
 from ivr.sip.call import RtpCall
 from ivr.sip.pacer import Pacer, TxStream
 from ivr.sip.message import SipMessage, SipParseError, parse, response, tag_of, uri_of
-import json
 
 TICK_S = 0.02
 PROCESS_EVERY = 10           # ticks per slice of caller audio fed into a call (200 ms)
@@ -129,7 +130,7 @@ class Leg:
     keys: list = field(default_factory=list)   # (stream sample, key) from RFC 4733 / INFO
     played: int = 0               # caller samples taken out of the jitter buffer
     taken_tick: int = 0           # the server tick up to which its audio went into the call
-    shown: int = 0                # transcript lines already traced
+    printer: TranscriptPrinter | None = None   # --trace: prints the call's transcript as it grows
     ended_at_tick: int | None = None
     retransmit: asyncio.TimerHandle | None = None
     last_rtp_tick: int = 0        # the server tick of the caller's last RTP packet
@@ -263,21 +264,13 @@ class SipServer(asyncio.DatagramProtocol):
         return sum(1 for leg in self.legs.values() if leg.state != "ended")
 
     def _trace(self, leg: Leg, final: bool = False) -> None:
-        """With `trace`: the call's new transcript lines (masked, with their node), once
-        complete (keys still being typed wait for the end of the entry)."""
+        """With `trace`: the call's new transcript lines (masked, labelled with the call and
+        node), once complete (keys still being typed wait for the end of the entry)."""
         if not self.opts.trace or leg.call is None:
             return
-        rt = leg.call.rt
-        lines = rt.transcript
-        typing = None if final else rt.typing
-        upto = len(lines)
-        for i in range(leg.shown, len(lines)):
-            if lines[i] is typing:
-                upto = i
-                break
-        for line in lines[leg.shown:upto]:
-            print(f"call {leg.n} {line.node or '-'} {line.format()}", file=sys.stderr, flush=True)
-        leg.shown = upto
+        if leg.printer is None:
+            leg.printer = TranscriptPrinter(leg.call.rt, sys.stderr, tag=lambda line, n=leg.n: f"call {n} {line.node or '-'} ")
+        leg.printer.show(final)
 
     # ---- requests --------------------------------------------------------------------------
     def _request(self, msg: SipMessage, addr) -> None:
