@@ -151,10 +151,12 @@ class CallRuntime:
                                           self.queue.estimated_wait(self.call_id)))
         return self.feed(Tick(at=at))
 
-    def caller(self, text: str, at: float, burst: bool = False, sensitive: bool = False) -> None:
+    def caller(self, text: str, at: float, burst: bool = False, said=None) -> None:
         """Note what the caller did. With `burst`, keys typed in a row join one line
-        (stamped with the first key's time) until `end_burst`. `sensitive`: hide it even
-        where input is public (a number said at a menu)."""
+        (stamped with the first key's time) until `end_burst`. `said`: the recognition
+        result of speech, hidden even where input is public when it holds a number
+        (`ivr.privacy.spoken_number`: a NIK read out at a menu)."""
+        sensitive = said is not None and spoken_number(said.text, said.digits)
         if burst and self._burst is not None and at - self._burst_last <= BURST_GAP_S:
             self._burst.text += text
             self._burst.sensitive |= self.private_input   # one private key hides the whole burst

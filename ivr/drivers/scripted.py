@@ -11,7 +11,6 @@ import dataclasses
 from ivr.drivers.timeline import Timeline
 from ivr.engine.events import Digit, Hangup, Speech
 from ivr.engine.grammar import Grammar, RecognitionResult
-from ivr.privacy import spoken_number
 from ivr.speech.asr.matcher import GrammarMatcher
 
 KEY_GAP = 0.3          # seconds between two key presses of one burst
@@ -100,7 +99,7 @@ class ScriptedCall(Timeline):
         r = result or match_text(text, grammar)
         if confidence is not None:
             r = dataclasses.replace(r, confidence=float(confidence))
-        self.rt.caller(f'"{text}"', self.t, sensitive=spoken_number(text, r.digits))
+        self.rt.caller(f'"{text}"', self.t, said=dataclasses.replace(r, text=text))
         self.advance_to(self.t + 0.4 + 0.3 * len(text.split()))
         self.feed_event(Speech(r, at=self.t))
 

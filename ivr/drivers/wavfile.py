@@ -23,7 +23,6 @@ import numpy as np
 from ivr.drivers.runtime import CallRuntime
 from ivr.drivers.timeline import PromptVoice, Timeline
 from ivr.engine.events import Digit, Hangup, Speech, SpeechStarted
-from ivr.privacy import spoken_number
 from ivr.dsp.audio import AudioError, StreamResampler, open_audio_stream, read_audio, resample
 from ivr.dsp.dtmf import DtmfDetector
 from ivr.speech.holdmusic import hold_music
@@ -154,8 +153,7 @@ class AudioCall(Timeline):
                 if isinstance(ev, Speech):
                     r = ev.result
                     said = f'"{r.text}"' if r.text else "(suara tidak jelas)"
-                    self.rt.caller(said + ("" if not r.nomatch else " [tidak dikenali]"), when,
-                                   sensitive=spoken_number(r.text, r.digits))
+                    self.rt.caller(said + ("" if not r.nomatch else " [tidak dikenali]"), when, said=r)
             self.feed_event(ev)
 
     def _to16k(self, chunk: np.ndarray) -> np.ndarray:
