@@ -37,6 +37,9 @@ MENU = Grammar((
     ("sembilan delapan tujuh enam lima empat tiga dua satu nol satu dua tiga empat lima enam", "9876543210123456"),
     ("3201 0155 0000 0001", "3201015500000001"),
     ("saya tiga dua", "32"),                 # filler word dropped
+    ("delapan nol, lima.", "805"),           # a word that starts with the sound the last one ended with
+    ("enam, empat lima", "645"),
+    ("sembilan nol nol", "900"),
 ])
 def test_digit_strings_in_words_numerals_and_mishearings(text, digits):
     m = GrammarMatcher(DIGITS).match(text)

@@ -108,7 +108,12 @@ def normalise_text(text: str) -> list[str]:
 @lru_cache(maxsize=4096)
 def phones(word: str) -> str:
     """Phone key of one word or phrase (spaces dropped): one character per phone."""
-    w = "".join(normalise_text(word))
+    # doubled letters collapse inside a word only: "delapan nol" keeps both n's, so the
+    # digit loop does not drop a word that begins with the sound the last one ended with
+    return "".join(_word_phones(w) for w in normalise_text(word))
+
+
+def _word_phones(w: str) -> str:
     out: list[str] = []
     i = 0
     while i < len(w):
