@@ -242,6 +242,44 @@ def test_digit_terminator_is_an_error():
     assert [(f[0], f[1], f[2]) for f in findings(body)] == [(12, "error", "terminator")]
 
 
+COLLECT_DIALOGUE = """  main:
+    type: collect
+    var: nik
+    min_length: {length}
+    max_length: {length}
+    confirm_below: 1
+    groups: {groups}
+    prompt: "Sebutkan nomor Anda."
+    prompts: {{readback: "{readback}"}}
+    next: bye
+"""
+
+
+@pytest.mark.parametrize("length, groups", [(16, 4), (8, 4), (13, 4), (16, 16), (16, 0)])
+def test_collect_groups_that_fit_are_fine(length, groups):
+    """The engine takes min(groups, digits missing): a shorter last group (13 in fours) works."""
+    body = COLLECT_DIALOGUE.format(length=length, groups=groups, readback="{angka}. Benar?")
+    assert findings(body) == []
+
+
+def test_collect_groups_longer_than_the_number_is_a_warning():
+    body = COLLECT_DIALOGUE.format(length=8, groups=16, readback="{angka}. Benar?")
+    assert findings(body) == [(14, "warning", "groups", "node 'main': groups 16 is more than max_length 8")]
+
+
+def test_readback_without_angka_is_a_warning():
+    body = COLLECT_DIALOGUE.format(length=16, groups=4, readback="Apakah nomor Anda benar?")
+    assert findings(body) == [(16, "warning", "readback", "node 'main': prompt 'readback' does not say {angka}")]
+    # from the tree defaults: reported where the default is written, once per collect using it
+    head = HEAD.replace("nodes:\n", 'defaults: {prompts: {readback: "Benar?"}}\nnodes:\n')
+    body = COLLECT_DIALOGUE.replace("    prompts: {{readback: \"{readback}\"}}\n", "").format(length=16, groups=4)
+    assert findings(body, head) == [(5, "warning", "readback", "node 'main': prompt 'readback' does not say {angka}")]
+    # never read back (no confirm_below): the prompt is never played, nothing to report
+    body = COLLECT_DIALOGUE.replace("confirm_below: 1", "confirm_below: 0").format(
+        length=16, groups=4, readback="Benar?")
+    assert findings(body) == []
+
+
 def test_loop_left_by_hangup_on_exceeded_or_back_is_fine():
     # on_exceeded defaults to hangup: a way out
     body = """  main:

@@ -240,6 +240,27 @@ class _Linter:
             self.add(pos, f"node '{n.id}': terminator '{d.terminator}' is a digit",
                      f"the digit {d.terminator} would end the input instead of being part of {d.var}; use '#'",
                      "error", "terminator")
+        self.collect_dialogue(n)
+
+    def collect_dialogue(self, n: Node) -> None:
+        """The spoken-number dialogue (ivr.engine.handlers.CollectHandler). The engine takes
+        groups of min(groups, digits still missing), so a last group shorter than `groups`
+        (a 13-digit card in fours) works; a group longer than the whole number cannot be. A
+        read-back is played only with `confirm_below`, and the engine puts the digits in by
+        replacing the literal `{angka}`: without it the caller is asked "Benar?" about a
+        number nobody said."""
+        d = n.data
+        if d.groups > d.max_length:
+            self.add(n.key_pos.get("groups", n.pos),
+                     f"node '{n.id}': groups {d.groups} is more than max_length {d.max_length}",
+                     f"the {d.max_length} digits would be one group; use fewer digits per group "
+                     f"(4 for a 16-digit NIK), or delete `groups` to take the number whole", "warning", "groups")
+        text = n.prompts.readback
+        if d.confirm_below > 0 and text.strip() and "{angka}" not in text:
+            self.add(self.prompt_pos(n, "readback"),
+                     f"node '{n.id}': prompt 'readback' does not say {{angka}}",
+                     "the read-back would ask the caller to confirm digits it never says; "
+                     "put {angka} where the number goes (e.g. '{angka}. Benar?')", "warning", "readback")
 
     def service(self, n: Node) -> None:
         d = n.data
