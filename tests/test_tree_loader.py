@@ -2,6 +2,7 @@
 node, syntax-error hints, and the two composer paths (libyaml and pure Python) agreeing."""
 from __future__ import annotations
 
+import dataclasses
 from pathlib import Path
 
 import pytest
@@ -9,6 +10,7 @@ import yaml
 
 from ivr.tree import loader as loader_mod
 from ivr.tree.loader import TreeLoadError, load_tree, load_tree_text
+from ivr.yamlsafe import compose
 
 REPO = Path(__file__).resolve().parents[1]
 HEAD = "version: 1\nstart: a\nagent_node: a\nnodes:\n"
@@ -67,6 +69,22 @@ def test_python_composer_path_matches_libyaml(monkeypatch):
     with pytest.raises(TreeLoadError) as ei:
         load_tree_text(deep, "d.yaml")
     assert str(ei.value) == "d.yaml:3:47: error: nesting deeper than 40 levels (a call tree needs fewer than 10)"
+
+
+NESTED = HEAD + "  a:\n    type: menu\n    prompt: x\n    options:\n      '1': {goto: a, say: [satu]}\n"
+
+
+def test_one_nesting_limit_for_call_trees(monkeypatch):
+    """TREE_LIMITS.max_depth is the one number: yamlsafe refuses a deeper document with it,
+    and the loader's own walk (a backstop) checks the same one, both at file:line:col."""
+    assert not hasattr(loader_mod, "MAX_DEPTH") and not hasattr(loader_mod, "MAX_COMPOSE_DEPTH")
+    load_tree_text(NESTED, "t.yaml")   # 6 levels: fine under the real limit
+    monkeypatch.setattr(loader_mod, "TREE_LIMITS", dataclasses.replace(loader_mod.TREE_LIMITS, max_depth=4))
+    assert errors(NESTED) == ["t.yaml:9:12: error: nesting deeper than 4 levels (a call tree needs fewer than 10)"]
+    # the walk reads the same limit when the YAML reader lets a document through
+    monkeypatch.setattr(loader_mod, "compose_yaml", lambda text, path, limits: compose(text, path))
+    monkeypatch.setattr(loader_mod, "TREE_LIMITS", dataclasses.replace(loader_mod.TREE_LIMITS, max_depth=3))
+    assert errors(NESTED) == ["t.yaml:9:7: error: nesting deeper than 3 levels (a call tree needs fewer than 10)"]
 
 
 def test_expansion_check_spares_normal_aliases():

@@ -29,8 +29,12 @@ from ivr.tree.spec import (
 
 MAX_BYTES = 2 * 1024 * 1024
 MAX_NODE_VISITS = 200_000
-MAX_DEPTH = 32
-MAX_COMPOSE_DEPTH = 40
+#: What a call-tree file may contain (ivr.yamlsafe reads every user YAML file with its limits).
+#: `max_depth` is the one nesting limit for call trees: yamlsafe refuses a deeper document at
+#: the line:col where it gets too deep, and the loader's own walk checks the same number.
+TREE_LIMITS = Limits(max_bytes=MAX_BYTES, max_depth=40, max_values=MAX_NODE_VISITS,
+                     what="call trees", depth_hint="a call tree needs fewer than 10",
+                     values_hint="a call tree needs no nested aliases")
 NODE_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 VAR_REF = re.compile(r"\{([^{}]*)\}")
 VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
@@ -73,7 +77,12 @@ class TreeLoadError(Exception):
 
 
 class _Budget(Exception):
-    pass
+    """The walk went past TREE_LIMITS, at `pos` (a backstop: yamlsafe checks the same limits
+    on the YAML itself first)."""
+
+    def __init__(self, pos: Pos, message: str, hint: str):
+        super().__init__(message)
+        self.pos, self.message, self.hint = pos, message, hint
 
 
 def _did_you_mean(word: str, choices) -> str:
@@ -118,23 +127,26 @@ class _Loader:
         p = node_or_pos if isinstance(node_or_pos, Pos) else self.pos(node_or_pos)
         self.errors.append(TreeError(p, msg, hint, code=code))
 
-    def visit(self, depth: int) -> None:
+    def visit(self, depth: int, node) -> None:
+        """Count one YAML node the walk reads, `depth` levels down, against TREE_LIMITS."""
         self.visits += 1
-        if self.visits > MAX_NODE_VISITS:
-            raise _Budget(f"the document expands to more than {MAX_NODE_VISITS} values (alias bomb?)")
-        if depth > MAX_DEPTH:
-            raise _Budget(f"nesting deeper than {MAX_DEPTH} levels")
+        limits = TREE_LIMITS
+        if self.visits > limits.max_values:
+            raise _Budget(self.pos(node), f"the document expands to more than {limits.max_values} values (alias bomb?)",
+                          limits.values_hint)
+        if depth > limits.max_depth:
+            raise _Budget(self.pos(node), f"nesting deeper than {limits.max_depth} levels", limits.depth_hint)
 
     def mapping(self, node, what: str, depth: int) -> list[tuple[str, object, object]] | None:
         """(key, key_node, value_node) of a mapping, reporting duplicates; None if not a map."""
-        self.visit(depth)
+        self.visit(depth, node)
         if not isinstance(node, yaml.MappingNode):
             self.err(node, f"{what} must be a mapping (key: value), got {self.kind(node)}", code="type")
             return None
         seen: dict[str, object] = {}
         out = []
         for k, v in node.value:
-            self.visit(depth + 1)
+            self.visit(depth + 1, k)
             if not isinstance(k, yaml.ScalarNode):
                 self.err(k, f"{what}: keys must be plain scalars", code="type")
                 continue
@@ -172,7 +184,7 @@ class _Loader:
 
     def scalar(self, vnode, f: F, what: str, depth: int):
         """Convert a scalar per field type; report and return None on a wrong type."""
-        self.visit(depth)
+        self.visit(depth, vnode)
         t = f.type
         if not isinstance(vnode, yaml.ScalarNode):
             self.err(vnode, f"{what} must be {self._want(t)}, got {self.kind(vnode)}", code="type")
@@ -240,7 +252,7 @@ class _Loader:
                 "bool": "true or false", "enum": "one word (a name)", "key": "a DTMF key"}.get(t, t)
 
     def strlist(self, vnode, what: str, depth: int) -> tuple[str, ...]:
-        self.visit(depth)
+        self.visit(depth, vnode)
         if isinstance(vnode, yaml.ScalarNode) and vnode.tag == T_STR:
             items = [vnode]
         elif isinstance(vnode, yaml.SequenceNode):
@@ -250,7 +262,7 @@ class _Loader:
             return ()
         out = []
         for it in items:
-            self.visit(depth + 1)
+            self.visit(depth + 1, it)
             if not isinstance(it, yaml.ScalarNode) or it.tag not in (T_STR, T_INT):
                 self.err(it, f"{what}: each item must be a string, got {self.kind(it)}", code="type")
                 continue
@@ -266,7 +278,7 @@ class _Loader:
             return []
         out = []
         for key, knode, v in items:
-            self.visit(depth + 1)
+            self.visit(depth + 1, v)
             if not isinstance(v, yaml.ScalarNode) or v.tag not in (T_STR, T_INT, T_FLOAT):
                 self.err(v, f"{what}.{key} must be a string, got {self.kind(v)}", code="type")
                 continue
@@ -295,7 +307,7 @@ class _Loader:
                          "variables look like {nama}", code="variable")
 
     def exceeded(self, vnode, what: str, depth: int) -> Exceeded | None:
-        self.visit(depth)
+        self.visit(depth, vnode)
         if isinstance(vnode, yaml.ScalarNode) and vnode.value == "hangup":
             return Exceeded(None, self.pos(vnode))
         if isinstance(vnode, yaml.MappingNode):
@@ -594,11 +606,6 @@ class _Loader:
                                          "add agent_node: NODE or set global_keys.agent: null", "error", "missing"))
 
 
-#: What a call-tree file may contain (ivr.yamlsafe reads every user YAML file with its limits).
-TREE_LIMITS = Limits(max_bytes=MAX_BYTES, max_depth=MAX_COMPOSE_DEPTH, max_values=MAX_NODE_VISITS,
-                     what="call trees", depth_hint="a call tree needs fewer than 10",
-                     values_hint="a call tree needs no nested aliases")
-
 
 def load_tree_text(text: str, path: str = "<string>") -> Tree:
     """Parse and validate tree YAML from a string; raises TreeLoadError."""
@@ -610,7 +617,7 @@ def load_tree_text(text: str, path: str = "<string>") -> Tree:
     try:
         tree = loader.load(root)
     except _Budget as exc:
-        raise TreeLoadError([TreeError(Pos(path, 1, 1), str(exc), "the tree format needs neither", code="budget")]) from None
+        raise TreeLoadError([TreeError(exc.pos, exc.message, exc.hint, code="budget")]) from None
     except RecursionError:
         raise TreeLoadError([TreeError(Pos(path, 1, 1), "nesting is too deep to read", code="budget")]) from None
     if loader.errors or tree is None:
