@@ -18,7 +18,7 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
-from ivr.engine.grammar import Grammar
+from ivr.grammar import Grammar
 from ivr.engine.validators import VALIDATORS, validate
 
 from .matcher import GrammarMatcher, Match

@@ -2,7 +2,7 @@
 
 Life of one listen::
 
-    rec.start(grammar)          # the node's grammar (ivr.engine.grammar.Grammar)
+    rec.start(grammar)          # the node's grammar (ivr.grammar.Grammar)
     rec.feed(pcm)               # float32, 16 kHz, mono, any chunk size; may return a Partial
     rec.endpoint                # True once the caller has stopped (energy endpointer)
     rec.finish() -> RecognitionResult
@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ivr.engine.grammar import Grammar, RecognitionResult
+from ivr.grammar import Grammar, RecognitionResult
 
 from .answer import AnswerCheck
 from .endpoint import EndpointConfig, EnergyEndpointer

@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from ivr.engine.grammar import Choice, Grammar
+from ivr.grammar import Choice, Grammar
 
 
 def register(sub: argparse._SubParsersAction) -> None:

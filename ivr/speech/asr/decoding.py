@@ -42,7 +42,7 @@ def _units(text: str) -> list[str]:
 
 
 def _digit_count(units: list[str]) -> int:
-    from ivr.engine.grammar import DIGIT_WORDS
+    from ivr.grammar import DIGIT_WORDS
 
     return sum(1 for u in units if u.isdigit() or u in DIGIT_WORDS)
 

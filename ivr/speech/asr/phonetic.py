@@ -12,7 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from ivr.engine.grammar import DIGIT_WORDS
+from ivr.grammar import DIGIT_WORDS
 
 # Digit -> the word used when a recogniser writes a numeral ("0" -> "nol").
 NUMERAL_WORDS: dict[str, str] = {

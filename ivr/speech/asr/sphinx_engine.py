@@ -13,7 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ivr.engine.grammar import DIGIT_WORDS, Grammar, RecognitionResult
+from ivr.grammar import DIGIT_WORDS, Grammar, RecognitionResult
 
 from .base import Partial, Recognizer, RecognizerError
 from .endpoint import EndpointConfig

@@ -17,7 +17,7 @@ from contextlib import contextmanager
 
 import numpy as np
 
-from ivr.engine.grammar import Grammar, RecognitionResult
+from ivr.grammar import Grammar, RecognitionResult
 
 from .base import Partial, Recognizer, RecognizerError
 from .endpoint import EndpointConfig

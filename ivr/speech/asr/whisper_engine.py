@@ -28,7 +28,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ivr.engine.grammar import DIGIT_WORDS, Grammar, RecognitionResult
+from ivr.grammar import DIGIT_WORDS, Grammar, RecognitionResult
 
 from .answer import MIN_CONFIDENCE, Choice, Hypothesis, choose
 from .base import RATE, Partial, Recognizer, RecognizerError
