@@ -51,7 +51,7 @@ def ratio_baseline(text: str, grammar) -> tuple[str | None, str | None]:
     ratio (difflib) >= 0.75 to a phrase (menus) or to a digit word per token (digits)."""
     from difflib import SequenceMatcher
 
-    from ivr.engine.grammar import DIGIT_WORDS
+    from ivr.grammar import DIGIT_WORDS
     from ivr.speech.asr.phonetic import normalise_text
 
     words = normalise_text(text)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from ivr.engine.grammar import DIGIT_WORDS, Choice, Grammar
+from ivr.grammar import DIGIT_WORDS, Choice, Grammar
 
 #: Our held-out speakers (2 women, 3 men) inside the 25 present `train` speakers.
 HELDOUT = ("FPT", "FWP", "MDG", "MMI", "MRN")

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from ivr.dsp.audio import read_audio, resample, to_mono, write_wav
-from ivr.engine.grammar import Choice, Grammar
+from ivr.grammar import Choice, Grammar
 
 RATE = 16000
 VOICES = ("id", "id+m3", "id+f2", "id+f4", "id+m7", "id+klatt")
