@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ivr.engine.grammar import DIGIT_WORDS   # nol/kosong, satu ... sembilan: the words the IVR understands
+from ivr.grammar import DIGIT_WORDS   # nol/kosong, satu ... sembilan: the words the IVR understands
 
 _DIGIT = r"(?:\d|(?<![a-z])(?:" + "|".join(DIGIT_WORDS) + r")(?![a-z]))"
 _RUN = re.compile(_DIGIT + r"(?:[\s\-.,/:]*" + _DIGIT + ")*", re.I)

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from ivr.engine.grammar import Choice, Grammar
+from ivr.grammar import Choice, Grammar
 from ivr.speech.asr.answer import AnswerCheck, Hypothesis, choose, plausible_birth_date, posteriors
 from ivr.speech.asr.matcher import GrammarMatcher
 

@@ -107,7 +107,7 @@ def _voter(grammar):
 
 
 def test_second_opinions_vote_and_a_tie_keeps_the_first_decode():
-    from ivr.engine.grammar import Grammar
+    from ivr.grammar import Grammar
     from ivr.speech.asr.whisper_engine import Decoded
 
     rec = _voter(Grammar((), digits=True, min_digits=3, max_digits=3))
@@ -128,7 +128,7 @@ def test_second_opinions_vote_and_a_tie_keeps_the_first_decode():
 
 
 def test_two_listens_of_one_collect_join_their_digits():
-    from ivr.engine.grammar import Grammar, RecognitionResult
+    from ivr.grammar import Grammar, RecognitionResult
     from ivr.speech.asr.base import join_digits
 
     g = Grammar((), digits=True, min_digits=5, max_digits=5)

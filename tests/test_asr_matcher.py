@@ -4,7 +4,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ivr.engine.grammar import DIGIT_WORDS, Choice, Grammar
+from ivr.grammar import DIGIT_WORDS, Choice, Grammar
 from ivr.speech.asr.endpoint import EndpointConfig, EnergyEndpointer
 from ivr.speech.asr.matcher import GrammarMatcher, align_loop
 from ivr.speech.asr.phonetic import normalise_text, phones, similarity

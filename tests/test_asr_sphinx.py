@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bench.speech_set import synth
-from ivr.engine.grammar import Choice, Grammar
+from ivr.grammar import Choice, Grammar
 
 
 @pytest.fixture(scope="module")

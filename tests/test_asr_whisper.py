@@ -9,7 +9,7 @@ import pytest
 
 from bench.speech_set import apply_condition, build_set, synth
 from ivr.dsp.audio import write_wav
-from ivr.engine.grammar import Choice, Grammar
+from ivr.grammar import Choice, Grammar
 
 NIK = Grammar((Choice("global:repeat", ("ulangi",)),), digits=True, min_digits=1, max_digits=16, name="nik")
 MENU = Grammar((Choice("1", ("status", "tagihan")), Choice("2", ("informasi", "iuran", "denda")),

@@ -11,7 +11,7 @@ from bench.voicecall import CallerBot, bench_tree, main
 from ivr.drivers.runtime import CallRuntime
 from ivr.drivers.wavfile import AudioCall
 from ivr.engine.events import Speech, SpeechStarted
-from ivr.engine.grammar import RecognitionResult
+from ivr.grammar import RecognitionResult
 
 RATE = 16000
 NUMBER = ["3174", "0545", "0890", "0002"]

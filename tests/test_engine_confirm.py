@@ -8,7 +8,7 @@ import textwrap
 import pytest
 
 from ivr.engine.events import Digit, EnterNode, Invoke, Listen, Play, PromptDone, Speech, Tick
-from ivr.engine.grammar import RecognitionResult
+from ivr.grammar import RecognitionResult
 from ivr.engine.session import CallSession
 from ivr.tree.loader import TreeLoadError, load_tree_text
 

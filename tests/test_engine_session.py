@@ -9,7 +9,7 @@ from ivr.engine.events import (
     Digit, EndCall, EnterNode, Hangup, Invoke, Listen, Play, PromptDone, ServiceDone, Speech,
     SpeechStarted, StopPlayback, Tick, Transfer,
 )
-from ivr.engine.grammar import RecognitionResult
+from ivr.grammar import RecognitionResult
 from ivr.engine.session import CallSession
 from ivr.tree.loader import load_tree_text
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from ivr.drivers.scripted import match_text
-from ivr.engine.grammar import Choice, Grammar
+from ivr.grammar import Choice, Grammar
 from ivr.speech.asr.matcher import GrammarMatcher, exact_words
 
 MENU = Grammar((Choice("1", ("status", "cek status")), Choice("2", ("tagihan",)),

@@ -22,7 +22,7 @@ from ivr.drivers.runtime import CallRuntime
 from ivr.drivers.speech_input import MAX_LEAD_S, RecognizerInput
 from ivr.drivers.timeline import EstimatedVoice
 from ivr.drivers.wavfile import AudioCall, load_caller_audio, open_call_audio
-from ivr.engine.grammar import Grammar
+from ivr.grammar import Grammar
 from ivr.tree.loader import load_tree
 
 #: The child reports its own peak (VmHWM of its address space). Not ru_maxrss: Linux carries

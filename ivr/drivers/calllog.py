@@ -13,7 +13,7 @@ import os
 from pathlib import Path
 from typing import IO
 
-from ivr.engine.grammar import Grammar
+from ivr.grammar import Grammar
 from ivr.privacy import field_kind, mask_input, mask_pii, mask_readback, mask_value, open_private, private_dir
 
 

@@ -10,7 +10,7 @@ import dataclasses
 
 from ivr.drivers.timeline import Timeline
 from ivr.engine.events import Digit, Hangup, Speech
-from ivr.engine.grammar import Grammar, RecognitionResult
+from ivr.grammar import Grammar, RecognitionResult
 from ivr.speech.asr.matcher import GrammarMatcher
 
 KEY_GAP = 0.3          # seconds between two key presses of one burst

@@ -13,7 +13,7 @@ import dataclasses
 import numpy as np
 
 from ivr.engine.events import Speech, SpeechStarted
-from ivr.engine.grammar import Grammar
+from ivr.grammar import Grammar
 
 MAX_UTTERANCE_S = 15.0
 MAX_LEAD_S = 30.0   # silence kept before an utterance starts; older silence is dropped

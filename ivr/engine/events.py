@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from ivr.engine.grammar import Grammar, RecognitionResult
+from ivr.grammar import Grammar, RecognitionResult
 
 
 # ---- events (driver -> engine) ------------------------------------------------------------
