@@ -62,6 +62,20 @@ def test_overlay_recall_overall_gain(results):
     assert found >= 1.10 * base, (found, base)
 
 
+def test_onset_path_adds_keys_under_held_notes(results):
+    """The onset path (a pair rising over each bin's recent background, and rivals judged by
+    their rise) finds keys the in-band path alone misses under music and hold music, and
+    costs none anywhere (the talk-off sets stay at 0: test_dtmf_conformance, below)."""
+    off = DtmfConfig(onset_gain=None)
+    gained = 0
+    for c in CONDITIONS:
+        found, _ = results[c]
+        without = _found(c, off)[0]
+        assert found >= without, f"{c.name}: {found} with the onset path, {without} without"
+        gained += found - without
+    assert gained >= 5, gained
+
+
 @pytest.mark.parametrize("kind", ["speech", "music", "radio"])
 def test_overlay_material_alone_gives_no_digit(kind):
     assert talkoff_digits(detect, kinds=(kind,)) == 0

@@ -22,6 +22,12 @@ How it works (and why):
     ``max_harmonic_db`` (measured with the key's own fundamentals projected out, since
     2 x 697 Hz lies only 58 Hz from 1336 Hz).
   The cheap tests run on every window, the rest only on the few windows that pass them.
+* Under an overlay (speech, music: issue 13) a window may pass on the pair's share of the
+  620-1750 Hz band instead (``band_ratio``), or as an *onset* (``onset_gain``): both tones
+  rise well above their bin's background (an exponential average of the bin's power read
+  40 ms before the window), the pair holds most of the band's rise, and no other bin of
+  either group rose like it.  Held music notes near the DTMF frequencies thus stop hiding
+  a key, while a chord that was already there (or a voice) still cannot pose as one.
 * Windows naming the same key form a digit; runs of at most ``max_gap_windows`` missed
   windows (a 10 ms interruption costs 3-5) are bridged, a 40 ms pause (9+) is not.  A
   lone window of another key inside a digit counts as a miss; two in a row end the digit.
@@ -63,6 +69,7 @@ FREQS = LOW_FREQS + HIGH_FREQS
 KEYPAD = ("123A", "456B", "789C", "*0#D")
 KEYS = "".join(KEYPAD)  # index = row * 4 + col
 NATIVE_RATES = (8000, 16000)
+_lfilter = None  # scipy.signal.lfilter, imported with the band filter (overlay paths only)
 
 
 def key_freqs(key: str) -> tuple[float, float]:
@@ -155,6 +162,18 @@ class DtmfConfig:
     # "held" (the tone goes on under a burst of overlay): it bridges a gap like a hit
     # does, without counting as one.  A real pause empties the frames, so is never held.
     hold_level: float | None = 0.30
+    # onset path (needs band_ratio): music holds notes for hundreds of ms, so a key under it
+    # is a *pair of tones rising* over each bin's recent background (an exponential average
+    # of the per-frame bin power, time constant ``onset_tau``, read ``onset_delay`` before
+    # the window, the lower of two such readings 200 ms apart).  A window passes when both
+    # tones stand ``onset_gain`` above their background, the pair holds ``onset_share`` of
+    # the rise of the in-band energy, and no other bin of either group rose by more than
+    # ``band_dominance`` of the tone; stability then allows for the beat of the tone with
+    # the background at its own bin.  None switches the path off.
+    onset_gain: float | None = 4.0
+    onset_share: float = 0.6
+    onset_tau: float = 0.3
+    onset_delay: float = 0.04
 
 
 # Per-window quantities summed over a digit's hit windows (columns of `_Core._windows`'
@@ -232,6 +251,8 @@ class _Core:
             from scipy.signal import butter
 
             self._sos = butter(4, [620.0, 1750.0], btype="bandpass", fs=rate, output="sos")
+            global _lfilter
+            from scipy.signal import lfilter as _lfilter
         self._leak = self._leakage(w, rate)
         self.reset()
 
@@ -293,13 +314,18 @@ class _Core:
         self._out: list[DtmfDigit] = []
         self._starts: list[ToneStart] = []
         self._done: list[_Segment] = []  # closed, waiting for the blocks after them
+        self._nf = 0  # frames whose bin powers went into the background average (global)
+        self._bg_zi = np.zeros((1, 9))  # state of that average (8 bins + in-band power)
+        self._bg_hist = np.zeros((0, 9))  # its values for the last frames
+        self._bg_h0 = 0  # global frame of _bg_hist[0]
 
     # ------------------------------------------------------------------ analysis
-    def _windows(self, xp: np.ndarray, yp: np.ndarray | None) -> tuple[np.ndarray, ...]:
+    def _windows(self, xp: np.ndarray, yp: np.ndarray | None, g0: int = 0) -> tuple[np.ndarray, ...]:
         """Per 20 ms window: key index (-1 = none), features (tone powers etc.), the
         strongest pair (key index, whether or not it passes) with the weaker of each
         tone's frame powers (for held windows); and the energy of every block.
-        `yp`: the same samples band-filtered (None when ``band_ratio`` is off)."""
+        `yp`: the same samples band-filtered (None when ``band_ratio`` is off); `g0`: the
+        global index of the first block (for the carried background average)."""
         H = self.H
         blocks = xp.reshape(-1, H)
         nw = blocks.shape[0] - 3
@@ -320,21 +346,29 @@ class _Core:
         tot = Sr + Sc
         ratio_ok = tot >= self.cfg.min_ratio * P
         band = np.zeros(nw, dtype=bool)
+        pb = None
         if yp is not None:
             yb = yp.reshape(-1, H)
             Eb = (yb * yb) @ self._Q[:, :2]
             pb = (Eb[:-1, 0] + Eb[1:, 1]) / self._sw2
+            onset_on = self.cfg.onset_gain is not None
+            if onset_on:
+                self._bg_update(p, pb, g0)
             band = ~ratio_ok & (tot >= self.cfg.band_ratio * (pb[:-2] + pb[1:-1] + pb[2:]))
             band &= tot >= self.cfg.band_min_total * P
             bi = np.flatnonzero(band)
             if bi.size:  # each tone must dominate its group (beyond its own leakage)
-                r, c = row[bi], 4 + col[bi]
-                lo = S[bi, :4] - self._leak[r, :4] * Sr[bi, None]
-                hi = S[bi, 4:] - self._leak[c, 4:] * Sc[bi, None]
-                lo[np.arange(bi.size), r] = 0.0
-                hi[np.arange(bi.size), c - 4] = 0.0
-                dom = self.cfg.band_dominance
-                band[bi] = (lo.max(axis=1) <= dom * Sr[bi]) & (hi.max(axis=1) <= dom * Sc[bi])
+                band[bi] = self._dominates(S[bi], S[bi], row[bi], 4 + col[bi])
+                rest = bi[~band[bi]]
+                if onset_on and rest.size:
+                    # ...or its rise over the background must, if the pair itself rose (a key
+                    # appearing over held notes, not a chord that was already there)
+                    r, c = row[rest], 4 + col[rest]
+                    bg = 3 * self._bg_at(g0, rest)[:, :8]
+                    n, g = np.arange(rest.size), self.cfg.onset_gain
+                    Sb = S[rest]
+                    rose = (Sb[n, r] >= g * bg[n, r]) & (Sb[n, c] >= g * bg[n, c])
+                    band[rest] = rose & self._dominates(np.maximum(Sb - bg, 0.0), Sb, r, c)
             ratio_ok |= band
         cand = ratio_ok & (tot >= self._level_floor)
         top = (row * 4 + col).astype(np.int8)
@@ -344,6 +378,12 @@ class _Core:
             pc = np.minimum(np.minimum(p[ar, 4 + col], p[ar + 1, 4 + col]), p[ar + 2, 4 + col])
             held = np.stack([pr, pc], axis=1)
         cand &= (Sc >= self._tw_lo * Sr) & (Sc <= self._tw_hi * Sr)
+        bgw = np.zeros((nw, 8))  # per-frame background power of the bins (onset path)
+        if yp is not None and self.cfg.onset_gain is not None:
+            on, row, col, bgw = self._onsets(S, P, pb, g0, cand, tot, row, col)
+            Sr, Sc = S[ar, row], S[ar, 4 + col]
+            cand |= on
+            band |= on
         keys = np.full(nw, -1, dtype=np.int8)
         feat = np.zeros((nw, N_FEAT))
         feat[:, F_SR], feat[:, F_SC] = Sr, Sc
@@ -356,7 +396,11 @@ class _Core:
             bo = np.concatenate([band[idx], band[idx]])  # passed on the in-band share only
             stab_lim = np.where(bo, self.cfg.band_stability, self.cfg.stability)
             dev_lim = np.where(bo, self._band_dev[kk], self._dev[kk])
-            stab = np.minimum(np.minimum(f0, f1), f2) >= stab_lim * np.maximum(np.maximum(f0, f1), f2)
+            # a tone over a background at its own bin beats with it: allow the amplitude to
+            # swing by twice the background's (zero outside the onset path)
+            fmin, fmax = np.minimum(np.minimum(f0, f1), f2), np.maximum(np.maximum(f0, f1), f2)
+            bk = bgw[ii, kk]
+            stab = np.sqrt(fmin) + 2 * np.sqrt(bk) >= np.sqrt(stab_lim * fmax)
             # frequency from the phase advance between frames: lag 1 (unambiguous to
             # +-100 Hz) picks the branch of lag 2 (twice as precise)
             X = Xre + 1j * Xim
@@ -377,6 +421,88 @@ class _Core:
             feat[sel, F_DL], feat[sel, F_DL2] = dl, dl * dl
             feat[sel, F_DH], feat[sel, F_DH2] = dh, dh * dh
         return keys, feat, top, held, E[:, 2]
+
+    def _bg_update(self, p: np.ndarray, pb: np.ndarray, g0: int) -> None:
+        """Carry the exponential average of each bin's (and the in-band) power per frame
+        over this call's new frames (frames seen before are not averaged twice) and keep
+        its recent values for `_bg_at`."""
+        k = self.H / self.rate
+        a = k / self.cfg.onset_tau
+        new0 = max(self._nf - g0, 0)
+        x = np.concatenate([p[new0:], pb[new0:, None]], axis=1).astype(np.float64)
+        y, self._bg_zi = _lfilter([a], [1.0, a - 1.0], x, axis=0, zi=self._bg_zi)
+        self._bg_hist = np.concatenate([self._bg_hist, y])
+        self._bg_h0 = self._nf - (len(self._bg_hist) - len(y))  # global frame of _bg_hist[0]
+        self._nf = g0 + len(p)
+        self._bg_d = int(round(self.cfg.onset_delay / k))
+        self._bg_far = self._bg_d + int(round(0.2 / k))
+
+    def _bg_at(self, g0: int, w: np.ndarray) -> np.ndarray:
+        """Background power per frame (8 bins + in-band) for the windows `w` (local to the
+        call starting at block `g0`): the average read ``onset_delay`` before the window,
+        or 200 ms before that if lower (a long key or a swelling note does not lift its own
+        background); zero before the stream had that much history."""
+        hist = self._bg_hist
+        i = g0 + w - self._bg_h0
+        i1, i2 = i - self._bg_d, i - self._bg_far
+        b1 = np.where((i1 >= 0)[:, None], hist[np.maximum(i1, 0)], 0.0)
+        b2 = np.where((i2 >= 0)[:, None], hist[np.maximum(i2, 0)], np.inf)
+        return np.minimum(b1, b2)
+
+    def _bg_trim(self) -> None:
+        keep = self._bg_far + 4  # the next call's windows start at most 3 frames back
+        if len(self._bg_hist) > keep:
+            self._bg_h0 += len(self._bg_hist) - keep
+            self._bg_hist = self._bg_hist[-keep:]
+
+    def _dominates(self, V: np.ndarray, S: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
+        """Rows whose tones (bins `r`, `c`) dominate their groups in `V` (window powers,
+        or their rise over the background): no other bin holds more than
+        ``band_dominance`` of the tone beyond what the tone leaks into it (from `S`)."""
+        n = np.arange(len(r))
+        lo = V[:, :4] - self._leak[r, :4] * S[n, r][:, None]
+        hi = V[:, 4:] - self._leak[c, 4:] * S[n, c][:, None]
+        lo[n, r] = 0.0
+        hi[n, c - 4] = 0.0
+        dom = self.cfg.band_dominance
+        return (lo.max(axis=1) <= dom * V[n, r]) & (hi.max(axis=1) <= dom * V[n, c])
+
+    def _onsets(self, S, P, pb, g0, cand, tot, row, col):
+        """The onset path (see ``DtmfConfig.onset_gain``) for windows not already candidates.
+        Returns the windows it passes, row and column (the strongest *rise* of each group
+        there), and the background power per frame of the 8 bins on those windows."""
+        cfg = self.cfg
+        nw = S.shape[0]
+        on = np.zeros(nw, dtype=bool)
+        bgw = np.zeros((nw, 8))
+        # the pair's rise is at most the strongest bins' power: cheap pre-selection
+        w = np.flatnonzero(~cand & (tot >= self._level_floor) & (tot >= cfg.band_min_total * P))
+        if w.size:
+            bg = self._bg_at(g0, w)
+            bg3 = 3 * bg  # S and the in-band sums are over 3 frames
+            Sw = S[w]
+            Ex = np.maximum(Sw - bg3[:, :8], 0.0)
+            n = np.arange(w.size)
+            r2 = np.argmax(Ex[:, :4], axis=1)
+            c2 = 4 + np.argmax(Ex[:, 4:], axis=1)
+            Sr, Sc = Sw[n, r2], Sw[n, c2]
+            PB = pb[w] + pb[w + 1] + pb[w + 2]
+            g = cfg.onset_gain
+            ok = (Sr >= g * bg3[n, r2]) & (Sc >= g * bg3[n, c2])
+            ok &= (Sr + Sc >= self._level_floor) & (Sr + Sc >= cfg.band_min_total * P[w])
+            ok &= Ex[n, r2] + Ex[n, c2] >= cfg.onset_share * (PB - bg3[:, 8])
+            ok &= (Sc >= self._tw_lo * Sr) & (Sc <= self._tw_hi * Sr)
+            j = np.flatnonzero(ok)
+            if j.size:  # no other bin of either group rose like the tone did
+                ok[j] = self._dominates(Ex[j], Sw[j], r2[j], c2[j])
+            j = np.flatnonzero(ok)
+            if j.size:
+                wj = w[j]
+                on[wj] = True
+                row, col = row.copy(), col.copy()
+                row[wj], col[wj] = r2[j], c2[j] - 4
+                bgw[wj] = bg[j, :8]
+        return on, row, col, bgw
 
     def _harmonics(self, xp, sel, row, col, S, P) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Second-harmonic measure of the windows in `sel` (grouped by key).
@@ -447,10 +573,12 @@ class _Core:
             blk = new.reshape(-1, H)
             self._eb = np.concatenate([self._eb, np.einsum("ij,ij->i", blk, blk, dtype=np.float64)])
             return
-        keys, feat, top, held, eblk = self._windows(xp, yp)
+        keys, feat, top, held, eblk = self._windows(xp, yp, g0)
         self._eb = np.concatenate([self._eb, eblk[n_ctx:]])
         self._segment(keys, feat, g0, top, held)
         self._trim()
+        if self.cfg.onset_gain is not None and yp is not None:
+            self._bg_trim()
 
     def _trim(self) -> None:
         keep = self._nb - 12
