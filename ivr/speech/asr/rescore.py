@@ -1,0 +1,90 @@
+"""Rescoring a spoken number by what it must be: candidates, then Whisper's own judgement.
+
+Why (issue 14, development set, tuning speakers): when Whisper's decodes of an utterance
+(as is, and at 0.9x and 1.1x speed) do not agree on a valid answer, the right number is
+still among a small set of candidates in 98 % of utterances: the digit strings of every
+N-best hypothesis, plus -- for a collect of a fixed length -- each string one digit short
+with one of its digits said twice (Whisper base merges "dua dua" into "dua") and each
+string one digit long with one digit dropped.  Whisper can score any text against the
+audio (the probability of every token given the ones before it, which CTranslate2's
+`align` returns), so the candidate the model finds most probable *as a whole* wins, even
+one its beam search never wrote out.  A narrow margin over the runner-up is a no-match.
+
+This module is pure (candidates and the decision); the engine runs the model.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from ivr.grammar import DIGIT_WORDS
+
+#: Log-probability margin of the best candidate over the runner-up below which a rescored
+#: answer is a no-match (tuning speakers: 5 of 6 right above 2.0, 1 of 3 at or below).
+MIN_MARGIN = 2.0
+#: A rescored answer's confidence is at most this: it was found by rescoring, not agreed
+#: on, so a collect that reads unsure answers back reads it back.
+MAX_CONFIDENCE = 0.75
+#: Most candidates scored at once (a 16-digit collect one digit short gives ~16).
+MAX_CANDIDATES = 48
+
+#: How a candidate is written for scoring: digit words, space separated ("nol" for 0).
+_WORD = {d: w for w, d in DIGIT_WORDS.items() if w != "kosong"}
+
+
+def spoken(digits: str) -> str:
+    """The text a candidate is scored as: "805" -> "delapan nol lima"."""
+    return " ".join(_WORD[d] for d in digits)
+
+
+def candidates(seen: Iterable[str], length: int | None, check: Callable[[str], bool]) -> list[str]:
+    """Valid candidates from the digit strings the decodes wrote (`seen`, best first).
+
+    With a fixed `length`, a string one short also yields each of its digits doubled, and
+    one long each string with one digit dropped: the two errors Whisper base makes most
+    on connected digits.  Order: first seen first, then the variants (stable, so ties in
+    score go to what the decoder itself wrote)."""
+    out: list[str] = []
+
+    def add(s: str) -> None:
+        if s and s not in out and check(s):
+            out.append(s)
+
+    seen = [s for s in seen if s]
+    for s in seen:
+        add(s)
+    if length:
+        for s in seen:
+            if len(s) == length - 1:
+                for i in range(len(s)):
+                    add(s[:i + 1] + s[i] + s[i + 1:])
+            elif len(s) == length + 1:
+                for i in range(len(s)):
+                    add(s[:i] + s[i + 1:])
+    return out[:MAX_CANDIDATES]
+
+
+@dataclass(frozen=True)
+class Rescored:
+    """The outcome of rescoring: the best candidate, its margin and confidence."""
+
+    digits: str | None        # None: no candidate, or too close to call
+    margin: float             # log-probability lead over the runner-up (inf: the only one)
+    confidence: float
+    scored: int               # how many candidates were scored
+
+
+def decide(scores: dict[str, float], min_margin: float = MIN_MARGIN) -> Rescored:
+    """The best-scoring candidate if it leads the runner-up by `min_margin`."""
+    if not scores:
+        return Rescored(None, 0.0, 0.0, 0)
+    ranked = sorted(scores.items(), key=lambda kv: kv[1], reverse=True)
+    best, top = ranked[0]
+    margin = top - ranked[1][1] if len(ranked) > 1 else math.inf
+    # the best candidate's share of the belief among the candidates, capped
+    z = sum(math.exp(s - top) for _, s in ranked)
+    conf = min(MAX_CONFIDENCE, 1.0 / z)
+    if margin <= min_margin:
+        return Rescored(None, margin, conf, len(ranked))
+    return Rescored(best, margin, conf, len(ranked))
