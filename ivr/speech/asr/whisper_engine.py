@@ -203,18 +203,20 @@ class WhisperRecognizer(Recognizer):
         ids = [tok.sot_prev] + tok.encode(" " + prompt.strip()) if prompt else []
         return ids + list(tok.sot_sequence) + [tok.no_timestamps]
 
-    def _encode(self, audio: np.ndarray, window: float, stages: dict):
-        """Log-mel of the audio zero-padded to `window` seconds (not a padded mel: a
-        zero mel is not silence to Whisper), then the encoder."""
+    def _encode(self, audios: list[np.ndarray], window: float, stages: dict):
+        """Log-mel of each audio zero-padded to `window` seconds (not a padded mel: a
+        zero mel is not silence to Whisper), then the encoder, one batch."""
         import ctranslate2
 
         t0 = time.perf_counter()
         n = int(window * RATE)
-        x = np.zeros(n, dtype=np.float32)
-        a = audio[-n:]
-        x[:len(a)] = a
-        mel = self.model.feature_extractor(x, padding=0)[:, : int(window * 100)]
-        feats = ctranslate2.StorageView.from_array(np.ascontiguousarray(mel[None], dtype=np.float32))
+        mels = []
+        for audio in audios:
+            x = np.zeros(n, dtype=np.float32)
+            a = audio[-n:]
+            x[:len(a)] = a
+            mels.append(self.model.feature_extractor(x, padding=0)[:, : int(window * 100)])
+        feats = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.stack(mels), dtype=np.float32))
         t1 = time.perf_counter()
         enc = self.model.model.encode(feats)
         t2 = time.perf_counter()
@@ -222,32 +224,48 @@ class WhisperRecognizer(Recognizer):
         stages["encode_s"] = stages.get("encode_s", 0.0) + t2 - t1
         return enc
 
-    def _generate(self, enc, prompt: str | None, cap: int, stages: dict):
+    def _generate(self, enc, batch: int, prompt: str | None, cap: int, stages: dict) -> list[tuple]:
+        """N-best of each item of an encoded batch: (hypotheses, token counts,
+        no-speech probability, first hypothesis' mean log probability)."""
         t0 = time.perf_counter()
         ids0 = self._prompt_ids(prompt)
-        r = self.model.model.generate(  # max_length counts the prompt too
-            enc, [ids0], beam_size=self.beam_size, num_hypotheses=self.nbest,
+        results = self.model.model.generate(  # max_length counts the prompt too
+            enc, [ids0] * batch, beam_size=self.beam_size, num_hypotheses=self.nbest,
             max_length=min(448, len(ids0) + cap), return_scores=True, return_no_speech_prob=True, suppress_blank=True,
-        )[0]
+        )
         stages["decode_s"] = stages.get("decode_s", 0.0) + time.perf_counter() - t0
         tok = self._tokenizer()
-        hyps, lens = [], []
-        for score, ids in zip(r.scores, r.sequences_ids):
-            ids = [i for i in ids if i < tok.eot]
-            # scores are length-normalised log probabilities; the total ranks alternatives
-            hyps.append(Hypothesis(tok.decode(ids).strip(), float(score) * max(1, len(ids))))
-            lens.append(len(ids))
-        return hyps, lens, float(r.no_speech_prob), (float(r.scores[0]) if r.scores else None)
+        out = []
+        for r in results:
+            hyps, lens = [], []
+            for score, ids in zip(r.scores, r.sequences_ids):
+                ids = [i for i in ids if i < tok.eot]
+                # scores are length-normalised log probabilities; the total ranks alternatives
+                hyps.append(Hypothesis(tok.decode(ids).strip(), float(score) * max(1, len(ids))))
+                lens.append(len(ids))
+            out.append((hyps, lens, float(r.no_speech_prob), (float(r.scores[0]) if r.scores else None)))
+        return out
+
+    def _decode_windows(self, audios: list[np.ndarray], window: float, cap: int, stages: dict) -> list[Decoded]:
+        """Decode several audios of one window size in one batch (the speed copies: ~12 %
+        cheaper than one after the other on 2 cores)."""
+        import ctranslate2
+
+        enc = self._encode(audios, window, stages)
+        decs = []
+        for k, (hyps, lens, nsp, avg) in enumerate(self._generate(enc, len(audios), self._prompt, cap, stages)):
+            copied = bool(self._prompt) and bool(hyps) and copies_prompt(hyps[0].text, self._prompt)
+            one = enc if len(audios) == 1 else ctranslate2.StorageView.from_array(
+                np.ascontiguousarray(np.asarray(enc)[k:k + 1]))
+            if copied:
+                hyps, lens, nsp, avg = self._generate(one, 1, None, cap, stages)[0]
+            d = Decoded(hyps, nsp, avg, window, prompt_copied=copied, stages=stages, enc=one)
+            d.stages["_top_tokens"] = lens[0] if lens else 0
+            decs.append(d)
+        return decs
 
     def _decode_window(self, audio: np.ndarray, window: float, cap: int, stages: dict) -> Decoded:
-        enc = self._encode(audio, window, stages)
-        hyps, lens, nsp, avg = self._generate(enc, self._prompt, cap, stages)
-        copied = bool(self._prompt) and bool(hyps) and copies_prompt(hyps[0].text, self._prompt)
-        if copied:
-            hyps, lens, nsp, avg = self._generate(enc, None, cap, stages)
-        d = Decoded(hyps, nsp, avg, window, prompt_copied=copied, stages=stages, enc=enc)
-        d.stages["_top_tokens"] = lens[0] if lens else 0
-        return d
+        return self._decode_windows([audio], window, cap, stages)[0]
 
     def _decode(self, audio: np.ndarray, speech_end: float | None = None) -> Decoded:
         """Decode the speech region (plus margins) of `audio`: N-best on the short window,
@@ -288,14 +306,15 @@ class WhisperRecognizer(Recognizer):
         length, at ~2 extra decodes on ~1 utterance in 5)."""
         from ivr.dsp.audio import resample
 
-        for rate in SPEEDS:
-            y = resample(audio, RATE, rate)
-            s = speech_s * rate / RATE
-            short = len(y) / RATE <= self.window_s - 0.2
-            dd = self._decode_window(y, self.window_s if short else FULL_WINDOW_S, token_cap(s, self._max_tokens),
-                                     d.stages)
-            d.stages.pop("_top_tokens", None)
-            d.opinions.append(dd.hypotheses)
+        ys = [resample(audio, RATE, rate) for rate in SPEEDS]
+        caps = [token_cap(speech_s * rate / RATE, self._max_tokens) for rate in SPEEDS]
+        windows = [self.window_s if len(y) / RATE <= self.window_s - 0.2 else FULL_WINDOW_S for y in ys]
+        if len(set(windows)) == 1:
+            decs = self._decode_windows(ys, windows[0], max(caps), d.stages)
+        else:
+            decs = [self._decode_window(y, w, c, d.stages) for y, w, c in zip(ys, windows, caps)]
+        d.stages.pop("_top_tokens", None)
+        d.opinions.extend(dd.hypotheses for dd in decs)
 
     def _fixed_length(self) -> int | None:
         g = self.grammar
