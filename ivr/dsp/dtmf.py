@@ -28,6 +28,11 @@ How it works (and why):
   40 ms before the window), the pair holds most of the band's rise, and no other bin of
   either group rose like it.  Held music notes near the DTMF frequencies thus stop hiding
   a key, while a chord that was already there (or a voice) still cannot pose as one.
+* A window no path passed gets a *fine* second look (``fine_share``): the 40 ms ending with
+  it, Hann, tones at 1 % steps and a 10 Hz grid, so a held partial 40 Hz or more from a
+  tone stays out of its bin (in 10 ms frames it spills into both neighbours).  The pair
+  must be exact (1.2 %), fill each 10 ms quarter, hold half the in-band power, and no
+  other partial of its group may rival it; a digit resting on such windows needs 8 of them.
 * Windows naming the same key form a digit; runs of at most ``max_gap_windows`` missed
   windows (a 10 ms interruption costs 3-5) are bridged, a 40 ms pause (9+) is not.  A
   lone window of another key inside a digit counts as a miss; two in a row end the digit.
@@ -174,13 +179,30 @@ class DtmfConfig:
     onset_share: float = 0.6
     onset_tau: float = 0.3
     onset_delay: float = 0.04
+    # fine path: a window no other path passed is analysed again over the 40 ms that end
+    # with it (Hann, 10 Hz grid: a held partial 40 Hz or more from a tone no longer spills
+    # into it).  It passes when, for each group, the strongest tone's frequency lies within
+    # ``fine_freq_dev`` of nominal, no partial of the group (40 Hz or more away from it)
+    # holds more than ``fine_rival`` of its power beyond its own leakage, the pair holds
+    # ``fine_share`` of the in-band power, and each 10 ms quarter of the 40 ms holds
+    # ``fine_fill`` of the tone's power (so the tone fills the 40 ms: Q.24 rejects 23 ms
+    # tones, and a pause splits a digit).  None switches the path off.
+    fine_share: float | None = 0.5
+    fine_rival: float = 0.25
+    fine_fill: float = 0.2
+    fine_freq_dev: float = 0.012
+    # ...and a digit with fewer than ``min_hits`` windows from the other paths needs this
+    # many fine-path windows (the pair fills 40 ms at 8 positions: a press of 75 ms or
+    # more); the speech corpus holds voices that keep two exact tones for 60-70 ms
+    fine_min_windows: int = 8
+    fine_freq_spread: float = 0.009
 
 
 # Per-window quantities summed over a digit's hit windows (columns of `_Core._windows`'
 # feature matrix): tone powers, harmonic measure, and the relative frequency deviation of
 # each tone with its square (for the spread of the frequency over the digit).
-F_SR, F_SC, F_H, F_DL, F_DL2, F_DH, F_DH2 = range(7)
-N_FEAT = 7
+F_SR, F_SC, F_H, F_DL, F_DL2, F_DH, F_DH2, F_FN = range(8)
+N_FEAT = 8  # F_FN: 1 on windows the fine path passed (their count over a digit)
 
 
 @dataclass
@@ -254,7 +276,43 @@ class _Core:
             global _lfilter
             from scipy.signal import lfilter as _lfilter
         self._leak = self._leakage(w, rate)
+        if cfg.fine_share is not None:
+            self._fine_init(rate)
         self.reset()
+
+    def _fine_init(self, rate: int) -> None:
+        """Bases of the fine path: a 40 ms Hann window at each tone's nominal frequency
+        x (1 + {-2, -1, 0, +1, +2} %) and on a 10 Hz grid over 620-1760 Hz; 10 ms Hann
+        quarters at the nominal frequencies (fill test); the window's power response
+        (leakage of a tone into a grid point at a given offset)."""
+        H = self.H
+        L = 8 * H
+        n = np.arange(L)
+        w = 0.5 - 0.5 * np.cos(2 * np.pi * (n + 0.5) / L)
+        self._fdev = np.array([-0.02, -0.01, 0.0, 0.01, 0.02])
+        tf = (np.asarray(FREQS)[:, None] * (1 + self._fdev)[None, :]).reshape(-1)  # 40
+        self._fgrid = np.arange(620.0, 1761.0, 10.0)
+        f = np.concatenate([tf, self._fgrid])
+        ph = 2 * np.pi * np.outer(n, f) / rate
+        B = np.concatenate([w[:, None] * np.cos(ph), -w[:, None] * np.sin(ph)], axis=1).astype(np.float32)
+        nt, G = len(tf), len(f)
+        self._fBt = np.ascontiguousarray(np.concatenate([B[:, :nt], B[:, G : G + nt]], axis=1))
+        self._fBg = np.ascontiguousarray(np.concatenate([B[:, nt:G], B[:, G + nt :]], axis=1))
+        self._fnorm = 2.0 / float(w.sum()) ** 2
+        self._fnt = len(tf)
+        self._fenbw = float((w * w).sum()) * rate / float(w.sum()) ** 2  # Hz
+        # leakage table: power of a unit tone at offset d Hz (0..600, 1 Hz), normalised
+        d = np.arange(0.0, 601.0)
+        W = np.abs(np.exp(-2j * np.pi * np.outer(d, n) / rate) @ w) ** 2
+        self._fleak = W / W[0]
+        q = np.arange(2 * H)
+        wq = 0.5 - 0.5 * np.cos(2 * np.pi * (q + 0.5) / (2 * H))
+        phq = 2 * np.pi * np.outer(q, np.asarray(FREQS)) / rate
+        self._fQ = np.concatenate([wq[:, None] * np.cos(phq), -wq[:, None] * np.sin(phq)], axis=1).astype(np.float32)
+        self._fqnorm = 2.0 / float(wq.sum()) ** 2
+        gl = (self._fgrid >= 650) & (self._fgrid <= 990)
+        gh = (self._fgrid >= 1160) & (self._fgrid <= 1700)
+        self._fgroup = (gl, gh)
 
     @staticmethod
     def _leakage(w: np.ndarray, rate: int) -> np.ndarray:
@@ -304,6 +362,7 @@ class _Core:
         self._pending = np.zeros(0, dtype=np.float32)  # samples not yet a whole block
         self._ctx = np.zeros(0, dtype=np.float32)  # last <= 3 processed blocks (raw)
         self._ctxb = np.zeros(0, dtype=np.float32)  # the same blocks, band-filtered
+        self._hist7 = np.zeros(7 * self.H, dtype=np.float32)  # last 7 blocks (fine path; zeros before the start)
         self._zi = None if self._sos is None else np.zeros((self._sos.shape[0], 2))
         self._nb = 0  # blocks processed (global)
         self._eb = np.zeros(0, dtype=np.float64)  # block energies history
@@ -320,7 +379,7 @@ class _Core:
         self._bg_h0 = 0  # global frame of _bg_hist[0]
 
     # ------------------------------------------------------------------ analysis
-    def _windows(self, xp: np.ndarray, yp: np.ndarray | None, g0: int = 0) -> tuple[np.ndarray, ...]:
+    def _windows(self, xp: np.ndarray, yp: np.ndarray | None, g0: int = 0, xf: np.ndarray | None = None) -> tuple[np.ndarray, ...]:
         """Per 20 ms window: key index (-1 = none), features (tone powers etc.), the
         strongest pair (key index, whether or not it passes) with the weaker of each
         tone's frame powers (for held windows); and the energy of every block.
@@ -420,7 +479,88 @@ class _Core:
             dl, dh = rel[:n][pos][kept], rel[n:][pos][kept]
             feat[sel, F_DL], feat[sel, F_DL2] = dl, dl * dl
             feat[sel, F_DH], feat[sel, F_DH2] = dh, dh * dh
+        if xf is not None and self.cfg.fine_share is not None:
+            pre = (keys < 0) & (tot >= self._level_floor) & (tot >= self.cfg.band_min_total * P)
+            if pb is not None:  # the pair holds little of the band even with the spill: skip
+                pre &= tot >= 0.5 * self.cfg.fine_share * (pb[:-2] + pb[1:-1] + pb[2:])
+            wf = np.flatnonzero(pre)
+            if wf.size:
+                self._fine(xp, xf, wf, keys, feat, S, P)
         return keys, feat, top, held, E[:, 2]
+
+    def _fine(self, xp, xf, wf, keys, feat, S, P) -> None:
+        """The fine path (see ``DtmfConfig.fine_share``) on the windows `wf`; `xf` holds the
+        4 blocks before `xp`'s first window (zeros before the stream start) and the rest.
+        The cheap tests (tones, twist, frequency, fill) run first, the grid only on the
+        windows that pass them."""
+        cfg = self.cfg
+        H = self.H
+        L = 8 * H
+        nwf = (len(xf) - L) // H + 1
+        wf = wf[wf < nwf]
+        if not wf.size:
+            return
+        segs = np.lib.stride_tricks.as_strided(xf, (nwf, L), (H * xf.strides[0], xf.strides[0]), writeable=False)[wf]
+        nt = self._fnt
+        Y = segs @ self._fBt
+        T5 = ((Y[:, :nt] ** 2 + Y[:, nt:] ** 2) * self._fnorm).reshape(-1, 8, 5)
+        n = np.arange(wf.size)
+        T = T5.max(axis=2)
+        r = np.argmax(T[:, :4], axis=1)
+        c = 4 + np.argmax(T[:, 4:], axis=1)
+        Tr, Tc = T[n, r], T[n, c]
+        ok = (Tr + Tc >= self._level_floor / 3) & (Tc >= self._tw_lo * Tr) & (Tc <= self._tw_hi * Tr)
+        rel = []
+        for b in (r, c):  # frequency: parabola through the log powers at 1 % steps
+            t5 = T5[n, b]
+            a = np.argmax(t5, axis=1)
+            ok &= (a > 0) & (a < 4)
+            a = np.clip(a, 1, 3)
+            lm, l0, lp = (np.log(np.maximum(t5[n, a + k], 1e-30)) for k in (-1, 0, 1))
+            den = lm - 2 * l0 + lp
+            frac = np.where(den < 0, 0.5 * (lm - lp) / np.where(den < 0, den, -1.0), 0.0)
+            dv = (a - 2 + np.clip(frac, -0.5, 0.5)) * 0.01
+            ok &= np.abs(dv) <= cfg.fine_freq_dev
+            rel.append(dv)
+        j = np.flatnonzero(ok)
+        if not j.size:
+            return
+        # fill: each 10 ms quarter holds the tone
+        Yq = segs[j].reshape(-1, 4, 2 * H) @ self._fQ
+        Pq = (Yq[..., :8] ** 2 + Yq[..., 8:] ** 2) * self._fqnorm  # (m, 4, 8)
+        m = np.arange(j.size)
+        ok = (Pq[m, :, r[j]].min(axis=1) >= cfg.fine_fill * Tr[j]) & (Pq[m, :, c[j]].min(axis=1) >= cfg.fine_fill * Tc[j])
+        j = j[ok]
+        if not j.size:
+            return
+        wf, n, r, c, Tr, Tc, segs = wf[j], np.arange(j.size), r[j], c[j], Tr[j], Tc[j], segs[j]
+        dvs = (rel[0][j], rel[1][j])
+        Y = segs @ self._fBg
+        G = Y.shape[1] // 2
+        grid = (Y[:, :G] ** 2 + Y[:, G:] ** 2) * self._fnorm
+        band = grid.sum(axis=1) * 10.0 / self._fenbw
+        ok = Tr + Tc >= cfg.fine_share * band
+        fr = np.asarray(FREQS)
+        for b, Tb, g, dv in ((r, Tr, self._fgroup[0], dvs[0]), (c, Tc, self._fgroup[1], dvs[1])):
+            fest = fr[b] * (1 + dv)
+            off = np.abs(self._fgrid[None, g] - fest[:, None])
+            leak = self._fleak[np.minimum(np.round(off).astype(np.int64), 600)] * Tb[:, None]
+            riv = np.where(off >= 40.0, grid[:, g] - leak, 0.0).max(axis=1)
+            ok &= riv <= cfg.fine_rival * Tb
+        j = np.flatnonzero(ok)
+        if not j.size:
+            return
+        w = wf[j]
+        row, col = np.zeros(len(keys), dtype=np.int64), np.zeros(len(keys), dtype=np.int64)
+        row[w], col[w] = r[j], c[j] - 4
+        sel, hx, kept = self._harmonics(xp, w, row, col, S, P)
+        keys[sel] = (row[sel] * 4 + col[sel]).astype(np.int8)
+        feat[sel, F_SR], feat[sel, F_SC] = 3 * Tr[j][kept], 3 * Tc[j][kept]
+        feat[sel, F_H] = hx
+        dl, dh = dvs[0][j][kept], dvs[1][j][kept]
+        feat[sel, F_DL], feat[sel, F_DL2] = dl, dl * dl
+        feat[sel, F_DH], feat[sel, F_DH2] = dh, dh * dh
+        feat[sel, F_FN] = 1.0
 
     def _bg_update(self, p: np.ndarray, pb: np.ndarray, g0: int) -> None:
         """Carry the exponential average of each bin's (and the in-band) power per frame
@@ -560,6 +700,8 @@ class _Core:
         if not len(new):
             return
         xp = np.concatenate([self._ctx, new])
+        xf = np.concatenate([self._hist7, new])
+        self._hist7 = xf[-7 * H :]
         yp = None if newb is None else np.concatenate([self._ctxb, newb])
         nblk = len(xp) // H
         g0 = self._nb - len(self._ctx) // H  # global index of xp's first block
@@ -573,7 +715,7 @@ class _Core:
             blk = new.reshape(-1, H)
             self._eb = np.concatenate([self._eb, np.einsum("ij,ij->i", blk, blk, dtype=np.float64)])
             return
-        keys, feat, top, held, eblk = self._windows(xp, yp, g0)
+        keys, feat, top, held, eblk = self._windows(xp, yp, g0, xf[(3 - n_ctx) * H :])
         self._eb = np.concatenate([self._eb, eblk[n_ctx:]])
         self._segment(keys, feat, g0, top, held)
         self._trim()
@@ -699,7 +841,13 @@ class _Core:
         # frequency must hold still over the digit (whistles and glides wander)
         sl = math.sqrt(max(a[F_DL2] / n - (a[F_DL] / n) ** 2, 0.0))
         sh = math.sqrt(max(a[F_DH2] / n - (a[F_DH] / n) ** 2, 0.0))
-        return max(sl, sh) <= self.cfg.max_freq_spread
+        # the fine path's frequency (1 % steps, parabola) is coarser: its digits get more room
+        if max(sl, sh) > (self.cfg.max_freq_spread if not a[F_FN] else self.cfg.fine_freq_spread):
+            return False
+        nf = a[F_FN]
+        if nf and n - nf < self.cfg.min_hits and nf < self.cfg.fine_min_windows:
+            return False  # a digit that needs the fine path must fill 40 ms several times over
+        return True
 
     def _emit_done(self, final: bool) -> None:
         """Turn closed segments into digits once the blocks after them have been seen.
