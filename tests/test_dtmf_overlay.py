@@ -17,7 +17,7 @@ from ivr.dsp.dtmf import DtmfConfig, DtmfDetector, detect
 from ivr.dsp.overlay import CONDITIONS, OverlayCondition, make_overlay_set, score_overlay, talkoff_digits
 
 SEEDS = (0, 1, 2)
-BASELINE = DtmfConfig(band_ratio=None, hold_level=None, fine_share=None)
+BASELINE = DtmfConfig(band_ratio=None, hold_level=None, fine_share=None, bridge_level=None)
 GOAL = {0.0: 15, -7.0: 12}
 # conditions that meet the issue's goal today (summed over SEEDS); the rest are held to
 # "no worse than the baseline detector" and reported by `python -m bench.dtmf --overlay`
@@ -30,28 +30,40 @@ MEETS_GOAL = {
 }
 
 
-def _found(cond: OverlayCondition, cfg: DtmfConfig | None) -> tuple[int, int, list[str]]:
-    found = false = 0
-    wrong: list[str] = []
+def _split_presses(ts, digits) -> int:
+    """Digits beyond the first of the same key starting within one press (its tone, 20 ms
+    early to 60 ms late): one key reported twice, a doubled NIK digit for the caller."""
+    n = 0
+    for k, st, en in zip(ts.keys, ts.starts, ts.ends):
+        n += max(sum(1 for d in digits if d.digit == k and st - 0.02 <= d.start <= en + 0.06) - 1, 0)
+    return n
+
+
+def _found(cond: OverlayCondition, cfg: DtmfConfig | None) -> tuple[int, int, int]:
+    """Keys found, false digits and split presses over SEEDS."""
+    found = false = split = 0
     for seed in SEEDS:
         ts = make_overlay_set(cond, seed)
         digits = detect(ts.signal, ts.rate, cfg)
         sc = score_overlay(ts, digits)
-        found, false = found + sc.found, false + sc.false
-        sent = set(ts.keys)
-        wrong += [d.digit for d in digits if d.digit not in sent]  # never: all 16 keys are sent
-    return found, false, wrong
+        found, false, split = found + sc.found, false + sc.false, split + _split_presses(ts, digits)
+    return found, false, split
 
 
 @pytest.fixture(scope="module")
 def results():
-    """(found by default config, found by baseline) per condition, summed over SEEDS."""
-    return {c: (_found(c, None)[0], _found(c, BASELINE)[0]) for c in CONDITIONS}
+    """(found by default config, found by baseline, split presses by default config) per
+    condition, summed over SEEDS."""
+    out = {}
+    for c in CONDITIONS:
+        found, _, split = _found(c, None)
+        out[c] = (found, _found(c, BASELINE)[0], split)
+    return out
 
 
 @pytest.mark.parametrize("cond", CONDITIONS, ids=[c.name for c in CONDITIONS])
 def test_overlay_recall(cond, results):
-    found, base = results[cond]
+    found, base, _ = results[cond]
     n = 16 * len(SEEDS)
     assert found >= base - 2, f"{cond.name}: {found}/{n} keys, baseline found {base}"
     if cond in MEETS_GOAL:
@@ -59,9 +71,49 @@ def test_overlay_recall(cond, results):
 
 
 def test_overlay_recall_overall_gain(results):
-    found = sum(f for f, _ in results.values())
-    base = sum(b for _, b in results.values())
+    found = sum(r[0] for r in results.values())
+    base = sum(r[1] for r in results.values())
     assert found >= 1.10 * base, (found, base)
+
+
+def test_a_masked_press_is_not_split(results):
+    """A burst of overlay can fail a 250 ms press's windows for up to ~100 ms while its tones
+    go on; the bridge (``bridge_level``) keeps it one digit.  Without it the sets held 22
+    split presses over SEEDS (6 in speech -7 dB 250/250, 8 in radio -7 dB 250/250), now 2,
+    and no key is lost for it (the recall tests above)."""
+    split = {c.name: r[2] for c, r in results.items() if r[2]}
+    assert sum(split.values()) <= 4, split
+    without = sum(_found(c, DtmfConfig(bridge_level=None))[2] for c in CONDITIONS
+                  if c.timing == "250/250" and c.ratio_db == -7.0)
+    assert without >= 10, without  # the sets do hold such presses (the test can fail)
+
+
+def test_the_same_key_twice_with_a_legal_pause_stays_two():
+    """Q.24: two presses of one key with a 40 ms pause are two digits (clean and in white
+    noise at 15 dB SNR): the release empties the tones' bins, so the bridge never joins
+    them.  The same presses with the tones going on through the "pause" under a loud
+    burst instead stay one digit each (the bridge; without it some split)."""
+    from ivr.dsp.dtmf_gen import add_white_noise, dtmf_power, synth_tones
+
+    rate = 8000
+    rng = np.random.default_rng(5)
+    keys = [k for k in "0123456789*#ABCD" for _ in range(2)]
+    on = np.repeat(rng.uniform(0.06, 0.25, 16), 2)
+    starts = np.zeros(32)
+    t = 0.3
+    for i in range(16):
+        starts[2 * i], starts[2 * i + 1] = t, t + on[2 * i] + 0.04
+        t += 2 * on[2 * i] + 0.04 + 0.3
+    x = synth_tones(keys, starts, on, rate, t + 0.3, level_dbfs=-16.0, rng=rng)
+    for sig in (x, add_white_noise(x, 15.0, dtmf_power(-16.0), rng)):
+        assert "".join(d.digit for d in detect(sig, rate)) == "".join(keys)
+    one = synth_tones(keys[::2], starts[::2], 2 * on[::2] + 0.04, rate, t + 0.3, level_dbfs=-16.0, rng=rng)
+    for i in range(16):
+        j = int((starts[2 * i] + on[2 * i] - 0.02) * rate)
+        one[j : j + int(0.08 * rate)] += rng.standard_normal(int(0.08 * rate)).astype(np.float32) * 0.3
+    assert "".join(d.digit for d in detect(one, rate)) == "".join(keys[::2])
+    off = detect(one, rate, DtmfConfig(bridge_level=None))
+    assert len(off) > 16, "the bursts split no press: the test shows nothing"
 
 
 def test_onset_path_adds_keys_under_held_notes(results):
@@ -71,7 +123,7 @@ def test_onset_path_adds_keys_under_held_notes(results):
     off = DtmfConfig(onset_gain=None, fine_share=None)
     gained = 0
     for c in CONDITIONS:
-        found, _ = results[c]
+        found = results[c][0]
         without = _found(c, off)[0]
         # one key either way: a window a path passes can join a neighbour's digit
         assert found >= without - 1, f"{c.name}: {found} with the onset and fine paths, {without} without"

@@ -36,6 +36,11 @@ How it works (and why):
 * Windows naming the same key form a digit; runs of at most ``max_gap_windows`` missed
   windows (a 10 ms interruption costs 3-5) are bridged, a 40 ms pause (9+) is not.  A
   lone window of another key inside a digit counts as a miss; two in a row end the digit.
+  Under an overlay a burst can fail a press's windows for up to ~100 ms while its tones
+  go on; a longer gap is still bridged (``bridge_level``) when both of the digit's tones
+  kept -8 dB of their steady power in every window of it: a real release (Q.24's 40 ms
+  pause) empties at least one bin, a masking burst adds power.  Otherwise one 250 ms key
+  under speech or music came out as the same digit twice (a doubled NIK digit).
 * A digit is reported if it has at least ``min_hits`` windows, lasts at least
   ``min_duration`` (accept >= 40 ms, reject <= 23 ms), its second harmonics average at
   least ``-max_harmonic_db`` dB down, and each tone's frequency holds still (standard
@@ -62,7 +67,7 @@ tone with margin and rejects -55 dBFS.  Twist is *high-group level minus low-gro
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
@@ -196,6 +201,15 @@ class DtmfConfig:
     # more); the speech corpus holds voices that keep two exact tones for 60-70 ms
     fine_min_windows: int = 8
     fine_freq_spread: float = 0.009
+    # bridge: under an overlay a burst can fail a press's windows for up to ~100 ms while
+    # its tones go on (a 250 ms key came out as the same digit twice: a doubled NIK digit).
+    # A digit whose windows stop stays open past ``max_gap_windows`` for up to
+    # ``bridge_windows`` more as long as, in every window since its last hit, both of its
+    # tones keep ``bridge_level`` of their steady power (3-frame sums at their own bins):
+    # a real release (Q.24: a 40 ms pause must give two digits) empties at least one bin
+    # for several windows, a masking burst adds power instead.  None switches it off.
+    bridge_level: float | None = 0.16
+    bridge_windows: int = 24
 
 
 # Per-window quantities summed over a digit's hit windows (columns of `_Core._windows`'
@@ -213,6 +227,9 @@ class _Segment:
     hits: int
     acc: np.ndarray  # sums of the N_FEAT features over hit windows
     announced: bool = False
+    # (first, last, hits, acc) of the digit so far, and the window it resumed at, for
+    # each gap bridged by ``bridge_level`` (`_Core._finish` falls back on the pieces)
+    bridged: list = field(default_factory=list)
 
 
 @dataclass
@@ -369,6 +386,8 @@ class _Core:
         self._eb0 = 0  # global block index of self._eb[0]
         self._cur: _Segment | None = None
         self._miss = 0
+        self._fell = False  # the open digit's pair fell in its current gap (see bridge_level)
+        self._bridged = False  # ...and the gap went past max_gap_windows
         self._other = _Other()
         self._out: list[DtmfDigit] = []
         self._starts: list[ToneStart] = []
@@ -486,7 +505,7 @@ class _Core:
             wf = np.flatnonzero(pre)
             if wf.size:
                 self._fine(xp, xf, wf, keys, feat, S, P)
-        return keys, feat, top, held, E[:, 2]
+        return keys, feat, top, held, E[:, 2], S
 
     def _fine(self, xp, xf, wf, keys, feat, S, P) -> None:
         """The fine path (see ``DtmfConfig.fine_share``) on the windows `wf`; `xf` holds the
@@ -715,9 +734,9 @@ class _Core:
             blk = new.reshape(-1, H)
             self._eb = np.concatenate([self._eb, np.einsum("ij,ij->i", blk, blk, dtype=np.float64)])
             return
-        keys, feat, top, held, eblk = self._windows(xp, yp, g0, xf[(3 - n_ctx) * H :])
+        keys, feat, top, held, eblk, S = self._windows(xp, yp, g0, xf[(3 - n_ctx) * H :])
         self._eb = np.concatenate([self._eb, eblk[n_ctx:]])
-        self._segment(keys, feat, g0, top, held)
+        self._segment(keys, feat, g0, top, held, S)
         self._trim()
         if self.cfg.onset_gain is not None and yp is not None:
             self._bg_trim()
@@ -734,7 +753,8 @@ class _Core:
             self._eb = self._eb[keep - self._eb0 :]
             self._eb0 = keep
 
-    def _segment(self, keys: np.ndarray, feat: np.ndarray, g0: int, top: np.ndarray, held: np.ndarray) -> None:
+    def _segment(self, keys: np.ndarray, feat: np.ndarray, g0: int, top: np.ndarray, held: np.ndarray,
+                 S: np.ndarray) -> None:
         """Run-length state machine over window decisions (Python loop over runs only)."""
         cfg = self.cfg
         if self._cur is None and not np.any(keys >= 0):
@@ -754,12 +774,7 @@ class _Core:
             if v < 0:
                 if self._cur is not None:
                     oth.count = 0
-                    if len(held) and self._cur.hits >= cfg.min_hits:
-                        self._gap_with_holds(s, e, top, held)
-                    else:
-                        self._miss += L
-                        if self._miss > G:
-                            self._finish()
+                    self._gap(s, e, top, held, S)
                 continue
             acc = cum[e] - cum[s]
             cur = self._cur
@@ -768,9 +783,12 @@ class _Core:
                 self._miss = 0
                 oth.count = 0
             elif v == cur.key:
+                if self._bridged:
+                    cur.bridged.append((cur.first, cur.last, cur.hits, cur.acc, gs))
                 cur.last, cur.hits = gs + L - 1, cur.hits + L
                 cur.acc = cur.acc + acc
                 self._miss = 0
+                self._fell = self._bridged = False
                 oth.count = 0
             else:
                 if oth.count and oth.key == v:
@@ -784,8 +802,10 @@ class _Core:
                     self._miss = 0
                     oth.count = 0
                 else:
-                    self._miss += L
-                    if self._miss > G:
+                    miss = self._miss + np.arange(1, L + 1)
+                    over = np.flatnonzero(self._gap_over(s, e, miss, S))
+                    self._miss = int(miss[-1])
+                    if over.size:
                         self._finish()
                         self._cur = _Segment(v, gs, gs + L - 1, L, acc)
                         self._miss = 0
@@ -803,36 +823,69 @@ class _Core:
                     self._starts.append(ToneStart(KEYS[cur.key], (cur.first + 1) * k, (w_at + 4) * k, self.channel))
         self._emit_done(final=False)
 
-    def _gap_with_holds(self, s: int, e: int, top: np.ndarray, held: np.ndarray) -> None:
+    def _gap(self, s: int, e: int, top: np.ndarray, held: np.ndarray, S: np.ndarray) -> None:
         """A run of windows naming no key inside a digit: held windows (see
-        ``DtmfConfig.hold_level``) reset the miss count, the others add to it."""
+        ``DtmfConfig.hold_level``) reset the miss count, the others add to it; the digit
+        ends at the first window where `_gap_over` says so."""
         cur = self._cur
-        n = 3 * cur.hits
-        lim = self.cfg.hold_level
-        h = (top[s:e] == cur.key) & (held[s:e, 0] >= lim * cur.acc[F_SR] / n) & (held[s:e, 1] >= lim * cur.acc[F_SC] / n)
-        if not h.any():
-            self._miss += e - s
-        else:
-            # misses since the last held window (or since the run began, on top of the count so far)
-            grp = np.cumsum(h)
-            nh = np.cumsum(~h)
-            base = np.zeros(grp[-1] + 1, dtype=np.int64)
-            base[1:] = nh[h]
-            miss = nh - base[grp]
-            miss[grp == 0] += self._miss
-            over = np.flatnonzero(miss > self.cfg.max_gap_windows)
-            self._miss = int(miss[-1]) if not over.size else int(miss[over[0]])
-        if self._miss > self.cfg.max_gap_windows:
+        L = e - s
+        miss = self._miss + np.arange(1, L + 1)
+        if len(held) and cur.hits >= self.cfg.min_hits:
+            n = 3 * cur.hits
+            lim = self.cfg.hold_level
+            h = (top[s:e] == cur.key) & (held[s:e, 0] >= lim * cur.acc[F_SR] / n) & (held[s:e, 1] >= lim * cur.acc[F_SC] / n)
+            if h.any():
+                # misses since the last held window (or since the run began, on top of the count so far)
+                grp = np.cumsum(h)
+                nh = np.cumsum(~h)
+                base = np.zeros(grp[-1] + 1, dtype=np.int64)
+                base[1:] = nh[h]
+                miss = nh - base[grp]
+                miss[grp == 0] += self._miss
+        over = np.flatnonzero(self._gap_over(s, e, miss, S))
+        self._miss = int(miss[-1]) if not over.size else int(miss[over[0]])
+        if over.size:
             self._finish()
+
+    def _gap_over(self, s: int, e: int, miss: np.ndarray, S: np.ndarray) -> np.ndarray:
+        """Per window [s, e) of a gap in the open digit, with `miss` its running miss count:
+        whether the digit ends there.  It does past ``max_gap_windows`` misses if the pair
+        fell in some window since the digit's last hit (see ``DtmfConfig.bridge_level``),
+        and past ``bridge_windows`` more in any case.  Updates the carried "fell" state."""
+        cfg = self.cfg
+        G = cfg.max_gap_windows
+        cur = self._cur
+        if cfg.bridge_level is None or cur.hits < cfg.min_hits:
+            return miss > G
+        r, c = cur.key // 4, 4 + cur.key % 4
+        lim = cfg.bridge_level / cur.hits
+        fell = (S[s:e, r] < lim * cur.acc[F_SR]) | (S[s:e, c] < lim * cur.acc[F_SC])
+        fell = np.logical_or.accumulate(fell) | self._fell
+        self._fell = bool(fell[-1])
+        self._bridged |= bool((miss > G).any())
+        return (miss > G) & (fell | (miss > G + cfg.bridge_windows))
 
     def _finish(self) -> None:
         """Close the open segment; its times are computed in `_emit_done` (vectorised)."""
         seg, self._cur = self._cur, None
         self._miss = 0
+        self._fell = self._bridged = False
         if seg is None or seg.hits < self.cfg.min_hits:
             return
         if self._digit_ok(seg.acc, seg.hits):
             self._done.append(seg)
+        elif seg.bridged:
+            # the pieces a bridge joined fail together (one of them was no key): the longest
+            # piece that passes alone is the digit (one press, so never more than one piece)
+            ends = [(f, la, h, a) for f, la, h, a, _ in seg.bridged] + [(seg.first, seg.last, seg.hits, seg.acc)]
+            pieces = []
+            for i, (f, la, h, a) in enumerate(ends):
+                f0, h0, a0 = (seg.first, 0, 0.0) if i == 0 else (seg.bridged[i - 1][4], ends[i - 1][2], ends[i - 1][3])
+                pieces.append((h - h0, f0, la, a - a0))
+            for h, f, la, a in sorted(pieces, key=lambda p: -p[0]):
+                if h >= self.cfg.min_hits and self._digit_ok(a, h):
+                    self._done.append(_Segment(seg.key, f, la, h, a))
+                    break
 
     def _digit_ok(self, a: np.ndarray, n: int) -> bool:
         """Digit-level checks on feature sums over `n` hit windows."""
