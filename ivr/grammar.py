@@ -22,6 +22,12 @@ DIGIT_WORDS: dict[str, str] = {
 #: empat, "nam" for enam); Whisper writes them as heard.  Without them "lapan lapan"
 #: aligns to a single "delapan" and a digit is lost (development set, issue 14).
 DIGIT_SHORT_FORMS: dict[str, str] = {"lapan": "delapan", "pat": "empat", "nam": "enam"}
+#: Digit words Whisper writes in English now and then for an Indonesian caller ("satu, dua,
+#: lima, nine, tujuh"): read as the Indonesian word (exact words only, never phonetically).
+DIGIT_ENGLISH: dict[str, str] = {
+    "zero": "nol", "one": "satu", "two": "dua", "three": "tiga", "four": "empat", "five": "lima",
+    "six": "enam", "seven": "tujuh", "eight": "delapan", "nine": "sembilan",
+}
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ import os
 import re
 from pathlib import Path
 
-from ivr.grammar import DIGIT_SHORT_FORMS, DIGIT_WORDS
+from ivr.grammar import DIGIT_ENGLISH, DIGIT_SHORT_FORMS, DIGIT_WORDS
 
 #: BPJS Kesehatan's public service numbers (digits only, national form): never masked.
 PUBLIC_NUMBERS = frozenset({
@@ -222,8 +222,9 @@ def input_is_public(node) -> bool:
     return node.kind == "collect" and node.data.validator in PUBLIC_VALIDATORS
 
 
-#: Digit words a caller may say: the grammar's, with the short forms Whisper writes.
-_SPOKEN_DIGIT = re.compile(r"\b(?:%s)\b" % "|".join(sorted({*DIGIT_WORDS, *DIGIT_SHORT_FORMS}, key=len, reverse=True)),
+#: Digit words a caller may say: the grammar's, with the short and English forms Whisper writes.
+_SPOKEN_DIGIT = re.compile(r"\b(?:%s)\b" % "|".join(sorted({*DIGIT_WORDS, *DIGIT_SHORT_FORMS, *DIGIT_ENGLISH},
+                                                              key=len, reverse=True)),
                            re.IGNORECASE)
 #: From this many digits on, something said is treated as a number that may be personal.
 SPOKEN_NUMBER_DIGITS = 4

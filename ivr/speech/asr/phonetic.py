@@ -12,7 +12,7 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from ivr.grammar import DIGIT_WORDS
+from ivr.grammar import DIGIT_ENGLISH, DIGIT_WORDS
 
 # Digit -> the word used when a recogniser writes a numeral ("0" -> "nol").
 NUMERAL_WORDS: dict[str, str] = {
@@ -96,13 +96,14 @@ _NONWORD_RE = re.compile(r"[^a-z0-9\s]+")
 
 def normalise_text(text: str) -> list[str]:
     """Lower-case words with numerals spelled digit by digit ("4,9,2" and "492" both give
-    "empat sembilan dua"; a phone number read as digits is what a caller says)."""
+    "empat sembilan dua"; a phone number read as digits is what a caller says), and
+    English digit words as the Indonesian ones ("nine" -> "sembilan")."""
     t = unicodedata.normalize("NFKD", text.lower())
     t = "".join(ch for ch in t if not unicodedata.combining(ch))
     t = t.replace("-", " ")
     t = _NUM_RE.sub(lambda m: " " + " ".join(NUMERAL_WORDS[d] for d in m.group(0)) + " ", t)
     t = _NONWORD_RE.sub(" ", t)
-    return t.split()
+    return [DIGIT_ENGLISH.get(w, w) for w in t.split()]
 
 
 @lru_cache(maxsize=4096)

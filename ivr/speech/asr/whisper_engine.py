@@ -390,15 +390,22 @@ class WhisperRecognizer(Recognizer):
         best = max(votes.values(), key=len, default=[])   # a tie goes to the earlier decode
         return best if len(best) >= 2 else []
 
+    @staticmethod
+    def _unsure(c: Choice) -> bool:
+        """No answer, or one below the confidence to take (speech, though: Whisper's
+        no-speech verdict stands)."""
+        return c.match.nomatch and c.match.reason != "no speech"
+
     def _unresolved(self, d: Decoded) -> bool:
-        """Neither a majority of the decodes nor the first decode has a valid answer."""
+        """No majority of the decodes, and the first decode has no sure answer."""
         answers = self._decoder_answers(d)
-        return not self._majority(answers) and not self._valid(answers[0])
+        return not self._majority(answers) and self._unsure(answers[0])
 
     def _choose(self, d: Decoded) -> Choice:
         """The answer of the N-best list; with second opinions, the valid answer two of the
-        three decodes agree on (sure or not: agreement is the evidence), else the first
-        decode's own, else (a fixed-length collect) the rescored candidate.  Tuning
+        three decodes agree on (sure or not: agreement is the evidence), else (a
+        fixed-length collect, the first decode unsure) the rescored candidate, else the
+        first decode's own.  Tuning
         speakers, expected length: utterance accuracy 0.925 -> 0.97 (README)."""
         first = self._choose_one(d.hypotheses, d)
         if not d.opinions:
@@ -411,11 +418,11 @@ class WhisperRecognizer(Recognizer):
             return Choice(m, agreed[0].index if agreed[0] is answers[0] else -1,
                           max(top.confidence, self.min_confidence), top.valid, top.support)
         r = d.rescored
-        if not self._valid(first) and r is not None and r.scored:
-            m = self.matcher.match(spoken(r.digits)) if r.digits else replace(first.match, reason="unsure")
-            if r.digits is None:
-                return Choice(replace(m, nomatch=True), -1, r.confidence, first.valid)
+        if self._unsure(first) and r is not None and r.digits:
+            m = self.matcher.match(spoken(r.digits))
             return Choice(replace(m, nomatch=False, reason=""), -1, r.confidence, first.valid)
+        if not self._valid(first) and r is not None and r.scored:
+            return Choice(replace(first.match, nomatch=True, reason="unsure"), -1, r.confidence, first.valid)
         return first
 
     def _complete(self, r: RecognitionResult) -> bool:
