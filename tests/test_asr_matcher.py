@@ -40,6 +40,9 @@ MENU = Grammar((
     ("delapan nol, lima.", "805"),           # a word that starts with the sound the last one ended with
     ("enam, empat lima", "645"),
     ("sembilan nol nol", "900"),
+    ("satu, dua, lima, nine, tujuh.", "12597"),  # an English digit word
+    ("tujuh dua pan satu", "781"),           # "delapan" as Whisper writes it off a phone line
+    ("kosong dua ban", "08"),
 ])
 def test_digit_strings_in_words_numerals_and_mishearings(text, digits):
     m = GrammarMatcher(DIGITS).match(text)
