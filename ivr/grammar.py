@@ -22,8 +22,11 @@ DIGIT_WORDS: dict[str, str] = {
 #: empat, "nam" for enam); Whisper writes them as heard.  Without them "lapan lapan"
 #: aligns to a single "delapan" and a digit is lost (development set, issue 14).  Also
 #: how Whisper writes "delapan" off a telephone line: "dua pan" / "dua ban" (8 kHz
-#: mu-law, 3 of 20 tuning speakers), which otherwise aligns to "dua" + "pat" (2 4).
-DIGIT_SHORT_FORMS: dict[str, str] = {"lapan": "delapan", "pat": "empat", "nam": "enam", "duapan": "delapan"}
+#: mu-law, 3 of 20 tuning speakers), which otherwise aligns to "dua" + "pat" (2 4); and
+#: "milan" for "sembilan" (its first syllable swallowed: tuning speakers at both rates),
+#: which after "dua" otherwise aligns to one "delapan".
+DIGIT_SHORT_FORMS: dict[str, str] = {"lapan": "delapan", "pat": "empat", "nam": "enam", "duapan": "delapan",
+                                     "milan": "sembilan"}
 #: Digit words Whisper writes in English now and then for an Indonesian caller ("satu, dua,
 #: lima, nine, tujuh"): read as the Indonesian word (exact words only, never phonetically).
 DIGIT_ENGLISH: dict[str, str] = {

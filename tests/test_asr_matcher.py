@@ -43,6 +43,7 @@ MENU = Grammar((
     ("satu, dua, lima, nine, tujuh.", "12597"),  # an English digit word
     ("tujuh dua pan satu", "781"),           # "delapan" as Whisper writes it off a phone line
     ("kosong dua ban", "08"),
+    ("satu, dua milan, dua nol", "12920"),   # "sembilan" with its first syllable swallowed
 ])
 def test_digit_strings_in_words_numerals_and_mishearings(text, digits):
     m = GrammarMatcher(DIGITS).match(text)

@@ -13,6 +13,9 @@ Why these choices (issues 7 and 14, measured on real speakers):
   redone on the full 30 s window;
 * `generate` returns an N-best list; answer.py picks the best hypothesis that can be the
   answer (grammar, expected length, the collect's validator) or says no-match;
+* an unsure digit string is decoded again at 0.9x and 1.1x speed (one batch); two decodes
+  agreeing win, and a fixed-length collect still unresolved is rescored: candidates built
+  from what the decodes wrote (rescore.py) scored against the audio by Whisper itself;
 * decoding starts when a pause begins (speculation); when the speculative answer is
   complete (a menu choice, a full valid number) the listen ends at once, and when it is
   merely confident it ends after a shorter silence (`early_end_ms`) than the endpointer's.
@@ -255,11 +258,13 @@ class WhisperRecognizer(Recognizer):
         decs = []
         for k, (hyps, lens, nsp, avg) in enumerate(self._generate(enc, len(audios), self._prompt, cap, stages)):
             copied = bool(self._prompt) and bool(hyps) and copies_prompt(hyps[0].text, self._prompt)
-            one = enc if len(audios) == 1 else ctranslate2.StorageView.from_array(
-                np.ascontiguousarray(np.asarray(enc)[k:k + 1]))
             if copied:
+                one = enc if len(audios) == 1 else ctranslate2.StorageView.from_array(
+                    np.ascontiguousarray(np.asarray(enc)[k:k + 1]))
                 hyps, lens, nsp, avg = self._generate(one, 1, None, cap, stages)[0]
-            d = Decoded(hyps, nsp, avg, window, prompt_copied=copied, stages=stages, enc=one)
+            # the encoder output is kept for rescoring, which scores on the first decode only
+            d = Decoded(hyps, nsp, avg, window, prompt_copied=copied, stages=stages,
+                        enc=enc if len(audios) == 1 else None)
             d.stages["_top_tokens"] = lens[0] if lens else 0
             decs.append(d)
         return decs
