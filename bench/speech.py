@@ -224,10 +224,11 @@ def run_real(args) -> int:
                       *(["-"] * 3 if oog else [f"{f['lat_med']:.3f}s", f"{f['lat_p90']:.3f}s", f"{f['decode_med']:.3f}s"]))
     Console(width=170).print(table)
     for cond in args.real_conditions.split(","):
-        a, b = figures.get(("ours", cond, "any length")), figures.get(("transcribe", cond, "any length"))
-        if a and b:
-            print(f"{cond}: latency ours/transcribe median {a['lat_med'] / b['lat_med']:.2f}x, "
-                  f"p90 {a['lat_p90'] / b['lat_p90']:.2f}x; decode-only median {a['decode_med'] / b['decode_med']:.2f}x")
+        for gname in ("any length", "expected length"):
+            a, b = figures.get(("ours", cond, gname)), figures.get(("transcribe", cond, gname))
+            if a and b:
+                print(f"{cond}, {gname}: latency ours/transcribe median {a['lat_med'] / b['lat_med']:.2f}x, "
+                      f"p90 {a['lat_p90'] / b['lat_p90']:.2f}x; decode-only median {a['decode_med'] / b['decode_med']:.2f}x")
     return 0
 
 
