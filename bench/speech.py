@@ -193,7 +193,8 @@ def run_real(args) -> int:
                            "conf": r.confidence, "latency": r.extra.get("latency", float("nan")),
                            "decode": r.extra.get("decode_s", float("nan")), "text": r.text,
                            "fallback": r.extra.get("fallback", ""), "stages": r.extra.get("stages", {}),
-                           "alternatives": r.extra.get("alternatives", [])}
+                           "alternatives": r.extra.get("alternatives", []), "rescored": r.extra.get("rescored"),
+                           "second_opinions": r.extra.get("second_opinions", 0)}
                     rows.setdefault((sysname, cond, gname), []).append(row)
                     if sysname == "transcribe" and gname == "any length":
                         m = base.matcher.__class__(digit_grammar(len(it.digits)), base.min_similarity).match(r.text)
