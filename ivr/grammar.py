@@ -61,6 +61,9 @@ class Grammar:
     max_digits: int = 1
     name: str = ""  # node id, for logs
     validator: str = "none"  # collects: what the value must be (ivr.engine.validators), for recognisers
+    # collects: digit strings the caller has just said are wrong (a rejected read-back); a
+    # recogniser takes its next-best valid answer instead of hearing the same number again
+    exclude: tuple[str, ...] = ()
 
     def phrases(self) -> dict[str, str]:
         """phrase -> token, for every spoken phrase of every choice (plus digit words when

@@ -3,6 +3,7 @@ read-back below the confidence threshold, ya/tidak by voice or 1/2 by key, group
 with "salah"/"ulangi" correcting the last group, keys offered after rejected read-backs."""
 from __future__ import annotations
 
+import dataclasses
 import textwrap
 
 import pytest
@@ -125,6 +126,23 @@ def test_rejected_group_is_said_again_and_key_2_rejects(tree):
     for i in (4, 8, 12):
         c.say("...", digits=NIK[i:i + 4])
     assert c.s.vars["nik"] == NIK
+
+
+def test_a_rejected_read_back_is_excluded_from_the_next_listen(tree):
+    """The caller said no to 3147: the recogniser is told so (Grammar.exclude) and takes its
+    next-best answer instead of hearing the same number again; a new group starts afresh."""
+    c = Call(tree)
+    assert c.grammar.exclude == ()
+    c.say("...", digits="3147", conf=0.5)
+    c.key("2")
+    assert c.grammar.exclude == ("3147",)
+    c.say("...", digits="3174", conf=0.6)
+    c.key("1")
+    assert c.grammar.exclude == ()                            # the next group
+    from ivr.speech.asr.answer import AnswerCheck
+
+    check = AnswerCheck(dataclasses.replace(c.grammar, exclude=("0545",)))
+    assert check("0546") and not check("0545")
 
 
 def test_salah_or_ulangi_after_a_group_drops_it(tree):

@@ -97,6 +97,7 @@ class CollectState:
     keyed: bool = False     # the caller uses the keypad already: no offer of it
     spoken: bool = False    # whole-number mode: part of the digits so far was spoken ...
     unsure: bool = False    # ... below `confirm_below`
+    rejected: list[str] = field(default_factory=list)  # read-backs of this group the caller said no to
 
     @property
     def taken(self) -> str:
@@ -138,7 +139,10 @@ class CollectHandler(KindHandler):
             size = min(d.groups, d.max_length - taken)
             return dataclasses.replace(base, choices=(Choice("again", CORRECT_WORDS),) + base.choices,
                                        min_digits=size if d.min_length == d.max_length else 1,
-                                       max_digits=size if taken else d.max_length, validator="none")
+                                       max_digits=size if taken else d.max_length, validator="none",
+                                       exclude=tuple(st.rejected) if st is not None else ())
+        if st is not None and st.rejected:
+            return dataclasses.replace(base, exclude=tuple(st.rejected))
         return base
 
     def reprompt(self, s: CallSession, node: Node, out: list[Action]) -> None:
@@ -301,6 +305,7 @@ class CollectHandler(KindHandler):
     def _next_group(self, s: CallSession, node: Node, out: list[Action]) -> None:
         st = s.kind_state
         s.failures = 0   # max_failures counts per group: a long number should not run out on its 3rd no-match
+        st.rejected.clear()   # a new group: what the caller rejected was another group
         if len(st.taken) >= node.data.max_length:
             digits = st.taken
             st.groups.clear()
@@ -311,6 +316,7 @@ class CollectHandler(KindHandler):
     def _accept(self, s: CallSession, node: Node, out: list[Action]) -> None:
         st = s.kind_state
         digits, st.pending = st.pending, ""
+        st.rejected.clear()
         if st.whole:
             s.finish_digits(node, digits, out)
         else:
@@ -319,11 +325,14 @@ class CollectHandler(KindHandler):
 
     def _reject(self, s: CallSession, node: Node, out: list[Action]) -> None:
         d, st = node.data, s.kind_state
+        if st.pending:
+            st.rejected.append(st.pending)   # never read the same wrong number back again
         st.pending = ""
         st.rejects += 1
         if d.keys_after and st.rejects == d.keys_after and not st.keys_offered:
             st.keys_offered = True
             st.groups.clear()   # "tekan NIK Anda": the caller keys the whole number
+            st.rejected.clear()
             self._say(s, node, "use_keys", out)
             s.listen(node, out)
         elif not d.keys_after or st.rejects > d.keys_after:

@@ -47,8 +47,9 @@ def plausible_birth_date(digits: str, today: dt.date | None = None) -> bool:
 
 
 class AnswerCheck:
-    """The one test a recogniser applies to a digit hypothesis: the grammar's length and,
-    once long enough to judge, the collect's validator (ivr.engine.validators)."""
+    """The one test a recogniser applies to a digit hypothesis: the grammar's length, not a
+    number the caller just rejected and, once long enough to judge, the collect's validator
+    (ivr.engine.validators)."""
 
     def __init__(self, grammar: Grammar, today: dt.date | None = None):
         name = getattr(grammar, "validator", "none") or "none"
@@ -56,9 +57,10 @@ class AnswerCheck:
         self.min_digits, self.max_digits = grammar.min_digits, grammar.max_digits
         self.full = FULL_LENGTH.get(self.validator, grammar.max_digits)
         self.today = today
+        self.exclude = frozenset(getattr(grammar, "exclude", ()))
 
     def __call__(self, digits: str) -> bool:
-        if not (self.min_digits <= len(digits) <= self.max_digits):
+        if not (self.min_digits <= len(digits) <= self.max_digits) or digits in self.exclude:
             return False
         if self.validator == "none" or len(digits) < self.full:
             return True
