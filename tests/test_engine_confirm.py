@@ -170,6 +170,19 @@ def test_keys_offered_after_two_rejected_read_backs_then_typed_without_read_back
     assert c.s.vars["nik"] == NIK and c.s.node.id == "tgl"   # typed: never read back
 
 
+def test_rejected_read_backs_are_counted_per_group(tree):
+    """Two groups misheard once each is no reason to give up on speech: keys_after counts
+    the rejections of one group, like max_failures counts its no-matches."""
+    c = Call(tree)
+    for i in range(0, 16, 4):
+        c.say("...", digits="9999", conf=0.5)
+        c.say("tidak", choice="no")
+        assert "keypad" not in " ".join(c.said)
+        c.say("...", digits=NIK[i:i + 4], conf=0.5)
+        c.say("ya", choice="yes")
+    assert c.s.vars["nik"] == NIK and c.s.node.id == "tgl"
+
+
 def test_after_keys_offered_speech_is_always_read_back_and_rejections_fail(tree):
     c = Call(tree)
     for _ in range(2):

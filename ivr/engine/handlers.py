@@ -113,7 +113,7 @@ class CollectHandler(KindHandler):
     `confirm_below` is read back (prompt `readback`) and confirmed by "ya"/"benar" or key 1,
     rejected by "tidak"/"salah" (or "ulangi") or key 2; with `groups`, a long number is
     taken a group at a time and only an unsure group is read back, and "salah"/"ulangi"
-    after a group drops it; after `keys_after` rejected read-backs the keypad is offered
+    after a group drops it; after `keys_after` rejected read-backs of one group the keypad is offered
     (prompt `use_keys`), every spoken answer is read back from then on, and each further
     rejection counts as a failure. A valid number is read back, never an invalid one (that
     gets the `invalid` prompt as before); keyed digits are never read back."""
@@ -306,6 +306,7 @@ class CollectHandler(KindHandler):
         st = s.kind_state
         s.failures = 0   # max_failures counts per group: a long number should not run out on its 3rd no-match
         st.rejected.clear()   # a new group: what the caller rejected was another group
+        st.rejects = 0        # keys_after counts per group too: two groups misheard once each is no reason for keys
         if len(st.taken) >= node.data.max_length:
             digits = st.taken
             st.groups.clear()

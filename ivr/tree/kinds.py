@@ -54,7 +54,7 @@ class CollectData:
                "below `confirm_below` is read back on its own, and salah/ulangi after a group drops it.",
         0, minimum=0)
     keys_after: int = fld(
-        "int", "Rejected read-backs after which the caller is offered the keypad (prompt `use_keys`); "
+        "int", "Rejected read-backs of one group after which the caller is offered the keypad (prompt `use_keys`); "
                "from then on every spoken answer is read back. 0: never.", 2, minimum=0)
 
 
