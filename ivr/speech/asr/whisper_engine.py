@@ -110,6 +110,7 @@ class Decoded:
     opinions: list[list[Hypothesis]] = field(default_factory=list)  # N-best of speed-perturbed copies
     enc: object = field(default=None, repr=False)   # encoder output of the decode kept (rescoring)
     rescored: Rescored | None = None
+    answers: list | None = field(default=None, repr=False)  # each decode's answer, once opinions are in
 
     @property
     def text(self) -> str:
@@ -378,8 +379,11 @@ class WhisperRecognizer(Recognizer):
         return c
 
     def _decoder_answers(self, d: Decoded) -> list[Choice]:
-        """The answer of each decode (the first decode, then its speed copies)."""
-        return [self._choose_one(d.hypotheses, d)] + [self._choose_one(h, d) for h in d.opinions]
+        """The answer of each decode (the first decode, then its speed copies), worked out
+        once: the decision to rescore and the choice after it both read them."""
+        if d.answers is None or len(d.answers) != 1 + len(d.opinions):
+            d.answers = [self._choose_one(d.hypotheses, d)] + [self._choose_one(h, d) for h in d.opinions]
+        return d.answers
 
     @staticmethod
     def _valid(c: Choice) -> bool:
@@ -410,12 +414,12 @@ class WhisperRecognizer(Recognizer):
         """The answer of the N-best list; with second opinions, the valid answer two of the
         three decodes agree on (sure or not: agreement is the evidence), else (a
         fixed-length collect, the first decode unsure) the rescored candidate, else the
-        first decode's own.  Tuning
-        speakers, expected length: utterance accuracy 0.925 -> 0.97 (README)."""
-        first = self._choose_one(d.hypotheses, d)
+        first decode's own.  Tuning speakers, expected length: utterance accuracy 0.925 ->
+        0.97 (README)."""
         if not d.opinions:
-            return first
+            return self._choose_one(d.hypotheses, d)
         answers = self._decoder_answers(d)
+        first = answers[0]
         agreed = self._majority(answers)
         if agreed:
             top = max(agreed, key=lambda c: c.confidence)
