@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="ring (180) this long before answering (default 0: answer at once)")
     p.add_argument("--rtp-timeout", type=float, default=30.0, metavar="S",
                    help="end a call whose caller has sent no RTP for this long (default 30; 0: never)")
-    # default off: keys only; recognition runs on the media loop, so keep calls with speech few
+    # default off: keys only; each voice call decodes on its own worker thread, but all share the CPU
     add_engine_arguments(p, "--speech", default="off")
     p.add_argument("--no-tts", action="store_true", help="do not render prompts (the caller hears silence "
                    "as long as each prompt)")
@@ -95,6 +95,9 @@ class CallFactory:
     def done(self, leg) -> None:
         if self.shared_queue is not None:
             self.shared_queue.forget(f"sip-{leg.n}")
+        speech = getattr(leg.call, "speech", None)
+        if speech is not None:
+            speech.close()   # a pending answer is dropped, its worker and recogniser freed
 
 
 def _voice(no_tts: bool, tree):
@@ -116,12 +119,22 @@ def _voice(no_tts: bool, tree):
 
 
 def _speech(args):
-    rec = speech_recognizer(args)
-    if rec is None:
+    """A factory of per-call speech inputs, or None (`--speech off`). Each call has its own
+    recogniser (a recogniser holds one utterance and is not thread-safe; the model behind
+    it is loaded once per process and shared), and works out answers on a worker thread so
+    that a slow decode does not hold up the other calls on the server's loop."""
+    first = speech_recognizer(args)   # a missing model fails now, in one line, not at the first call
+    if first is None:
         return None
     from ivr.drivers.speech_input import RecognizerInput
 
-    return lambda: RecognizerInput(rec)
+    spare = [first]
+
+    def per_call():
+        rec = spare.pop() if spare else speech_recognizer(args)
+        return RecognizerInput(rec, background=True, owns=True)
+
+    return per_call
 
 
 def run_serve(args) -> int:
