@@ -222,15 +222,8 @@ def main(argv: list[str] | None = None) -> int:
         mt.add_row(*cells)
     con.print(mt)
 
-    from ivr.dsp.talkoff import load_talkoff
-
     tt = Table("corpus", "minutes", "ours: false digits", "multimon-ng: false digits", title="talk-off")
-    for kind, mins, extra in (("speech", 30, 2), ("music", 15, 2)):
-        try:
-            corp = load_talkoff(kind, mins, extra)
-        except FileNotFoundError as exc:
-            con.print(f"  {exc}")
-            continue
+    for kind, corp in _talkoff_corpora(con, (("speech", 30, 2), ("music", 15, 2))):
         ours_n = len(detect(corp.signal, corp.rate))
         mm_n = str(len(mm.detect(corp.signal, corp.rate)[0])) if mm.exe else "-"
         tt.add_row(f"{kind} ({'; '.join(corp.parts)})", f"{corp.minutes:.0f}", str(ours_n), mm_n)
@@ -247,7 +240,6 @@ def overlay_table(con, seeds: int) -> None:
 
     from ivr.dsp.dtmf import DtmfConfig
     from ivr.dsp.overlay import CONDITIONS, make_overlay_set, score_overlay, talkoff_digits
-    from ivr.dsp.talkoff import load_talkoff
 
     configs = {"baseline (overlay paths off)": DtmfConfig(band_ratio=None, hold_level=None, fine_share=None, bridge_level=None),
                "default": DtmfConfig()}
@@ -266,12 +258,7 @@ def overlay_table(con, seeds: int) -> None:
     con.print(tab)
     tt = Table("talk-off set", *configs, title="false digits on talk-off")
     rows = {}
-    for kind, mins, extra in (("speech", 30, 0), ("music", 15, 1)):
-        try:
-            corp = load_talkoff(kind, mins, extra)
-        except FileNotFoundError as exc:
-            con.print(f"  {exc}")
-            continue
+    for kind, corp in _talkoff_corpora(con, (("speech", 30, 0), ("music", 15, 1))):
         rows[f"{kind} corpus, {corp.minutes:.0f} min (test_dtmf_conformance)"] = [
             str(len(detect(corp.signal, corp.rate, cfg))) for cfg in configs.values()]
     rows["overlay material alone, 3 min (speech, music, radio)"] = [
@@ -279,6 +266,18 @@ def overlay_table(con, seeds: int) -> None:
     for k, v in rows.items():
         tt.add_row(k, *v)
     con.print(tt)
+
+
+def _talkoff_corpora(con, specs):
+    """(kind, corpus) for each (kind, minutes, extra) talk-off corpus that is present; an
+    absent one is said in one line and skipped."""
+    from ivr.dsp.talkoff import load_talkoff
+
+    for kind, mins, extra in specs:
+        try:
+            yield kind, load_talkoff(kind, mins, extra)
+        except FileNotFoundError as exc:
+            con.print(f"  {exc}")
 
 
 def _cell(sc) -> str:
