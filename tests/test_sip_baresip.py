@@ -95,9 +95,23 @@ class Server:
 class Baresip:
     """One baresip instance (own config dir, ports, audio file) under test control."""
 
-    def __init__(self, tmp: Path, name: str, source_wav: Path):
+    def __init__(self, tmp: Path, name: str, source_wav: Path, attempts: int = 3):
         self.dir = tmp / name
         (self.dir / "rec").mkdir(parents=True)
+        # the ports are free when chosen but not held: another process (a parallel phone's
+        # RTP) may take one before baresip binds it, and baresip then never becomes a user
+        # agent. So a start counts once baresip answers on its control port with its
+        # account up; otherwise it is stopped and started again on fresh ports.
+        why = ""
+        for _ in range(attempts):
+            why = self._start(source_wav)
+            if not why:
+                return
+            self._stop()
+        raise AssertionError(f"baresip did not start in {attempts} attempts: {why}")
+
+    def _start(self, source_wav: Path) -> str:
+        """Start baresip on fresh ports; "" once it is ready, else why not."""
         self.sip_port = _free_port()
         self.ctrl_port = _free_tcp_port()
         (self.dir / "config").write_text("\n".join([
@@ -111,9 +125,32 @@ class Baresip:
         (self.dir / "accounts").write_text(f"<sip:tester@127.0.0.1:{self.sip_port}>;regint=0\n")
         self.proc = subprocess.Popen(["baresip", "-f", str(self.dir)], cwd=self.dir, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        self.sock = self._connect()
+        self.sock = None
         self.events: list[dict] = []
         self._buf = b""
+        try:
+            self.sock = self._connect()
+        except AssertionError as exc:
+            return str(exc)
+        self.command("reginfo")   # answered once the account is a user agent
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            self._pump()
+            for ev in self.events:
+                if ev.get("token") == "reginfo" and f":{self.sip_port}" in str(ev.get("data", "")):
+                    self.events = []
+                    return ""
+        return f"no user agent on port {self.sip_port} (exit code {self.proc.poll()}, replies {self.events})"
+
+    def _stop(self) -> None:
+        if self.sock is not None:
+            self.sock.close()
+        self.proc.terminate()
+        try:
+            self.proc.wait(5)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
 
     def _connect(self) -> socket.socket:
         deadline = time.monotonic() + 10
@@ -154,7 +191,8 @@ class Baresip:
                     return ev
             if self.proc.poll() is not None:
                 break
-        raise AssertionError(f"baresip: no {kind} event; got {[e.get('type') for e in self.events]}")
+        raise AssertionError(f"baresip: no {kind} event; got {[e.get('type') for e in self.events]} "
+                             f"(baresip exit code {self.proc.poll()})")
 
     def recording(self) -> Path:
         got = sorted((self.dir / "rec").glob("*-dec.wav"))
