@@ -24,9 +24,11 @@ DIGIT_WORDS: dict[str, str] = {
 #: how Whisper writes "delapan" off a telephone line: "dua pan" / "dua ban" (8 kHz
 #: mu-law, 3 of 20 tuning speakers), which otherwise aligns to "dua" + "pat" (2 4); and
 #: "milan" for "sembilan" (its first syllable swallowed: tuning speakers at both rates),
-#: which after "dua" otherwise aligns to one "delapan".
+#: which after "dua" otherwise aligns to one "delapan".  A form may stand for several digit
+#: words: "nono" is "nol nol" said fast (tuning speaker FOC, "pat nam nono" for 4600), which
+#: otherwise aligns to a single "nol" and loses a digit.
 DIGIT_SHORT_FORMS: dict[str, str] = {"lapan": "delapan", "pat": "empat", "nam": "enam", "duapan": "delapan",
-                                     "milan": "sembilan"}
+                                     "milan": "sembilan", "nono": "nol nol"}
 #: Digit words Whisper writes in English now and then for an Indonesian caller ("satu, dua,
 #: lima, nine, tujuh"): read as the Indonesian word (exact words only, never phonetically).
 DIGIT_ENGLISH: dict[str, str] = {

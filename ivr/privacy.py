@@ -226,6 +226,8 @@ def input_is_public(node) -> bool:
 _SPOKEN_DIGIT = re.compile(r"\b(?:%s)\b" % "|".join(sorted({*DIGIT_WORDS, *DIGIT_SHORT_FORMS, *DIGIT_ENGLISH},
                                                               key=len, reverse=True)),
                            re.IGNORECASE)
+#: How many digits a short form stands for ("nono" is "nol nol"); every other word is one.
+_DIGIT_WORD_COUNT = {w: len(full.split()) for w, full in DIGIT_SHORT_FORMS.items()}
 #: From this many digits on, something said is treated as a number that may be personal.
 SPOKEN_NUMBER_DIGITS = 4
 
@@ -238,7 +240,8 @@ def spoken_number(text: str, digits: str | None = None) -> bool:
     if digits and sum(c.isdigit() for c in digits) >= SPOKEN_NUMBER_DIGITS:
         return True
     t = text or ""
-    return sum(c.isdigit() for c in t) + len(_SPOKEN_DIGIT.findall(t)) >= SPOKEN_NUMBER_DIGITS
+    said = sum(_DIGIT_WORD_COUNT.get(w.lower(), 1) for w in _SPOKEN_DIGIT.findall(t))
+    return sum(c.isdigit() for c in t) + said >= SPOKEN_NUMBER_DIGITS
 
 
 def mask_input(text: str) -> str:

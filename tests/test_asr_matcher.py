@@ -44,6 +44,8 @@ MENU = Grammar((
     ("tujuh dua pan satu", "781"),           # "delapan" as Whisper writes it off a phone line
     ("kosong dua ban", "08"),
     ("satu, dua milan, dua nol", "12920"),   # "sembilan" with its first syllable swallowed
+    ("pat nam nono.", "4600"),               # "nol nol" said fast: two digits, not one
+    ("dua, satu, tiga nono, lima", "213005"),
 ])
 def test_digit_strings_in_words_numerals_and_mishearings(text, digits):
     m = GrammarMatcher(DIGITS).match(text)
@@ -171,3 +173,15 @@ def test_acronym_phrases_match_when_spelled_out_but_prompt_keeps_the_acronym():
     assert m.match("RJTP.").choice == "2"
     assert m.match("es em es").choice == "5"
     assert "er je te pe" not in build_prompt(m) and "rjtp" in build_prompt(m)
+
+
+def test_match_is_memoised_per_matcher_and_results_do_not_leak_between_grammars():
+    """The recogniser matches the same N-best texts many times (first decode, speed copies,
+    rescoring): the second match is the same object, and another grammar's matcher judges
+    the same text by its own length rule."""
+    five = GrammarMatcher(Grammar((), digits=True, min_digits=5, max_digits=5))
+    four = GrammarMatcher(Grammar((), digits=True, min_digits=4, max_digits=4))
+    a = five.match("dua satu tiga nol nol")
+    assert a is five.match("dua satu tiga nol nol") and not a.nomatch
+    b = four.match("dua satu tiga nol nol")
+    assert b.nomatch and b.reason == "length"

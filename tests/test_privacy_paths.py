@@ -309,6 +309,7 @@ def test_a_number_said_at_a_menu_is_masked(vika, scanner, tmp_path):
     ("lima satu tujuh satu", None, True), ("5171 0312", None, True), ("12 03 1962", None, True),
     ("status kepesertaan", None, False), ("dua", "2", False), ("tiga", None, False),
     ("", "12031962", True),
+    ("satu dua nono", None, True), ("tiga nono", None, False),   # "nono" is two digits ("nol nol")
 ])
 def test_spoken_number_rule(said, digits, number):
     from ivr.privacy import spoken_number
