@@ -145,6 +145,21 @@ def test_fine_path_adds_keys_under_music(results):
     assert gained >= 30, gained
 
 
+def test_fine_path_rise_over_its_background_adds_keys_under_held_music(results):
+    """The fine path may also pass on what rose over the same 40 ms read 60 and 240 ms
+    earlier (a held chord cancels, a key appears): it finds keys under music and hold music
+    with irregular keypad timing that the fine path alone misses, and costs none anywhere
+    (the talk-off sets stay at 0: test_dtmf_conformance)."""
+    off = DtmfConfig(fine_bg_delay=None)
+    gained = 0
+    for c in CONDITIONS:
+        without = _found(c, off)[0]
+        assert results[c][0] >= without, f"{c.name}: {results[c][0]} with the rise test, {without} without"
+        if c.overlay in ("music", "hold"):
+            gained += results[c][0] - without
+    assert gained >= 10, gained
+
+
 @pytest.mark.parametrize("kind", ["speech", "music", "radio"])
 def test_overlay_material_alone_gives_no_digit(kind):
     assert talkoff_digits(detect, kinds=(kind,)) == 0
