@@ -209,6 +209,14 @@ class DtmfConfig:
     # more); the speech corpus holds voices that keep two exact tones for 60-70 ms
     fine_min_windows: int = 8
     fine_freq_spread: float = 0.009
+    # ...or, a short press, ``fine_short_windows`` fine windows whose tones hold within
+    # ``fine_short_spread`` if the press then *ended*: in some window after its last hit
+    # both tones fell under ``fine_short_fall`` of their steady power (a key released;
+    # a held music partial or a voice that merely stopped matching does not empty both
+    # bins).  The music and speech that passed 5-7 fine windows all failed that.  None: off.
+    fine_short_windows: int | None = 5
+    fine_short_spread: float = 0.0025
+    fine_short_fall: float = 0.1
     # ...or a window may pass them on the *rise* of the 10 Hz grid over the same 40 ms
     # earlier (music holds notes for hundreds of ms; a key under -7 dB music often fails
     # the plain test on a held partial).  Background per grid point: the larger of the
@@ -417,6 +425,7 @@ class _Core:
         self._miss = 0
         self._fell = False  # the open digit's pair fell in its current gap (see bridge_level)
         self._bridged = False  # ...and the gap went past max_gap_windows
+        self._ended = False  # ...and both its tones fell under fine_short_fall (a release)
         self._other = _Other()
         self._out: list[DtmfDigit] = []
         self._starts: list[ToneStart] = []
@@ -849,7 +858,7 @@ class _Core:
                 cur.last, cur.hits = gs + L - 1, cur.hits + L
                 cur.acc = cur.acc + acc
                 self._miss = 0
-                self._fell = self._bridged = False
+                self._fell = self._bridged = self._ended = False
                 oth.count = 0
             else:
                 if oth.count and oth.key == v:
@@ -923,17 +932,21 @@ class _Core:
         fell = (S[s:e, r] < lim * cur.acc[F_SR]) | (S[s:e, c] < lim * cur.acc[F_SC])
         fell = np.logical_or.accumulate(fell) | self._fell
         self._fell = bool(fell[-1])
+        if cfg.fine_short_windows is not None:
+            d = cfg.fine_short_fall / cur.hits
+            self._ended |= bool(((S[s:e, r] < d * cur.acc[F_SR]) & (S[s:e, c] < d * cur.acc[F_SC])).any())
         self._bridged |= bool((miss > G).any())
         return (miss > G) & (fell | (miss > G + cfg.bridge_windows))
 
     def _finish(self) -> None:
         """Close the open segment; its times are computed in `_emit_done` (vectorised)."""
         seg, self._cur = self._cur, None
+        ended = self._ended
         self._miss = 0
-        self._fell = self._bridged = False
+        self._fell = self._bridged = self._ended = False
         if seg is None or seg.hits < self.cfg.min_hits:
             return
-        if self._digit_ok(seg.acc, seg.hits):
+        if self._digit_ok(seg.acc, seg.hits, ended):
             self._done.append(seg)
         elif seg.bridged:
             # the pieces a bridge joined fail together (one of them was no key): the longest
@@ -948,8 +961,9 @@ class _Core:
                     self._done.append(_Segment(seg.key, f, la, h, a))
                     break
 
-    def _digit_ok(self, a: np.ndarray, n: int) -> bool:
-        """Digit-level checks on feature sums over `n` hit windows."""
+    def _digit_ok(self, a: np.ndarray, n: int, ended: bool = False) -> bool:
+        """Digit-level checks on feature sums over `n` hit windows; `ended`: both tones fell
+        under ``fine_short_fall`` after the last hit (see ``fine_short_windows``)."""
         if a[F_H] > n:  # mean harmonic measure above the limit: a voice, not a key
             return False
         # frequency must hold still over the digit (whistles and glides wander); power-
@@ -965,7 +979,11 @@ class _Core:
                 return False
         nf = a[F_FN]
         if nf and n - nf < self.cfg.min_hits and nf < self.cfg.fine_min_windows:
-            return False  # a digit that needs the fine path must fill 40 ms several times over
+            # a digit that needs the fine path must fill 40 ms several times over, or be a
+            # short, still press that ended
+            short = self.cfg.fine_short_windows
+            if not (ended and short is not None and nf >= short and max(sl, sh) <= self.cfg.fine_short_spread):
+                return False
         return True
 
     def _emit_done(self, final: bool) -> None:
