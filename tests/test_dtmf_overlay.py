@@ -239,7 +239,7 @@ def test_one_tone_may_jitter_while_the_other_holds_still(results):
 
 def test_a_short_still_press_that_ended_needs_fewer_fine_windows(results):
     """``fine_short_windows``: a press the fine path alone sees may pass on 5 windows
-    (instead of 8: presses under ~75 ms) when both tones hold within 0.25 % and then both
+    (instead of 8: presses under ~75 ms) when both tones hold within 0.15 % and then both
     fall 10 dB (a release).  Music and speech that kept two exact tones for 5-7 windows did
     not empty both bins afterwards, so the talk-off sets stay at 0 (test_dtmf_conformance
     and the overlay material above); short keypad presses under music and hold music come

@@ -215,7 +215,7 @@ class DtmfConfig:
     # a held music partial or a voice that merely stopped matching does not empty both
     # bins).  The music and speech that passed 5-7 fine windows all failed that.  None: off.
     fine_short_windows: int | None = 5
-    fine_short_spread: float = 0.0025
+    fine_short_spread: float = 0.0015  # 0.0025 let 2 voices through in the pitch-shifted speech talk-off copies
     fine_short_fall: float = 0.1
     # ...or a window may pass them on the *rise* of the 10 Hz grid over the same 40 ms
     # earlier (music holds notes for hundreds of ms; a key under -7 dB music often fails
