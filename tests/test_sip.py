@@ -388,36 +388,3 @@ def test_prompt_not_yet_rendered_is_estimated_then_retimed_to_its_audio():
     assert store.get(first.text) is not None        # public prompt: kept for the next caller
     store.close()
 
-
-def test_overload_guard_switches_on_behind_and_off_once_caught_up():
-    from ivr.sip.server import OverloadGuard
-
-    g = OverloadGuard(lag_s=0.2, clear_s=0.04)
-    g.observe(-0.015)                 # on time (woke before its deadline)
-    assert not g.overloaded
-    g.observe(0.1)
-    assert not g.overloaded           # a little late: still takes calls
-    g.observe(0.25)
-    assert g.overloaded
-    g.observe(0.1)
-    assert g.overloaded               # catching up: not yet
-    g.observe(0.03)
-    assert not g.overloaded
-
-
-def test_an_overloaded_server_refuses_new_calls_with_503_retry_after():
-    """While the media loop is behind, a new INVITE gets 503 + Retry-After (a proxy tries
-    elsewhere or later) instead of a call the server cannot run; the refusal is counted."""
-    from ivr.sip.server import ServeOptions, SipServer
-
-    srv = SipServer(ServeOptions(max_calls=5), new_call=lambda leg: None)
-    sent = []
-    srv.send = lambda data, addr: sent.append(parse(data))
-    invite = parse((
-        "INVITE sip:165@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bKover1\r\n"
-        "From: <sip:a@127.0.0.1>;tag=a\r\nTo: <sip:165@127.0.0.1>\r\nCall-ID: over-1\r\nCSeq: 1 INVITE\r\n"
-        "Contact: <sip:a@127.0.0.1:5999>\r\nMax-Forwards: 70\r\nContent-Length: 0\r\n\r\n").encode())
-    srv.overload.observe(0.5)
-    srv._invite(invite, ("127.0.0.1", 5999))
-    assert [m.status for m in sent] == [503] and sent[0].get("Retry-After") == "1"
-    assert srv.stats.overload_refused == 1 and srv.stats.busy == 0 and not srv.legs

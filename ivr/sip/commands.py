@@ -186,6 +186,5 @@ def run_serve(args) -> int:
     except OSError as exc:
         raise CliError(f"--sip {args.sip}: cannot listen ({exc.strerror or exc})") from None
     print(f"ivr serve: stopped; {stats.answered} calls answered, {stats.busy} refused busy, "
-          f"{stats.overload_refused} refused overloaded (503), "
           f"RTP send jitter p50 {stats.jitter_ms(0.5)} ms p99 {stats.jitter_ms(0.99)} ms", file=sys.stderr)
     return 0

@@ -11,9 +11,7 @@ answer), so it is here, in `message`, `sdp`, `rtp` and this module.
 
 One loop, two kinds of work:
 * SIP: datagrams are parsed and answered at once (100 Trying, then 200 OK with our SDP,
-  retransmitted until the ACK; 486 when `max_calls` calls are up; 503 with Retry-After
-  while the media loop is behind (`OverloadGuard`: the calls it has keep working); 487
-  after CANCEL).
+  retransmitted until the ACK; 486 when `max_calls` calls are up; 487 after CANCEL).
 * Media in: a ticker wakes every 20 ms on absolute deadlines; each call's turn comes every
   `PROCESS_EVERY` ticks (calls spread over the phases): its frames come out of its jitter
   buffer, are decoded in one lookup and fed into the call (DTMF, speech, engine, queue).
@@ -51,32 +49,6 @@ ALLOW = "INVITE, ACK, BYE, CANCEL, OPTIONS, INFO"
 END_TAIL_S = 0.3             # silence after the goodbye prompt before our BYE
 
 
-#: Overload control: the call-processing loop this far behind its 20 ms ticks refuses new
-#: calls with 503 (Retry-After) until it is back within OVERLOAD_CLEAR_S.  Without it an
-#: instance offered more calls than it can run fell over as a whole: 20 % of calls failed
-#: at 1.03x its capacity and 92 % at 1.25x (bench.sip, 2 s calls behind Kamailio), as the
-#: late loop answered INVITEs after the callers' retransmissions and timers had fired.
-OVERLOAD_LAG_S = 0.2
-OVERLOAD_CLEAR_S = 0.04
-RETRY_AFTER_S = 1
-
-
-@dataclass
-class OverloadGuard:
-    """Is the loop too far behind to take one more call? (hysteresis: on above `lag_s`,
-    off once back within `clear_s`)."""
-
-    lag_s: float = OVERLOAD_LAG_S
-    clear_s: float = OVERLOAD_CLEAR_S
-    overloaded: bool = False
-
-    def observe(self, behind_s: float) -> None:
-        if behind_s >= self.lag_s:
-            self.overloaded = True
-        elif behind_s <= self.clear_s:
-            self.overloaded = False
-
-
 @dataclass
 class ServeOptions:
     host: str = "127.0.0.1"
@@ -96,7 +68,6 @@ class Stats:
 
     answered: int = 0
     busy: int = 0
-    overload_refused: int = 0     # INVITEs refused 503 while the loop was behind (OverloadGuard)
     cancelled: int = 0
     caller_hangups: int = 0
     ivr_hangups: int = 0
@@ -121,8 +92,7 @@ class Stats:
         return round(i * 0.05, 2)
 
     def as_dict(self, cpu_s: float, wall_s: float) -> dict:
-        return {"answered": self.answered, "busy": self.busy, "overload_refused": self.overload_refused,
-                "cancelled": self.cancelled,
+        return {"answered": self.answered, "busy": self.busy, "cancelled": self.cancelled,
                 "caller_hangups": self.caller_hangups, "ivr_hangups": self.ivr_hangups, "no_ack": self.no_ack,
                 "rtp_timeouts": self.rtp_timeouts,
                 "max_concurrent": self.max_concurrent, "packets_sent": self.packets_sent,
@@ -247,7 +217,6 @@ class SipServer(asyncio.DatagramProtocol):
         self._closing = False
         self._silence: dict[str, bytes] = {c: g711.silence(c, rtp.FRAME) for c in g711.CODECS}
         self.pacer = Pacer()
-        self.overload = OverloadGuard()
         self.t0 = 0.0
         self._loop: asyncio.AbstractEventLoop | None = None
 
@@ -371,15 +340,11 @@ class SipServer(asyncio.DatagramProtocol):
             self._recent = {k: v for k, v in self._recent.items() if v[1] > now}
 
     def _invite(self, msg: SipMessage, addr) -> None:
-        if self._closing or self.active >= self.opts.max_calls or self.overload.overloaded:
-            status = 486 if not self._closing and self.active >= self.opts.max_calls else 503
-            extra = []
+        if self._closing or self.active >= self.opts.max_calls:
+            status = 503 if self._closing else 486
             if status == 486:
                 self.stats.busy += 1
-            elif not self._closing:
-                self.stats.overload_refused += 1
-                extra = [("Retry-After", str(RETRY_AFTER_S))]
-            final = response(msg, status, to_tag=_tag(), extra=extra).encode()
+            final = response(msg, status, to_tag=_tag()).encode()
             self._remember(msg, final)
             self.send(final, addr)
             return
@@ -568,7 +533,6 @@ class SipServer(asyncio.DatagramProtocol):
             n += 1
             due = t0 + n * TICK_S
             delay = due - loop.time()
-            self.overload.observe(-delay)
             if delay > 0:
                 await asyncio.sleep(delay)
             else:                            # behind: catch up turn by turn (the calls' audio
