@@ -387,4 +387,3 @@ def test_prompt_not_yet_rendered_is_estimated_then_retimed_to_its_audio():
     assert call.prompt_ends[0] == first.end         # PromptDone now comes when the audio ends
     assert store.get(first.text) is not None        # public prompt: kept for the next caller
     store.close()
-
