@@ -252,3 +252,14 @@ def test_a_short_still_press_that_ended_needs_fewer_fine_windows(results):
         if c.timing == "keypad":
             gained += results[c][0] - without
     assert gained >= 4, gained
+
+
+def test_background_delays_must_be_ordered():
+    """The rise test reads the same 40 ms `fine_bg_near` and `fine_bg_delay` blocks back; a
+    near reading further back than the far one (or a delay of 0) is a clear error, not a
+    silent read of later audio."""
+    with pytest.raises(ValueError, match="fine_bg_near"):
+        DtmfConfig(fine_bg_delay=6)
+    with pytest.raises(ValueError, match="fine_bg_near"):
+        DtmfConfig(fine_bg_delay=0)
+    assert DtmfConfig(fine_bg_delay=None).fine_bg_delay is None

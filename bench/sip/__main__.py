@@ -237,19 +237,32 @@ def offered_load(tmp: Path, target: str, rate: float, hold_ms: int = CLUSTER_HOL
         p.kill()
         p.wait()
     row = _csv_last(stf)
+    if not row:
+        # no statistics at all: SIPp did not run (a port taken between choosing and binding,
+        # a crash) -- that is no verdict on the server, so it must not lower the capacity
+        raise ProbeError(f"SIPp wrote no statistics for {rate:.0f} calls/s to {target} (exit code {p.returncode})")
     return calls, int(row.get("SuccessfulCall(C)", 0) or 0)
+
+
+class ProbeError(RuntimeError):
+    """A scale-out probe that measured nothing."""
 
 
 def capacity(tmp: Path, n: int, log=None) -> float:
     """Highest offered rate (calls/s) that N instances behind Kamailio carry with at most
     CLUSTER_MAX_FAILED failed (geometric bisection over CLUSTER_RANGE)."""
     def carries(rate: float) -> bool:
-        c = Cluster(tmp, n, ["--no-tts", "--no-log", "--quiet", "--max-calls", "5000", "--today", TODAY])
-        try:
-            signalling_rate(tmp, f"127.0.0.1:{c.port}", 20, 20)     # warm-up calls
-            placed, done = offered_load(tmp, f"127.0.0.1:{c.port}", rate)
-        finally:
-            c.stop()
+        for attempt in (1, 2):   # one retry when SIPp measured nothing
+            c = Cluster(tmp, n, ["--no-tts", "--no-log", "--quiet", "--max-calls", "5000", "--today", TODAY])
+            try:
+                signalling_rate(tmp, f"127.0.0.1:{c.port}", 20, 20)     # warm-up calls
+                placed, done = offered_load(tmp, f"127.0.0.1:{c.port}", rate)
+                break
+            except ProbeError as exc:
+                if attempt == 2:
+                    raise SystemExit(f"bench.sip: {exc}") from None
+            finally:
+                c.stop()
         ok = placed - done <= CLUSTER_MAX_FAILED * placed
         if log:
             log(f"  {n} instance{'s' if n > 1 else ''} at {rate:.0f} calls/s: {done}/{placed} completed"

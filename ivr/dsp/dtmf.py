@@ -244,6 +244,11 @@ class DtmfConfig:
     bridge_level: float | None = 0.16
     bridge_windows: int = 24
 
+    def __post_init__(self) -> None:
+        if self.fine_bg_delay is not None and not 1 <= self.fine_bg_near <= self.fine_bg_delay:
+            raise ValueError(f"DtmfConfig: need 1 <= fine_bg_near <= fine_bg_delay (None: off), got "
+                             f"fine_bg_near={self.fine_bg_near}, fine_bg_delay={self.fine_bg_delay}")
+
 
 # Per-window quantities summed over a digit's hit windows (columns of `_Core._windows`'
 # feature matrix): tone powers, harmonic measure, and the relative frequency deviation of
@@ -548,7 +553,8 @@ class _Core:
 
     def _fine(self, xp, xf, wf, keys, feat, S, P) -> None:
         """The fine path (see ``DtmfConfig.fine_share``) on the windows `wf`; `xf` holds the
-        4 blocks before `xp`'s first window (zeros before the stream start) and the rest.
+        4 + ``fine_bg_delay`` blocks before `xp`'s first window (zeros before the stream
+        start) and the rest.
         The cheap tests (tones, twist, frequency, fill) run first, the grid only on the
         windows that pass them."""
         cfg = self.cfg
@@ -925,18 +931,24 @@ class _Core:
         cfg = self.cfg
         G = cfg.max_gap_windows
         cur = self._cur
-        if cfg.bridge_level is None or cur.hits < cfg.min_hits:
-            return miss > G
         r, c = cur.key // 4, 4 + cur.key % 4
-        lim = cfg.bridge_level / cur.hits
-        fell = (S[s:e, r] < lim * cur.acc[F_SR]) | (S[s:e, c] < lim * cur.acc[F_SC])
-        fell = np.logical_or.accumulate(fell) | self._fell
-        self._fell = bool(fell[-1])
-        if cfg.fine_short_windows is not None:
+        if cfg.bridge_level is None or cur.hits < cfg.min_hits:
+            over = miss > G
+        else:
+            lim = cfg.bridge_level / cur.hits
+            fell = (S[s:e, r] < lim * cur.acc[F_SR]) | (S[s:e, c] < lim * cur.acc[F_SC])
+            fell = np.logical_or.accumulate(fell) | self._fell
+            self._fell = bool(fell[-1])
+            self._bridged |= bool((miss > G).any())
+            over = (miss > G) & (fell | (miss > G + cfg.bridge_windows))
+        if cfg.fine_short_windows is not None and cur.hits:
+            # "released" is judged up to the window that closes the digit, never past it:
+            # how far the audio at hand reaches (a whole array, a 200 ms batch, a 20 ms
+            # chunk) must not decide it
+            k = int(np.argmax(over)) + 1 if over.any() else e - s
             d = cfg.fine_short_fall / cur.hits
-            self._ended |= bool(((S[s:e, r] < d * cur.acc[F_SR]) & (S[s:e, c] < d * cur.acc[F_SC])).any())
-        self._bridged |= bool((miss > G).any())
-        return (miss > G) & (fell | (miss > G + cfg.bridge_windows))
+            self._ended |= bool(((S[s:s + k, r] < d * cur.acc[F_SR]) & (S[s:s + k, c] < d * cur.acc[F_SC])).any())
+        return over
 
     def _finish(self) -> None:
         """Close the open segment; its times are computed in `_emit_done` (vectorised)."""

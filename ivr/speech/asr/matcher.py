@@ -167,13 +167,14 @@ class GrammarMatcher:
         vocab: list[tuple[str, str, str]] = [(w, d, phones(w)) for w, d in DIGIT_WORDS.items()]
         vocab += [(w, "".join(DIGIT_WORDS[x] for x in w.split()), phones(short)) for short, w in DIGIT_SHORT_FORMS.items()]
         vocab += [(p, t, phones(p)) for p, t in self.choice_items]
+        n_digit_items = len(vocab) - len(self.choice_items)   # digit words and short forms come first
         cost, labels = align_loop(key, [v[2] for v in vocab])
         chosen = [vocab[i] for i in labels]
         path_len = sum(len(v[2]) for v in chosen)
         raw = cost - WORD_PENALTY * len(chosen)
         sim = max(0.0, 1.0 - raw / max(len(key), path_len, 1))
         tokens = [v[1] for v in chosen]
-        is_digit = [all(x in DIGIT_WORDS for x in v[0].split()) for v in chosen]
+        is_digit = [i < n_digit_items for i in labels]
         # a short form standing for several digit words ("nono") counts as those words
         words = tuple(x for v, d in zip(chosen, is_digit) for x in (v[0].split() if d else [v[0]]))
         if all(is_digit):
