@@ -91,10 +91,12 @@ def copies_prompt(text: str, prompt: str, n: int = 4) -> bool:
 
 FULL_WINDOW_S = 30.0
 SPEEDS = (17600, 14545)   # resampled to these rates and read as 16 kHz: 0.9x and 1.1x speed
-# Below this confidence a digit string gets second opinions.  0.7, not 0.8: on the tuning
-# speakers the copies never changed an answer the first decode held at 0.7-0.8, and they
-# cost ~0.8 s (2 cores), which set the p90 latency (8 kHz: 11 % -> 8.5 % of utterances).
-SECOND_OPINION = 0.7
+# Below this confidence a digit string gets second opinions.  0.55, not 0.8: on the tuning
+# speakers the copies never changed an answer the first decode held at 0.55-0.8 (either
+# grammar, either rate), and they cost ~0.8 s (2 cores), which set the p90 latency (8 kHz,
+# expected length: 11 % -> 7.5 % of utterances; any length: 14 % -> 10.5 %).  Below 0.5
+# the first answer is a no-match anyway (answer.MIN_CONFIDENCE).
+SECOND_OPINION = 0.55
 MIN_DECODE_S = 0.15   # no decode is faster (2 cores, base model): shorter pauses cannot end a listen
 
 
