@@ -259,6 +259,15 @@ F_SR, F_SC, F_H, F_DL, F_DL2, F_DH, F_DH2, F_FN = range(8)
 N_FEAT = 8  # F_FN: 1 on windows the fine path passed (their count over a digit)
 
 
+def _put_freq(feat: np.ndarray, sel: np.ndarray, dl: np.ndarray, dh: np.ndarray) -> None:
+    """Each tone's relative frequency deviation on the windows `sel`, and its square, both
+    weighted by that tone's window power (F_SR / F_SC, already set), for the digit's
+    power-weighted frequency spread (`_Core._digit_ok`)."""
+    for fp, fd, fd2, dv in ((F_SR, F_DL, F_DL2, dl), (F_SC, F_DH, F_DH2, dh)):
+        w = feat[sel, fp]
+        feat[sel, fd], feat[sel, fd2] = w * dv, w * dv * dv
+
+
 @dataclass
 class _Segment:
     key: int
@@ -538,10 +547,7 @@ class _Core:
             sel, hx, kept = self._harmonics(xp, idx[pos], row, col, S, P)
             keys[sel] = (row[sel] * 4 + col[sel]).astype(np.int8)
             feat[sel, F_H] = hx
-            dl, dh = rel[:n][pos][kept], rel[n:][pos][kept]
-            wl, wh = Sr[sel], Sc[sel]
-            feat[sel, F_DL], feat[sel, F_DL2] = wl * dl, wl * dl * dl
-            feat[sel, F_DH], feat[sel, F_DH2] = wh * dh, wh * dh * dh
+            _put_freq(feat, sel, rel[:n][pos][kept], rel[n:][pos][kept])
         if xf is not None and self.cfg.fine_share is not None:
             pre = (keys < 0) & (tot >= self._level_floor) & (tot >= self.cfg.band_min_total * P)
             if pb is not None:  # the pair holds little of the band even with the spill: skip
@@ -550,6 +556,13 @@ class _Core:
             if wf.size:
                 self._fine(xp, xf, wf, keys, feat, S, P)
         return keys, feat, top, held, E[:, 2], S
+
+    def _fpow(self, segs: np.ndarray, basis: np.ndarray) -> np.ndarray:
+        """Power of each 40 ms segment at each frequency of a fine-path basis (its cosine
+        columns, then its sine columns)."""
+        Y = segs @ basis
+        k = Y.shape[1] // 2
+        return (Y[:, :k] ** 2 + Y[:, k:] ** 2) * self._fnorm
 
     def _fine(self, xp, xf, wf, keys, feat, S, P) -> None:
         """The fine path (see ``DtmfConfig.fine_share``) on the windows `wf`; `xf` holds the
@@ -568,9 +581,7 @@ class _Core:
             return
         allsegs = np.lib.stride_tricks.as_strided(xf, (nwf + D, L), (H * xf.strides[0], xf.strides[0]), writeable=False)
         segs = allsegs[wf + D]
-        nt = self._fnt
-        Y = segs @ self._fBt
-        T5 = ((Y[:, :nt] ** 2 + Y[:, nt:] ** 2) * self._fnorm).reshape(-1, 8, 5)
+        T5 = self._fpow(segs, self._fBt).reshape(-1, 8, 5)
         n = np.arange(wf.size)
         T = T5.max(axis=2)
         r = np.argmax(T[:, :4], axis=1)
@@ -602,27 +613,21 @@ class _Core:
             return
         wf, n, r, c, Tr, Tc, segs = wf[j], np.arange(j.size), r[j], c[j], Tr[j], Tc[j], segs[j]
         dvs = (rel[0][j], rel[1][j])
-        Y = segs @ self._fBg
-        G = Y.shape[1] // 2
-        grid = (Y[:, :G] ** 2 + Y[:, G:] ** 2) * self._fnorm
+        grid = self._fpow(segs, self._fBg)
         band = grid.sum(axis=1) * 10.0 / self._fenbw
         ok = Tr + Tc >= cfg.fine_share * band
         fr = np.asarray(FREQS)
         if D:
             # the same 40 ms, D blocks earlier: held partials (music) are background there
-            Yb = allsegs[wf] @ self._fBg
-            Yn = allsegs[wf + D - D1] @ self._fBg
-            bgg = np.maximum((Yb[:, :G] ** 2 + Yb[:, G:] ** 2), (Yn[:, :G] ** 2 + Yn[:, G:] ** 2)) * self._fnorm
+            far, near = allsegs[wf], allsegs[wf + D - D1]
+            bgg = np.maximum(self._fpow(far, self._fBg), self._fpow(near, self._fBg))
             rise = np.maximum(grid - bgg, 0.0)
             away = np.ones(grid.shape, dtype=bool)  # grid points 40 Hz or more from both tones
             for b, dv in ((r, dvs[0]), (c, dvs[1])):
                 away &= np.abs(self._fgrid[None, :] - (fr[b] * (1 + dv))[:, None]) >= 40.0
             ok_bg = Tr + Tc >= cfg.fine_bg_share * (Tr + Tc + np.where(away, rise, 0.0).sum(axis=1) * 10.0 / self._fenbw)
             if cfg.fine_bg_gain:  # ...and the pair itself rose over the smaller reading (a key appearing)
-                Yt = allsegs[wf] @ self._fBt
-                Tb5 = ((Yt[:, :nt] ** 2 + Yt[:, nt:] ** 2) * self._fnorm).reshape(-1, 8, 5).max(axis=2)
-                Yt = allsegs[wf + D - D1] @ self._fBt
-                Tb5 = np.minimum(Tb5, ((Yt[:, :nt] ** 2 + Yt[:, nt:] ** 2) * self._fnorm).reshape(-1, 8, 5).max(axis=2))
+                Tb5 = np.minimum(*(self._fpow(x, self._fBt).reshape(-1, 8, 5).max(axis=2) for x in (far, near)))
                 ok_bg &= (Tr >= cfg.fine_bg_gain * Tb5[n, r]) & (Tc >= cfg.fine_bg_gain * Tb5[n, c])
         for b, Tb, g, dv in ((r, Tr, self._fgroup[0], dvs[0]), (c, Tc, self._fgroup[1], dvs[1])):
             fest = fr[b] * (1 + dv)
@@ -651,10 +656,7 @@ class _Core:
         keys[sel] = (row[sel] * 4 + col[sel]).astype(np.int8)
         feat[sel, F_SR], feat[sel, F_SC] = 3 * Tr[j][kept], 3 * Tc[j][kept]
         feat[sel, F_H] = hx
-        dl, dh = dvs[0][j][kept], dvs[1][j][kept]
-        wl, wh = feat[sel, F_SR], feat[sel, F_SC]
-        feat[sel, F_DL], feat[sel, F_DL2] = wl * dl, wl * dl * dl
-        feat[sel, F_DH], feat[sel, F_DH2] = wh * dh, wh * dh * dh
+        _put_freq(feat, sel, dvs[0][j][kept], dvs[1][j][kept])
         feat[sel, F_FN] = 1.0
 
     def _bg_update(self, p: np.ndarray, pb: np.ndarray, g0: int) -> None:
