@@ -12,6 +12,7 @@ transcript, or says nomatch when even the closest one is far:
 """
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -163,12 +164,20 @@ class GrammarMatcher:
         return Match(best_tok, None, (best_phrase,), best_sim, False)
 
     # ------------------------------------------------------------------ digits
-    def _match_digits(self, key: str) -> Match:
+    @functools.cached_property
+    def _digit_vocab(self) -> tuple[list[tuple[str, str, str]], list[str], int]:
+        """(word, digits, phones) of every item a digit string may be made of, their phones,
+        and how many of them are digit words and short forms (they come first); built once
+        per listen, not per match."""
         vocab: list[tuple[str, str, str]] = [(w, d, phones(w)) for w, d in DIGIT_WORDS.items()]
         vocab += [(w, "".join(DIGIT_WORDS[x] for x in w.split()), phones(short)) for short, w in DIGIT_SHORT_FORMS.items()]
+        n_digit_items = len(vocab)
         vocab += [(p, t, phones(p)) for p, t in self.choice_items]
-        n_digit_items = len(vocab) - len(self.choice_items)   # digit words and short forms come first
-        cost, labels = align_loop(key, [v[2] for v in vocab])
+        return vocab, [v[2] for v in vocab], n_digit_items
+
+    def _match_digits(self, key: str) -> Match:
+        vocab, vocab_phones, n_digit_items = self._digit_vocab
+        cost, labels = align_loop(key, vocab_phones)
         chosen = [vocab[i] for i in labels]
         path_len = sum(len(v[2]) for v in chosen)
         raw = cost - WORD_PENALTY * len(chosen)
