@@ -19,3 +19,63 @@ def test_capacity_search_finds_the_knee_within_its_step():
 def test_capacity_search_says_zero_when_nothing_is_carried_and_top_when_everything_is():
     assert highest_carried(lambda r: False, 25.0, 1600.0, 1.06) == 0.0
     assert 1600.0 / 1.06 <= highest_carried(lambda r: True, 25.0, 1600.0, 1.06) < 1600.0
+
+
+# ---- voice callers (bench/sip/voice.py): the parts that need no Whisper and no SIPp
+
+def test_voice_bench_tree_is_a_chain_of_four_digit_collects_that_lints_clean():
+    from bench.sip import voice
+    from ivr.tree.lint import lint
+    from ivr.tree.loader import load_tree_text
+
+    tree = load_tree_text(voice.TREE, "voice-tree.yaml")
+    collects = [n for n in tree.nodes.values() if n.kind == "collect"]
+    assert len(collects) == voice.GROUPS
+    assert all(n.data.min_length == n.data.max_length == voice.GROUP for n in collects)
+    assert lint(tree) == []
+
+
+def test_voice_caller_speaks_in_its_slots_and_is_silent_between():
+    import numpy as np
+
+    from bench.sip import voice
+
+    rate = 8000
+    x = voice.caller_audio(["1234", "5678"] + ["0000"] * (voice.GROUPS - 2), rate)
+    assert len(x) == int(voice.call_seconds() * rate)
+
+    def rms(a, b):
+        seg = x[int(a * rate):int(b * rate)]
+        return float(np.sqrt(np.mean(seg ** 2)))
+
+    for i in range(voice.GROUPS):
+        start = voice.LEAD_S + i * voice.SLOT_S
+        assert rms(start, start + 2.0) > 0.02                     # a group is read here
+        assert rms(start + voice.SLOT_S - 1.5, start + voice.SLOT_S) < 1e-4   # and the caller waits
+    assert rms(0, voice.LEAD_S) < 1e-4                            # the first prompt plays first
+
+
+def test_voice_answers_are_read_from_real_call_logs_and_summarised(tmp_path):
+    from bench.sip import voice
+    from ivr.drivers.calllog import CallLog
+    from ivr.engine.events import Speech
+    from ivr.grammar import RecognitionResult
+
+    delays = [0.7, 0.9, 1.1, 2.6, 0.8]
+    with CallLog(tmp_path / "call-1.jsonl") as log:
+        for i, d in enumerate(delays):
+            r = RecognitionResult(text="satu dua tiga empat", digits="1234", nomatch=i == 1, end=1.0,
+                                  extra={"answer_delay_s": d})
+            log.event(Speech(r, at=float(i)), sensitive=True)
+    got = voice.answers(tmp_path)
+    assert sorted(a["delay"] for a in got) == sorted(delays)
+    assert sum(a["nomatch"] for a in got) == 1
+    assert "1234" not in (tmp_path / "call-1.jsonl").read_text()    # the caller's digits stay masked
+    s = voice.summary(1, got, cpu_s=10.0, wall_s=40.0, cores=2)
+    assert s["answered"] == 5 and s["lost"] == voice.GROUPS - 5 and s["nomatch"] == 1
+    assert s["p50"] == 0.9 and s["max"] == 2.6 and s["cpu_pct"] == 12.5
+    assert not s["fits"]                                          # a group was lost
+    full = voice.summary(1, got + [{"delay": 0.5, "nomatch": False}], 10.0, 40.0, 2)
+    assert full["lost"] == 0 and not full["fits"]                 # p90 2.6 s > 2 s
+    fast = voice.summary(1, [{"delay": 0.5, "nomatch": False}] * voice.GROUPS, 10.0, 40.0, 2)
+    assert fast["fits"]

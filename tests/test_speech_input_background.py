@@ -34,6 +34,7 @@ class GatedRecognizer:
         self.endpoint = False
         self.samples = 0
         self.answer = "satu"
+        self.speech_end = 0.0                 # the result's `end` (0: not known)
 
     @property
     def duration(self) -> float:
@@ -61,7 +62,7 @@ class GatedRecognizer:
         try:
             if not self.release.wait(WAIT_S):
                 raise RuntimeError("never released")
-            return RecognitionResult(text=self.answer, choice="1", nomatch=False)
+            return RecognitionResult(text=self.answer, choice="1", nomatch=False, end=self.speech_end)
         finally:
             self.finishing = False
 
@@ -116,6 +117,26 @@ def test_feed_returns_at_once_and_a_later_feed_delivers_the_answer_at_its_own_ti
     assert rec.misuse == []
     assert rec.starts == [MENU, MENU]
     assert inp.feed(CHUNK, t + 0.1) == [] and rec.samples == len(CHUNK)
+    inp.close()
+
+
+def test_an_answer_says_how_long_after_the_end_of_speech_it_reached_the_call():
+    rec = GatedRecognizer()
+    rec.speech_end = 0.2                  # the caller stopped 0.2 s into the utterance
+    inp = RecognizerInput(rec, background=True)
+    inp.set_grammar(MENU)
+    assert inp.feed(CHUNK, 5.0) == []     # the utterance starts at 5.0 s on the call's clock
+    _, t = _speak_until_endpoint(inp, rec, 5.1)
+    assert rec.entered.wait(WAIT_S)
+    for _ in range(8):                    # the decode takes a while (other calls use the CPU)
+        assert inp.feed(CHUNK, t) == []
+        t += 0.1
+    rec.release.set()
+    _wait_done(inp)
+    got = inp.feed(CHUNK, t)
+    # delivered at the end of that chunk; speech ended at 5.0 + 0.2
+    assert got[0].at == pytest.approx(t + 0.1)
+    assert got[0].result.extra["answer_delay_s"] == pytest.approx(t + 0.1 - 5.2, abs=1e-3)
     inp.close()
 
 

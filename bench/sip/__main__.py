@@ -156,6 +156,35 @@ def load_step(tmp: Path, n: int, priority: str = "normal") -> dict:
             "keys": (stats.get("keys_rfc4733", 0), stats.get("keys_inband", 0)), "wall_s": round(wall, 1)}
 
 
+def voice_step(tmp: Path, n: int) -> dict:
+    """N voice callers at once against a fresh `ivr serve --speech whisper` (bench/sip/voice.py)."""
+    from bench.sip import voice
+
+    tree = tmp / "voice-tree.yaml"
+    tree.write_text(voice.TREE)
+    if not (tmp / "voice.pcap").exists():
+        voice.write_pcap(tmp / "voice.pcap")
+    xml = voice.scenario(HERE, tmp)
+    server = Server(tmp, f"voice{n}", max_calls=n + 2, extra=["--speech", "whisper", "--tree", str(tree)])
+    stf = tmp / f"sipp-voice-{n}.csv"
+    limit = voice.call_seconds() + n + 60
+    t0 = time.monotonic()
+    p = _sipp(["-sf", str(xml), f"127.0.0.1:{server.port}", "-p", str(_port()), "-mp", "24000", "-m", str(n),
+               "-l", str(n), "-r", str(max(1, n)), "-trace_stat", "-stf", str(stf), "-fd", "1"], tmp, limit)
+    try:
+        p.wait(limit + 10)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+    wall = time.monotonic() - t0
+    stats = server.stop()
+    row = _csv_last(stf)
+    out = voice.summary(n, voice.answers(server.logs), stats.get("cpu_s", 0.0), stats.get("wall_s", wall),
+                        os.cpu_count() or 1)
+    out["completed"] = int(row.get("SuccessfulCall(C)", 0) or 0)
+    return out
+
+
 def signalling_rate(tmp: Path, target: str, calls: int, limit: int = 500, hold_ms: int = 0) -> float:
     stf = tmp / f"uac-{target.replace(':', '_')}.csv"
     stf.unlink(missing_ok=True)
@@ -297,6 +326,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--cluster-rounds", type=int, default=2, choices=range(1, 6), metavar="{1..5}",
                     help="scale-out: alternating rounds, each set-up keeps its best (a burst of other work on a "
                          "shared machine fails a probe; default 2, ~5 min a round)")
+    ap.add_argument("--voice", default="", metavar="N,N",
+                    help="voice callers at once per step (e.g. 1,2,4,8): Whisper answers over SIP, answer delay "
+                         "and lost groups (bench/sip/voice.py; ~1 min a step)")
     ap.add_argument("--priority", choices=("normal", "high"), default="normal",
                     help="ivr serve --priority for the load steps (high: nice -10, for a shared machine)")
     args = ap.parse_args(argv)
@@ -305,11 +337,16 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         steps = [int(s) for s in args.steps.split(",") if s.strip()]
+        voices = [int(s) for s in args.voice.split(",") if s.strip()]
     except ValueError:
-        print(f"bench.sip: --steps: expected numbers like 10,50,100, got '{args.steps}'", file=sys.stderr)
+        print(f"bench.sip: --steps / --voice: expected numbers like 10,50,100, got '{args.steps}' / '{args.voice}'",
+              file=sys.stderr)
         return 2
     if not steps or min(steps) < 1 or max(steps) > 2000:
         print("bench.sip: --steps must be from 1 to 2000 calls", file=sys.stderr)
+        return 2
+    if voices and (min(voices) < 1 or max(voices) > 64):
+        print("bench.sip: --voice must be from 1 to 64 callers", file=sys.stderr)
         return 2
     from bench.sip import pcap
 
@@ -329,6 +366,19 @@ def main(argv: list[str] | None = None) -> int:
                   f"{r['setup_ms']:>9} {r['max_concurrent']:>7} {j.get('p50', float('nan')):>8} "
                   f"{j.get('p99', float('nan')):>8} {r['late_ticks']:>5} {r['cpu_per_call_s']:>10} "
                   f"{r['core_pct_per_call']:>10}", flush=True)
+        if voices:
+            from bench.sip import voice
+
+            print(f"voice callers (--speech whisper; each reads {voice.GROUPS} groups of {voice.GROUP} digits, one "
+                  f"every {voice.SLOT_S:g} s; delay = end of speech -> answer, on the call's clock; fits: every group "
+                  f"answered, p90 <= {voice.FIT_P90_S:g} s)")
+            print(f"{'callers':>7} {'done':>5} {'groups':>6} {'answered':>8} {'lost':>5} {'no-match':>8} "
+                  f"{'delay p50':>9} {'p90':>6} {'max':>6} {'CPU %':>6} {'fits':>5}")
+            for n in voices:
+                r = voice_step(tmp, n)
+                print(f"{n:>7} {r['completed']:>5} {r['expected']:>6} {r['answered']:>8} {r['lost']:>5} "
+                      f"{r['nomatch']:>8} {r['p50']:>8}s {r['p90']:>5}s {r['max']:>5}s {r['cpu_pct']:>6} "
+                      f"{'yes' if r['fits'] else 'no':>5}", flush=True)
         uas_port = _port()
         uas = subprocess.Popen(["sipp", "-sn", "uas", "-p", str(uas_port), "-nostdin", "-timeout", "300s"],
                                cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

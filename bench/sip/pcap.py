@@ -63,10 +63,15 @@ def _udp(payload: bytes, sport: int = 6000, dport: int = 6002) -> bytes:
 
 def packets(inband: bool) -> list[tuple[float, bytes]]:
     """(send time, RTP packet) of the whole call, in time order."""
-    x = _audio(inband)
+    return audio_packets(_audio(inband), [] if inband else _timeline())
+
+
+def audio_packets(x: np.ndarray, events: list[tuple[float, str]]) -> list[tuple[float, bytes]]:
+    """(send time, RTP packet) of caller audio `x` (8 kHz), with `events` ((start, key)) sent
+    as RFC 4733 telephone-events instead of the audio at their time."""
     snd = rtp.RtpSender(ssrc=0x165165, seq=1, ts=0)
     out: list[tuple[float, bytes]] = []
-    events = [] if inband else _timeline()
+    events = list(events)
     for i in range(0, len(x) - rtp.FRAME + 1, rtp.FRAME):
         t = i / rtp.RATE
         ts = snd.ts
@@ -90,10 +95,15 @@ def packets(inband: bool) -> list[tuple[float, bytes]]:
 
 def write_pcap(path: str | Path, inband: bool) -> Path:
     """A libpcap file (Ethernet link type) of the caller's RTP."""
+    return write_packets(path, packets(inband))
+
+
+def write_packets(path: str | Path, pkts: list[tuple[float, bytes]]) -> Path:
+    """A libpcap file (Ethernet link type) of RTP packets ((send time, packet))."""
     path = Path(path)
     with open(path, "wb") as f:
         f.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
-        for t, pkt in packets(inband):
+        for t, pkt in pkts:
             frame = _udp(pkt)
             sec, usec = int(t), int(round((t - int(t)) * 1e6))
             f.write(struct.pack("<IIII", sec, usec, len(frame), len(frame)) + frame)

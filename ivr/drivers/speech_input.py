@@ -34,6 +34,7 @@ class _Pending:
 
     future: Future
     at: float             # audio time of the end of the utterance: the earliest stamp
+    origin: float         # audio time of the utterance's first sample (result.end counts from it)
     stale: bool = False   # a new listen or a key came meanwhile: the answer is nobody's
 
 
@@ -126,7 +127,7 @@ class RecognizerInput:
         if self._pool is None:
             self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="recognizer")
         at = self.origin + self.rec.duration
-        self._pending = _Pending(self._pool.submit(self.rec.finish), at)
+        self._pending = _Pending(self._pool.submit(self.rec.finish), at, self.origin)
 
     def _collect(self, now: float) -> list[Speech]:
         """The pending answer, if it is ready, as `Speech` at `now` (not before the end of
@@ -140,7 +141,14 @@ class RecognizerInput:
             return []
         result = p.future.result()   # an error in the recogniser surfaces here, as finish()'s would
         self.results += 1
-        return [Speech(result, at=max(p.at, now))]
+        at = max(p.at, now)
+        if result.end > 0:
+            # what the caller lived through: end of speech -> the answer reaching the call
+            # (the endpointer's wait, the decode, and any wait for a CPU other calls use);
+            # `bench.sip --voice` reads it from the call logs
+            result = dataclasses.replace(result, extra={**result.extra,
+                                                        "answer_delay_s": round(at - (p.origin + result.end), 3)})
+        return [Speech(result, at=at)]
 
     @property
     def pending(self) -> bool:
