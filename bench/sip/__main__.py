@@ -167,10 +167,11 @@ def voice_step(tmp: Path, n: int) -> dict:
     xml = voice.scenario(HERE, tmp)
     server = Server(tmp, f"voice{n}", max_calls=n + 2, extra=["--speech", "whisper", "--tree", str(tree)])
     stf = tmp / f"sipp-voice-{n}.csv"
-    limit = voice.call_seconds() + n + 60
+    limit = voice.call_seconds() + voice.SLOT_S + 60
     t0 = time.monotonic()
     p = _sipp(["-sf", str(xml), f"127.0.0.1:{server.port}", "-p", str(_port()), "-mp", "24000", "-m", str(n),
-               "-l", str(n), "-r", str(max(1, n)), "-trace_stat", "-stf", str(stf), "-fd", "1"], tmp, limit)
+               "-l", str(n), "-r", str(n), "-rp", str(int(voice.SLOT_S * 1000)),   # starts spread over a slot
+               "-trace_stat", "-stf", str(stf), "-fd", "1"], tmp, limit)
     try:
         p.wait(limit + 10)
     except subprocess.TimeoutExpired:

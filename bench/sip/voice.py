@@ -9,6 +9,9 @@ them with Whisper (`--speech whisper`): every call its own recogniser and worker
 one model for the process. What limits voice callers is the CPU: the decodes of all calls
 share the machine's cores, so each answer waits for the others'.
 
+The N callers' calls start spread evenly over one slot, as independent callers would be
+(all N speaking in step is the worst case, not the usual one).
+
 Per step (N callers at once, a fresh server): the groups the server heard and answered,
 those it did not hear (said while the previous answer was still being worked out: a real
 caller would have waited; this one does not, so a late answer shows as a lost group), the
