@@ -224,7 +224,7 @@ def test_the_sip_server_gives_each_call_its_own_recogniser_in_background_mode(mo
 
     made: list[GatedRecognizer] = []
 
-    def fake_recognizer(_args):
+    def fake_recognizer(_args, **_options):
         made.append(GatedRecognizer())
         return made[-1]
 

@@ -206,13 +206,13 @@ def _speech_input(args):
     return RecognizerInput(rec)
 
 
-def speech_recognizer(args):
+def speech_recognizer(args, **options):
     """`--speech ENGINE` (and its model option) as a recogniser, None for off; a problem is
-    one line naming the engine."""
+    one line naming the engine. `options`: engine hints (ivr.speech.asr.engines.HINTS)."""
     from ivr.speech.asr.base import RecognizerError
 
     try:
-        return recognizer_from_args(args)
+        return recognizer_from_args(args, **options)
     except RecognizerError as exc:
         raise CliError(f"--speech {args.speech_engine}: {exc} (or use --speech off)") from None
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import os
 import sys
 from pathlib import Path
 
@@ -123,7 +124,9 @@ def _speech(args):
     recogniser (a recogniser holds one utterance and is not thread-safe; the model behind
     it is loaded once per process and shared), and works out answers on a worker thread so
     that a slow decode does not hold up the other calls on the server's loop."""
-    first = speech_recognizer(args)   # a missing model fails now, in one line, not at the first call
+    # the calls' decodes share the cores: one model worker per core (engines.HINTS)
+    parallel = os.cpu_count() or 1
+    first = speech_recognizer(args, parallel=parallel)   # a missing model fails now, in one line
     if first is None:
         return None
     from ivr.drivers.speech_input import RecognizerInput
@@ -131,7 +134,7 @@ def _speech(args):
     spare = [first]
 
     def per_call():
-        rec = spare.pop() if spare else speech_recognizer(args)
+        rec = spare.pop() if spare else speech_recognizer(args, parallel=parallel)
         return RecognizerInput(rec, background=True, owns=True)
 
     return per_call

@@ -41,15 +41,17 @@ class EngineSpec:
         return getattr(importlib.import_module(module, __package__), cls)
 
 
-#: Options any command may give whatever the engine: `language` (a language code) and `live`
-#: (False: an offline run, e.g. `ivr asr`, with no decoding thread).
-HINTS = ("language", "live")
+#: Options any command may give whatever the engine: `language` (a language code), `live`
+#: (False: an offline run, e.g. `ivr asr`, with no decoding thread) and `parallel` (how many
+#: decodes may run at once: a server's calls share one model).
+HINTS = ("language", "live", "parallel")
 
 #: The registry. Order is the order in help texts; the first is the default.
 ENGINES: dict[str, EngineSpec] = {s.name: s for s in (
     EngineSpec("whisper", ".whisper_engine:WhisperRecognizer",
                "Whisper base (CTranslate2), best measured on real Indonesian speech",
-               "a CTranslate2 Whisper model directory (default: the packaged base model)", ("language", "live")),
+               "a CTranslate2 Whisper model directory (default: the packaged base model)",
+               ("language", "live", "parallel")),
     EngineSpec("pocketsphinx", ".sphinx_engine:PocketSphinxRecognizer", "PocketSphinx (en-us acoustic model)"),
     EngineSpec("vosk", ".vosk_engine:VoskRecognizer", "Vosk / Kaldi",
                "a Vosk model directory (or env IVR_VOSK_MODEL)"),
