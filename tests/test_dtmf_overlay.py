@@ -263,3 +263,21 @@ def test_background_delays_must_be_ordered():
     with pytest.raises(ValueError, match="fine_bg_near"):
         DtmfConfig(fine_bg_delay=0)
     assert DtmfConfig(fine_bg_delay=None).fine_bg_delay is None
+
+
+def test_a_release_under_overlay_is_read_through_its_spill():
+    """``fine_short_fall``: a short press only the fine path sees is judged released when
+    both tones fall to 0.35 of their steady power in the 10 ms bins.  Under -7 dB talk
+    radio the overlay's spill stays in those bins after the key goes: this 87 ms "D"
+    (radio -7 dB keypad, set 1) falls only 5.5 dB there, so the former 10 dB fall (0.1)
+    lost it, while the digits found on the other keys do not change."""
+    ts = make_overlay_set(OverlayCondition("radio", -7.0, "keypad"), 1)
+    i = ts.keys.index("D")
+    now = detect(ts.signal, ts.rate)
+    before = detect(ts.signal, ts.rate, DtmfConfig(fine_short_fall=0.1))
+
+    def has_d(digits):
+        return any(d.digit == "D" and ts.starts[i] - 0.02 <= d.start <= ts.ends[i] + 0.06 for d in digits)
+
+    assert has_d(now) and not has_d(before)
+    assert [d.digit for d in now if d.digit != "D"] == [d.digit for d in before if d.digit != "D"]
