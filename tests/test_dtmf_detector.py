@@ -146,3 +146,24 @@ def test_gliding_whistle_pair_is_not_a_key():
     steady = x.copy()
     steady[800 : 800 + len(t)] = 0.3 * np.sin(2 * np.pi * fl * t) + 0.3 * np.sin(2 * np.pi * fh * t)
     assert digits_string(detect(steady, rate)) == "8"
+
+
+def test_a_faint_same_key_right_after_a_press_is_its_room_tail():
+    """``tail_drop_db``: a press's reverberation (with an overlay over it) can name the key
+    again 15-20 ms after it ends, 20-30 dB down; a keypad sends every press at one level, so
+    a same-key digit that soon and 15 dB or more under the press is its tail, not a
+    second press.  The same presses at one level stay two digits (Q.24, 40 ms pause),
+    and so does a faint press of another key."""
+    from ivr.dsp.dtmf_gen import synth_tones
+
+    rate = 8000
+    rng = np.random.default_rng(3)
+    starts, on = np.array([0.2, 0.34, 0.7, 0.86]), np.array([0.1, 0.07, 0.12, 0.06])
+    tails = synth_tones(["1", "1", "7", "7"], starts, on, rate, 1.2,
+                        level_dbfs=np.array([-14.0, -40.0, -14.0, -38.0]), rng=rng)
+    assert [d.digit for d in detect(tails, rate)] == ["1", "7"]
+    assert [d.digit for d in detect(tails, rate, DtmfConfig(tail_drop_db=None))] == ["1", "1", "7", "7"]
+    same = synth_tones(["1", "1", "7", "7"], starts, on, rate, 1.2, level_dbfs=-14.0, rng=rng)
+    assert [d.digit for d in detect(same, rate)] == ["1", "1", "7", "7"]
+    other = synth_tones(["1", "4"], starts[:2], on[:2], rate, 0.6, level_dbfs=np.array([-14.0, -40.0]), rng=rng)
+    assert [d.digit for d in detect(other, rate)] == ["1", "4"]

@@ -248,6 +248,14 @@ class DtmfConfig:
     # for several windows, a masking burst adds power instead.  None switches it off.
     bridge_level: float | None = 0.16
     bridge_windows: int = 24
+    # room tail: a digit of the key just reported that starts within ``tail_gap`` s of
+    # its end and lies ``tail_drop_db`` or more under it is that press's reverberation
+    # (with speech over it), not a second press: a keypad sends every press at one level,
+    # and Q.24's second press after a 40 ms pause is as loud as the first.  Over the
+    # overlay sets such tails came 20-29 dB down, 14-20 ms after the press; split presses
+    # and real repeats lie within 4 dB.  None switches it off.
+    tail_drop_db: float | None = 15.0
+    tail_gap: float = 0.1
 
     def __post_init__(self) -> None:
         if self.fine_bg_delay is not None and not 1 <= self.fine_bg_near <= self.fine_bg_delay:
@@ -449,6 +457,7 @@ class _Core:
         self._out: list[DtmfDigit] = []
         self._starts: list[ToneStart] = []
         self._done: list[_Segment] = []  # closed, waiting for the blocks after them
+        self._last: tuple[int, float, float] | None = None  # key, end, level of the last digit (tail_drop_db)
         self._nf = 0  # frames whose bin powers went into the background average (global)
         self._bg_zi = np.zeros((1, 9))  # state of that average (8 bins + in-band power)
         self._bg_hist = np.zeros((0, 9))  # its values for the last frames
@@ -1052,8 +1061,18 @@ class _Core:
         start, end = np.round(start, 5), np.round(end, 5)
         lvl, lo_db, hi_db = np.round(lvl, 2), np.round(lo_db, 2), np.round(hi_db, 2)
         for i in np.flatnonzero(ok).tolist():
+            if self._is_tail(segs[i].key, float(start[i]), float(lvl[i])):
+                continue
+            self._last = (segs[i].key, float(end[i]), float(lvl[i]))
             self._out.append(DtmfDigit(KEYS[segs[i].key], float(start[i]), float(end[i]), float(lvl[i]),
                                        float(lo_db[i]), float(hi_db[i]), self.channel))
+
+    def _is_tail(self, key: int, start: float, level: float) -> bool:
+        """Whether a digit is the room tail of the digit reported before it (see
+        ``DtmfConfig.tail_drop_db``)."""
+        drop, last = self.cfg.tail_drop_db, self._last
+        return (drop is not None and last is not None and key == last[0]
+                and start - last[1] <= self.cfg.tail_gap and level <= last[2] - drop)
 
     def flush(self) -> None:
         H = self.H
