@@ -167,3 +167,29 @@ def test_a_faint_same_key_right_after_a_press_is_its_room_tail():
     assert [d.digit for d in detect(same, rate)] == ["1", "1", "7", "7"]
     other = synth_tones(["1", "4"], starts[:2], on[:2], rate, 0.6, level_dbfs=np.array([-14.0, -40.0]), rng=rng)
     assert [d.digit for d in detect(other, rate)] == ["1", "4"]
+
+
+def test_hiss_around_a_harmonic_is_background_not_a_voice():
+    """``harmonic_flank``: speech and music under a key are not white.  A fricative or a
+    cymbal puts energy around twice a tone; measured against white noise's share, that
+    failed whole presses as "a voice's harmonic".  With the background read at the
+    harmonic's flanks, keys under a 2.2-3.4 kHz hiss 10 dB under them are found in every
+    rendering (without it, half the renderings lose a key); the hiss alone names none."""
+    from scipy.signal import butter, sosfilt
+
+    from ivr.dsp.dtmf_gen import synth_tones
+
+    rate = 8000
+    sos = butter(4, [2200, 3400], btype="bandpass", fs=rate, output="sos")
+    now = before = 0
+    for seed in range(10):
+        rng = np.random.default_rng(seed)
+        x = synth_tones(list("5289"), np.array([0.2, 0.6, 1.0, 1.4]), np.full(4, 0.1), rate, 1.8,
+                        level_dbfs=-16.0, rng=rng)
+        hiss = sosfilt(sos, rng.standard_normal(len(x)))
+        hiss *= 10 ** (-26 / 20) / np.sqrt(np.mean(hiss * hiss))
+        y = (x + hiss).astype(np.float32)
+        now += digits_string(detect(y, rate)) == "5289"
+        before += digits_string(detect(y, rate, DtmfConfig(harmonic_flank=None))) == "5289"
+        assert detect(hiss.astype(np.float32), rate) == []
+    assert now == 10 and before <= 6, (now, before)
