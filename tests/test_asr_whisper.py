@@ -232,3 +232,31 @@ def test_a_server_splits_the_cores_between_model_workers_and_one_call_keeps_them
     finally:
         a.close()
         b.close()
+
+
+def test_telephone_band_audio_is_told_apart_from_wideband():
+    """The front end (a noise floor and a wider beam) is for audio with nothing above 4 kHz:
+    G.711 at 8 kHz, upsampled.  A 16 kHz recording of the same words keeps the old reading."""
+    from ivr.dsp.audio import resample
+    from ivr.sip import g711
+    from ivr.speech.asr.whisper_engine import TELEPHONE, WIDEBAND, front_end
+
+    x = synth("tiga dua nol satu lima")
+    line = g711.decode(g711.encode(resample(x, 16000, 8000), "PCMU"), "PCMU")
+    assert front_end(x) is WIDEBAND
+    assert front_end(resample(line, 8000, 16000)) is TELEPHONE
+    assert front_end(np.zeros(16000, np.float32)) is WIDEBAND      # silence: nothing to tell
+    assert front_end(x[:100]) is WIDEBAND                           # too short to tell
+    assert TELEPHONE.beam > 5 and TELEPHONE.dither > 0
+
+
+def test_a_telephone_utterance_is_read_with_the_telephone_front_end_and_reads_the_same_twice(rec, wavs):
+    from ivr.speech.asr.audio_in import load_pcm
+
+    narrow = load_pcm(str(wavs / "digits8ulaw.wav"))
+    a = rec.recognize(narrow, NIK)
+    b = rec.recognize(narrow, NIK)
+    assert a.extra["telephone"] is True and a.digits == "32015"
+    assert (b.digits, b.text, b.confidence) == (a.digits, a.text, a.confidence)   # the floor is fixed noise
+    wide = rec.recognize(load_pcm(str(wavs / "digits16.wav")), NIK)
+    assert wide.extra["telephone"] is False and wide.digits == "32015"
