@@ -4,7 +4,7 @@
 
 Each SIPp caller plays a G.711 capture in which a voice (espeak-ng, Indonesian) reads
 GROUPS four-digit groups, one every SLOT_S seconds (the pace of a caller reading a card
-number in groups), to a tree of GROUPS four-digit collects (TREE). The server recognises
+number in groups), to a tree of four-digit collects (TREE), then hangs up. The server recognises
 them with Whisper (`--speech whisper`): every call its own recogniser and worker thread,
 one model for the process. What limits voice callers is the CPU: the decodes of all calls
 share the machine's cores, so each answer waits for the others'.
@@ -54,10 +54,12 @@ nodes:
     min_length: {GROUP}
     max_length: {GROUP}
     prompts: {{greet_long: "Sebutkan empat angka.", greet_short: "Sebutkan empat angka."}}
-    on_exceeded: {{goto: {"selesai" if i == GROUPS else f"g{i + 1}"}}}
-    next: {"selesai" if i == GROUPS else f"g{i + 1}"}
-""" for i in range(1, GROUPS + 1)) + """  selesai: {type: hangup, prompt: "Terima kasih."}
+    on_exceeded: {{goto: {"selesai" if i > GROUPS else f"g{i + 1}"}}}
+    next: {"selesai" if i > GROUPS else f"g{i + 1}"}
+""" for i in range(1, GROUPS + 2)) + """  selesai: {type: hangup, prompt: "Terima kasih."}
 """
+# One collect more than the caller answers: the caller hangs up while it listens (SIPp's
+# scenario ends the call; a server BYE during its pause would count the call as failed).
 
 
 def call_seconds() -> float:
