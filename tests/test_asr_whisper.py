@@ -3,7 +3,6 @@ synthetic speech is not evidence of accuracy on real callers).  The model loads 
 from __future__ import annotations
 
 import json
-import os
 
 import numpy as np
 import pytest
@@ -219,6 +218,7 @@ def test_a_server_splits_the_cores_between_model_workers_and_one_call_keeps_them
     import argparse
 
     from ivr.sip.commands import _speech
+    from ivr.speech.asr.engines import usable_cores
     from ivr.speech.asr.whisper_engine import load_model
 
     args = argparse.Namespace(speech_engine="whisper", whisper_model=None, vosk_model=None)
@@ -227,7 +227,7 @@ def test_a_server_splits_the_cores_between_model_workers_and_one_call_keeps_them
     try:
         assert a.rec is not b.rec                          # each call its own recogniser
         assert a.rec.model is b.rec.model                  # one model for the process
-        assert a.rec.model.model.num_workers == min(os.cpu_count() or 1, 4)
+        assert a.rec.model.model.num_workers == usable_cores()   # every core, not capped at 4
         assert load_model().model.num_workers == 1         # one caller: one worker, every thread
     finally:
         a.close()
@@ -257,6 +257,14 @@ def test_a_telephone_utterance_is_read_with_the_telephone_front_end_and_reads_th
     a = rec.recognize(narrow, NIK)
     b = rec.recognize(narrow, NIK)
     assert a.extra["telephone"] is True and a.digits == "32015"
-    assert (b.digits, b.text, b.confidence) == (a.digits, a.text, a.confidence)   # the floor is fixed noise
+    assert (b.digits, b.text, b.confidence) == (a.digits, a.text, a.confidence)
+    # the floor is fixed noise: the same features every time, and not the wideband reading's
+    from ivr.speech.asr.whisper_engine import TELEPHONE, WIDEBAND
+
+    def feats(front):
+        return np.asarray(rec._encode([narrow], 10.0, {}, front))
+
+    assert np.array_equal(feats(TELEPHONE), feats(TELEPHONE))
+    assert not np.array_equal(feats(TELEPHONE), feats(WIDEBAND))
     wide = rec.recognize(load_pcm(str(wavs / "digits16.wav")), NIK)
     assert wide.extra["telephone"] is False and wide.digits == "32015"

@@ -61,21 +61,29 @@ def test_voice_answers_are_read_from_real_call_logs_and_summarised(tmp_path):
     from ivr.engine.events import Speech
     from ivr.grammar import RecognitionResult
 
-    delays = [0.7, 0.9, 1.1, 2.6, 0.8]
-    with CallLog(tmp_path / "call-1.jsonl") as log:
-        for i, d in enumerate(delays):
-            r = RecognitionResult(text="satu dua tiga empat", digits="1234", nomatch=i == 1, end=1.0,
-                                  extra={"answer_delay_s": d})
-            log.event(Speech(r, at=float(i)), sensitive=True)
+    def write(name, answers):
+        """answers: (group slot, delay, nomatch); the caller stops speaking 2 s into its slot."""
+        with CallLog(tmp_path / name) as log:
+            for slot, d, nomatch in answers:
+                r = RecognitionResult(text="satu dua tiga empat", digits="1234", nomatch=nomatch, end=1.0,
+                                      extra={"answer_delay_s": d})
+                log.event(Speech(r, at=voice.LEAD_S + slot * voice.SLOT_S + 2.0 + d), sensitive=True)
+
+    # call 1: groups 0-3 answered (group 1 as a no-match; group 3 late, in two parts), 4-5 lost
+    write("call-1.jsonl", [(0, 0.7, False), (1, 0.9, True), (2, 1.1, False), (3, 5.0, False), (3, 5.6, False)])
     got = voice.answers(tmp_path)
-    assert sorted(a["delay"] for a in got) == sorted(delays)
-    assert sum(a["nomatch"] for a in got) == 1
+    assert sorted(a["delay"] for a in got) == [0.7, 0.9, 1.1, 5.0, 5.6]
+    assert sorted(a["slot"] for a in got) == [0, 1, 2, 3, 3]      # a late answer keeps its own group
     assert "1234" not in (tmp_path / "call-1.jsonl").read_text()    # the caller's digits stay masked
     s = voice.summary(1, got, cpu_s=10.0, wall_s=40.0, cores=2)
-    assert s["answered"] == 5 and s["lost"] == voice.GROUPS - 5 and s["nomatch"] == 1
-    assert s["p50"] == 0.9 and s["max"] == 2.6 and s["cpu_pct"] == 12.5
-    assert not s["fits"]                                          # a group was lost
-    full = voice.summary(1, got + [{"delay": 0.5, "nomatch": False}], 10.0, 40.0, 2)
-    assert full["lost"] == 0 and not full["fits"]                 # p90 2.6 s > 2 s
-    fast = voice.summary(1, [{"delay": 0.5, "nomatch": False}] * voice.GROUPS, 10.0, 40.0, 2)
-    assert fast["fits"]
+    assert s["answered"] == 4 and s["split"] == 1 and s["lost"] == voice.GROUPS - 4 and s["nomatch"] == 1
+    assert s["p50"] == 1.1 and s["max"] == 5.6 and s["cpu_pct"] == 12.5
+    assert not s["fits"]                                            # groups were lost
+    # call 2: every group, fast; with call 1 left out, two callers' worth of answers fit
+    write("call-2.jsonl", [(k, 0.5, False) for k in range(voice.GROUPS)])
+    both = voice.answers(tmp_path)
+    assert voice.summary(2, both, 10.0, 40.0, 2)["lost"] == voice.GROUPS - 4   # slots count per call
+    fast = [a for a in both if a["call"] == "call-2.jsonl"]
+    assert voice.summary(1, fast, 10.0, 40.0, 2)["fits"]
+    slow = [dict(a, delay=2.5) for a in fast]
+    assert not voice.summary(1, slow, 10.0, 40.0, 2)["fits"]        # every group, but p90 > 2 s

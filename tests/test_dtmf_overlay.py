@@ -265,6 +265,19 @@ def test_background_delays_must_be_ordered():
     assert DtmfConfig(fine_bg_delay=None).fine_bg_delay is None
 
 
+def test_room_tail_and_harmonic_flank_settings_are_checked():
+    """A negative tail level would drop real repeats at one level; a flank of 0 or past
+    half an octave would read the harmonic's own energy or the fundamental's."""
+    with pytest.raises(ValueError, match="tail_drop_db"):
+        DtmfConfig(tail_drop_db=-3.0)
+    with pytest.raises(ValueError, match="tail_drop_db"):
+        DtmfConfig(tail_gap=-0.1)
+    for bad in (0.0, 0.5, 0.7):
+        with pytest.raises(ValueError, match="harmonic_flank"):
+            DtmfConfig(harmonic_flank=bad)
+    assert DtmfConfig(tail_drop_db=None, harmonic_flank=None).tail_drop_db is None
+
+
 def test_a_release_under_overlay_is_read_through_its_spill():
     """``fine_short_fall``: a short press only the fine path sees is judged released when
     both tones fall to 0.35 of their steady power in the 10 ms bins.  Under -7 dB talk

@@ -165,6 +165,7 @@ def voice_step(tmp: Path, n: int) -> dict:
     if not (tmp / "voice.pcap").exists():
         voice.write_pcap(tmp / "voice.pcap")
     xml = voice.scenario(HERE, tmp)
+    shutil.rmtree(tmp / f"logs-voice{n}", ignore_errors=True)   # a step of the same size ran before
     server = Server(tmp, f"voice{n}", max_calls=n + 2, extra=["--speech", "whisper", "--tree", str(tree)])
     stf = tmp / f"sipp-voice-{n}.csv"
     limit = voice.call_seconds() + voice.SLOT_S + 60
@@ -373,11 +374,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"voice callers (--speech whisper; each reads {voice.GROUPS} groups of {voice.GROUP} digits, one "
                   f"every {voice.SLOT_S:g} s; delay = end of speech -> answer, on the call's clock; fits: every group "
                   f"answered, p90 <= {voice.FIT_P90_S:g} s)")
-            print(f"{'callers':>7} {'done':>5} {'groups':>6} {'answered':>8} {'lost':>5} {'no-match':>8} "
+            print(f"{'callers':>7} {'done':>5} {'groups':>6} {'answered':>8} {'lost':>5} {'split':>5} {'no-match':>8} "
                   f"{'delay p50':>9} {'p90':>6} {'max':>6} {'CPU %':>6} {'fits':>5}")
             for n in voices:
                 r = voice_step(tmp, n)
-                print(f"{n:>7} {r['completed']:>5} {r['expected']:>6} {r['answered']:>8} {r['lost']:>5} "
+                print(f"{n:>7} {r['completed']:>5} {r['expected']:>6} {r['answered']:>8} {r['lost']:>5} {r['split']:>5} "
                       f"{r['nomatch']:>8} {r['p50']:>8}s {r['p90']:>5}s {r['max']:>5}s {r['cpu_pct']:>6} "
                       f"{'yes' if r['fits'] else 'no':>5}", flush=True)
         uas_port = _port()

@@ -106,7 +106,10 @@ def scenario(here: Path, tmp: Path) -> Path:
 
 
 def answers(log_dir: Path) -> list[dict]:
-    """Every speech answer in the call logs: {"delay": s, "nomatch": bool}."""
+    """Every speech answer in the call logs: {"delay": s, "nomatch": bool, "call": log name,
+    "slot": the group it answers}.  The slot is read from when the caller stopped speaking
+    (the answer's time less its delay), so a late answer still counts for its own group
+    and a group Whisper answered in two parts counts once."""
     out = []
     for p in sorted(log_dir.glob("call-*.jsonl")):
         for line in p.read_text().splitlines():
@@ -119,7 +122,10 @@ def answers(log_dir: Path) -> list[dict]:
                 continue
             delay = res["extra"].get("answer_delay_s")
             if delay is not None:
-                out.append({"delay": float(delay), "nomatch": bool(res.get("nomatch"))})
+                spoken_end = float(rec.get("t", 0.0)) - float(delay)
+                slot = min(GROUPS - 1, max(0, int((spoken_end - LEAD_S) // SLOT_S)))
+                out.append({"delay": float(delay), "nomatch": bool(res.get("nomatch")), "call": p.name,
+                            "slot": slot})
     return out
 
 
@@ -128,9 +134,10 @@ def summary(n: int, found: list[dict], cpu_s: float, wall_s: float, cores: int) 
     d = sorted(a["delay"] for a in found)
     p90 = d[min(len(d) - 1, int(0.9 * len(d)))] if d else float("nan")
     expected = n * GROUPS
-    return {"callers": n, "expected": expected, "answered": len(found), "lost": max(0, expected - len(found)),
-            "nomatch": sum(a["nomatch"] for a in found),
+    groups_heard = len({(a["call"], a["slot"]) for a in found})
+    return {"callers": n, "expected": expected, "answered": groups_heard, "lost": max(0, expected - groups_heard),
+            "split": len(found) - groups_heard, "nomatch": sum(a["nomatch"] for a in found),
             "p50": round(statistics.median(d), 2) if d else float("nan"), "p90": round(p90, 2),
             "max": round(d[-1], 2) if d else float("nan"),
             "cpu_pct": round(100 * cpu_s / max(wall_s, 1e-9) / max(1, cores), 1),
-            "fits": bool(d) and len(found) >= expected and p90 <= FIT_P90_S}
+            "fits": bool(d) and groups_heard >= expected and p90 <= FIT_P90_S}

@@ -271,6 +271,12 @@ class DtmfConfig:
         if self.fine_bg_delay is not None and not 1 <= self.fine_bg_near <= self.fine_bg_delay:
             raise ValueError(f"DtmfConfig: need 1 <= fine_bg_near <= fine_bg_delay (None: off), got "
                              f"fine_bg_near={self.fine_bg_near}, fine_bg_delay={self.fine_bg_delay}")
+        if self.tail_drop_db is not None and not (self.tail_drop_db >= 0 and self.tail_gap >= 0):
+            # a negative level would drop real repeats at one level (Q.24's 40 ms pause)
+            raise ValueError(f"DtmfConfig: need tail_drop_db >= 0 (None: off) and tail_gap >= 0, got "
+                             f"tail_drop_db={self.tail_drop_db}, tail_gap={self.tail_gap}")
+        if self.harmonic_flank is not None and not 0 < self.harmonic_flank < 0.5:
+            raise ValueError(f"DtmfConfig: need 0 < harmonic_flank < 0.5 (None: off), got {self.harmonic_flank}")
 
 
 # Per-window quantities summed over a digit's hit windows (columns of `_Core._windows`'

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from ivr.cli import CliError
 from ivr.drivers.commands import speech_recognizer
-from ivr.speech.asr.engines import add_engine_arguments
+from ivr.speech.asr.engines import add_engine_arguments, usable_cores
 
 DEFAULT_SIP = "127.0.0.1:5060"
 
@@ -125,7 +125,7 @@ def _speech(args):
     it is loaded once per process and shared), and works out answers on a worker thread so
     that a slow decode does not hold up the other calls on the server's loop."""
     # the calls' decodes share the cores: one model worker per core (engines.HINTS)
-    parallel = os.cpu_count() or 1
+    parallel = usable_cores()
     first = speech_recognizer(args, parallel=parallel)   # a missing model fails now, in one line
     if first is None:
         return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 from dataclasses import dataclass
 
 from .base import Recognizer, RecognizerError
@@ -45,6 +46,15 @@ class EngineSpec:
 #: (False: an offline run, e.g. `ivr asr`, with no decoding thread) and `parallel` (how many
 #: decodes may run at once: a server's calls share one model).
 HINTS = ("language", "live", "parallel")
+
+
+def usable_cores() -> int:
+    """The cores this process may run on (a container's or `taskset`'s share, not the host's):
+    what `parallel` should be for a server whose calls share them."""
+    try:
+        return len(os.sched_getaffinity(0)) or 1
+    except (AttributeError, OSError):
+        return os.cpu_count() or 1
 
 #: The registry. Order is the order in help texts; the first is the default.
 ENGINES: dict[str, EngineSpec] = {s.name: s for s in (

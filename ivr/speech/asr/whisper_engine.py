@@ -39,6 +39,7 @@ from .answer import MIN_CONFIDENCE, Choice, Hypothesis, choose
 from .base import RATE, Partial, Recognizer, RecognizerError
 from .decoding import degenerate, token_cap
 from .endpoint import EndpointConfig
+from .engines import usable_cores
 from .matcher import DEFAULT_MIN_SIMILARITY, GrammarMatcher
 from .models import ModelError, resolve_whisper_model
 from .phonetic import normalise_text
@@ -58,9 +59,9 @@ def load_model(path: str | None = None, threads: int | None = None, compute_type
 
     `parallel`: decodes that may run at once (a server's calls). The cores are then split
     between that many model workers of one thread each, not given to one decode: on 2
-    cores with 8 voice callers over SIP, the answer delay p90 fell from 2.2-2.9 s to 1.5 s
-    (bench.sip --voice), because one base-model decode does not use 2 threads well. A
-    single caller (`ivr call`, `ivr asr`, benches) keeps every core on its one decode."""
+    cores, 24 voice callers over SIP fit where 16 did not (bench.sip --voice), because one
+    base-model decode does not use 2 threads well. A single caller (`ivr call`, `ivr asr`,
+    benches) keeps every thread (up to 4) on its one decode."""
     try:
         from faster_whisper import WhisperModel
     except ImportError as exc:  # pragma: no cover - depends on install
@@ -69,7 +70,7 @@ def load_model(path: str | None = None, threads: int | None = None, compute_type
         model_dir = resolve_whisper_model(path)
     except ModelError as exc:
         raise RecognizerError(str(exc)) from None
-    threads = threads or min(4, os.cpu_count() or 1)
+    threads = threads or (min(4, usable_cores()) if parallel <= 1 else usable_cores())
     workers = max(1, min(int(parallel), threads))
     key = (str(model_dir), threads, compute_type, workers)
     with _MODELS_LOCK:
@@ -141,14 +142,17 @@ TELEPHONE_SHARE = 1e-5
 
 def front_end(audio: np.ndarray) -> FrontEnd:
     """TELEPHONE for audio with (almost) no energy above 4 kHz, else WIDEBAND."""
+    from scipy.fft import next_fast_len
+
     x = np.asarray(audio, dtype=np.float64)
     if len(x) < 256:
         return WIDEBAND
-    p = np.abs(np.fft.rfft(x)) ** 2
+    n = next_fast_len(len(x), real=True)   # zero-padded: a prime length costs 30x more
+    p = np.abs(np.fft.rfft(x, n)) ** 2
     total = float(p.sum())
-    if total <= 0.0:
+    if not total > 0.0:   # silence, or NaN
         return WIDEBAND
-    high = float(p[np.fft.rfftfreq(len(x), 1.0 / RATE) > TELEPHONE_HZ].sum())
+    high = float(p[np.fft.rfftfreq(n, 1.0 / RATE) > TELEPHONE_HZ].sum())
     return TELEPHONE if high < TELEPHONE_SHARE * total else WIDEBAND
 
 
@@ -295,7 +299,7 @@ class WhisperRecognizer(Recognizer):
         t0 = time.perf_counter()
         ids0 = self._prompt_ids(prompt)
         results = self.model.model.generate(  # max_length counts the prompt too
-            enc, [ids0] * batch, beam_size=front.beam or self.beam_size, num_hypotheses=self.nbest,
+            enc, [ids0] * batch, beam_size=max(front.beam or 0, self.beam_size), num_hypotheses=self.nbest,
             max_length=min(448, len(ids0) + cap), return_scores=True, return_no_speech_prob=True, suppress_blank=True,
         )
         stages["decode_s"] = stages.get("decode_s", 0.0) + time.perf_counter() - t0
