@@ -55,7 +55,7 @@ def _bare_recognizer(window_results):
     rec.second_opinion, rec.grammar = 0.0, None
     calls = []
 
-    def fake(audio, window, cap, stages):
+    def fake(audio, window, cap, stages, front=None):
         calls.append((window, cap))
         stages = dict(stages)
         stages["_top_tokens"] = 3
