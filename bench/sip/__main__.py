@@ -159,6 +159,7 @@ def load_step(tmp: Path, n: int, priority: str = "normal") -> dict:
 def voice_step(tmp: Path, n: int) -> dict:
     """N voice callers at once against a fresh `ivr serve --speech whisper` (bench/sip/voice.py)."""
     from bench.sip import voice
+    from ivr.speech.asr.engines import usable_cores
 
     tree = tmp / "voice-tree.yaml"
     tree.write_text(voice.TREE)
@@ -182,7 +183,7 @@ def voice_step(tmp: Path, n: int) -> dict:
     stats = server.stop()
     row = _csv_last(stf)
     out = voice.summary(n, voice.answers(server.logs), stats.get("cpu_s", 0.0), stats.get("wall_s", wall),
-                        os.cpu_count() or 1)
+                        usable_cores())   # the cores the server's decodes share
     out["completed"] = int(row.get("SuccessfulCall(C)", 0) or 0)
     return out
 

@@ -25,7 +25,6 @@ Why these choices (issues 7 and 14, measured on real speakers):
 from __future__ import annotations
 
 import math
-import os
 import threading
 import time
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -141,7 +140,7 @@ TELEPHONE_SHARE = 1e-5
 
 
 def front_end(audio: np.ndarray) -> FrontEnd:
-    """TELEPHONE for audio with (almost) no energy above 4 kHz, else WIDEBAND."""
+    """TELEPHONE for audio with (almost) no energy above TELEPHONE_HZ, else WIDEBAND."""
     from scipy.fft import next_fast_len
 
     x = np.asarray(audio, dtype=np.float64)
