@@ -247,7 +247,35 @@ def test_telephone_band_audio_is_told_apart_from_wideband():
     assert front_end(resample(line, 8000, 16000)) is TELEPHONE
     assert front_end(np.zeros(16000, np.float32)) is WIDEBAND      # silence: nothing to tell
     assert front_end(x[:100]) is WIDEBAND                           # too short to tell
-    assert TELEPHONE.beam > 5 and TELEPHONE.dither > 0
+    assert TELEPHONE.beam > 5 and TELEPHONE.floor > 0
+
+
+def test_log_mel_is_whispers_own_and_the_floor_is_the_expected_power_of_the_noise(rec, wavs):
+    """Without a floor, `log_mel` is faster-whisper's extractor bit for bit.  The telephone
+    floor is the expected spectrum of white noise of that rms: fixed (no draw), under the
+    audio's frames only, and it lifts the empty band above 4 kHz close to what averaging
+    many draws of such noise gives."""
+    from ivr.dsp.audio import resample
+    from ivr.sip import g711
+    from ivr.speech.asr.whisper_engine import TELEPHONE, log_mel
+
+    fe = rec.model.feature_extractor
+    x = 0.1 * synth("tiga dua nol satu lima")   # a quiet line (rms -45 dBFS): the floor shows
+    line = resample(g711.decode(g711.encode(resample(x, 16000, 8000), "PCMU"), "PCMU"), 8000, 16000)
+    pad = np.zeros(16000 * 10, np.float32)
+    pad[:len(line)] = line
+    assert np.array_equal(log_mel(fe, pad, 1000, len(line)), fe(pad, padding=0)[:, :1000])
+    floored = log_mel(fe, pad, 1000, len(line), TELEPHONE.floor)
+    plain = log_mel(fe, pad, 1000, len(line))
+    k = len(line) // 160
+    high = slice(70, 80)   # mel bands well above 4 kHz
+    assert floored[high, :k].mean() > plain[high, :k].mean() + 0.2
+    assert np.array_equal(floored[:, k + 2:], plain[:, k + 2:])          # the tail after the audio
+    rng = np.random.default_rng(5)
+    drawn = np.mean([log_mel(fe, pad + np.where(np.arange(len(pad)) < len(line), TELEPHONE.floor, 0.0)
+                             * rng.standard_normal(len(pad)).astype(np.float32), 1000, len(line))
+                     for _ in range(8)], axis=0)
+    assert abs(drawn[high, 5:k - 5].mean() - floored[high, 5:k - 5].mean()) < 0.1
 
 
 def test_a_telephone_utterance_is_read_with_the_telephone_front_end_and_reads_the_same_twice(rec, wavs):
