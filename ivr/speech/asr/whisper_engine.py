@@ -17,7 +17,8 @@ Why these choices (issues 7 and 14, measured on real speakers):
   agreeing win, and a fixed-length collect still unresolved is rescored: candidates built
   from what the decodes wrote (rescore.py) scored against the audio by Whisper itself;
 * telephone audio (G.711 at 8 kHz, nothing above 4 kHz once upsampled) gets a fixed noise
-  floor under its spectrum and a wider beam (`FrontEnd`): Whisper base misreads the empty band's digital silence;
+  floor under its spectrum and a wider beam (`FrontEnd`): Whisper base misreads the empty
+  band's digital silence;
 * decoding starts when a pause begins (speculation); when the speculative answer is
   complete (a menu choice, a full valid number) the listen ends at once, and when it is
   merely confident it ends after a shorter silence (`early_end_ms`) than the endpointer's.
