@@ -352,13 +352,14 @@ def main(argv: list[str] | None = None) -> int:
         print("bench.sip: --voice must be from 1 to 64 callers", file=sys.stderr)
         return 2
     from bench.sip import pcap
+    from ivr.speech.asr.engines import usable_cores
 
     with tempfile.TemporaryDirectory(prefix="ivr-bench-sip-") as d:
         tmp = Path(d)
         os.environ.setdefault("IVR_HOME", str(tmp / "home"))
         pcap.write_pcap(tmp / "rfc4733.pcap", inband=False)
         pcap.write_pcap(tmp / "inband.pcap", inband=True)
-        print(f"bench.sip: {os.cpu_count()} CPUs; each call {pcap.duration_s():.1f} s, {pcap.key_count()} keys "
+        print(f"bench.sip: {usable_cores()} CPUs; each call {pcap.duration_s():.1f} s, {pcap.key_count()} keys "
               f"(half RFC 4733, half in band), TTS prompts, G.711 PCMU")
         print(f"{'calls':>6} {'done':>5} {'fail':>5} {'lost':>5} {'status':>7} {'setup ms':>9} {'max up':>7} "
               f"{'jit p50':>8} {'jit p99':>8} {'late':>5} {'CPU s/call':>10} {'%core/call':>10}")

@@ -56,6 +56,7 @@ def usable_cores() -> int:
     except (AttributeError, OSError):
         return os.cpu_count() or 1
 
+
 #: The registry. Order is the order in help texts; the first is the default.
 ENGINES: dict[str, EngineSpec] = {s.name: s for s in (
     EngineSpec("whisper", ".whisper_engine:WhisperRecognizer",
