@@ -254,6 +254,23 @@ def test_a_short_still_press_that_ended_needs_fewer_fine_windows(results):
     assert gained >= 4, gained
 
 
+def test_a_very_still_press_that_ended_needs_only_four_fine_windows(results):
+    """``fine_still_windows``: a 45-60 ms press under held music that the fine path sees in
+    only 4 windows still counts when both tones held within 0.05 % and then fell: a keypad's
+    tones are that stable, voices and instruments are not (the talk-off sets stay at 0,
+    test_dtmf_conformance and the overlay material above).  A hold-music set where this
+    is the one key it adds, and no condition loses one."""
+    ts = make_overlay_set(OverlayCondition("hold", 0.0, "keypad"), 11)
+    off = DtmfConfig(fine_still_windows=None)
+    with_it = score_overlay(ts, detect(ts.signal, ts.rate))
+    without = score_overlay(ts, detect(ts.signal, ts.rate, off))
+    assert (with_it.found, with_it.false) == (without.found + 1, 0), (with_it, without)
+    for c in CONDITIONS:
+        assert results[c][0] >= _found(c, off)[0], c.name
+    with pytest.raises(ValueError, match="fine_still_spread"):
+        DtmfConfig(fine_still_spread=0.002)
+
+
 def test_background_delays_must_be_ordered():
     """The rise test reads the same 40 ms `fine_bg_near` and `fine_bg_delay` blocks back; a
     near reading further back than the far one (or a delay of 0) is a clear error, not a

@@ -33,7 +33,8 @@ How it works (and why):
   it, Hann, tones at 1 % steps and a 10 Hz grid, so a held partial 40 Hz or more from a
   tone stays out of its bin (in 10 ms frames it spills into both neighbours).  The pair
   must be exact (1.2 %), fill each 10 ms quarter, hold half the in-band power, and no
-  other partial of its group may rival it; a digit resting on such windows needs 8 of them.
+  other partial of its group may rival it; a digit resting on such windows needs 8 of them
+  (5 if it ended holding within 0.15 %, 4 within 0.05 %: a short press).
 * Windows naming the same key form a digit; runs of at most ``max_gap_windows`` missed
   windows (a 10 ms interruption costs 3-5) are bridged, a 40 ms pause (9+) is not.  A
   lone window of another key inside a digit counts as a miss; two in a row end the digit.
@@ -248,6 +249,16 @@ class DtmfConfig:
     fine_short_windows: int | None = 5
     fine_short_spread: float = 0.0015  # 0.0025 let 2 voices through in the pitch-shifted speech talk-off copies
     fine_short_fall: float = 0.35
+    # ...or only ``fine_still_windows`` fine windows if both tones held within
+    # ``fine_still_spread``, three times stiller, and the press ended the same way.  A key
+    # pad's tones are crystal-stable; presses of 45-60 ms under held music show 4 fine
+    # windows holding within 0.01-0.06 %, and no voice or instrument of the talk-off sets
+    # held two tones that still.  Over 16 conditions x 16 sets the bench does not use:
+    # +5 keys (hold 0 dB keypad +3), no false digit in any set or on the talk-off sets
+    # (49/35/98 min speech and music, overlay material); 0.07 % let one false digit into a
+    # music set, 0.1 % one onto the music talk-off corpus.  None: off.
+    fine_still_windows: int | None = 4
+    fine_still_spread: float = 0.0005
     # ...or a window may pass them on the *rise* of the 10 Hz grid over the same 40 ms
     # earlier (music holds notes for hundreds of ms; a key under -7 dB music often fails
     # the plain test on a held partial).  Background per grid point: the larger of the
@@ -293,6 +304,12 @@ class DtmfConfig:
                              f"tail_drop_db={self.tail_drop_db}, tail_gap={self.tail_gap}")
         if self.harmonic_flank is not None and not 0 < self.harmonic_flank < 0.5:
             raise ValueError(f"DtmfConfig: need 0 < harmonic_flank < 0.5 (None: off), got {self.harmonic_flank}")
+        if self.fine_still_windows is not None and not (
+                self.fine_still_windows >= 1 and 0 <= self.fine_still_spread <= self.fine_short_spread):
+            # the tier trades windows for stillness: a looser spread would loosen the 5-window rule
+            raise ValueError(f"DtmfConfig: need fine_still_windows >= 1 (None: off) and 0 <= fine_still_spread"
+                             f" <= fine_short_spread, got fine_still_windows={self.fine_still_windows}, "
+                             f"fine_still_spread={self.fine_still_spread}")
         if self.harmonic_bg_gain is not None and not self.harmonic_bg_gain >= 1:
             # below 1 a reading where the key already sounded would cancel its own harmonic
             raise ValueError(f"DtmfConfig: need harmonic_bg_gain >= 1 (None: off), got {self.harmonic_bg_gain}")
@@ -1097,8 +1114,10 @@ class _Core:
         if nf and n - nf < self.cfg.min_hits and nf < self.cfg.fine_min_windows:
             # a digit that needs the fine path must fill 40 ms several times over, or be a
             # short, still press that ended
-            short = self.cfg.fine_short_windows
-            if not (ended and short is not None and nf >= short and max(sl, sh) <= self.cfg.fine_short_spread):
+            short, still = self.cfg.fine_short_windows, self.cfg.fine_still_windows
+            spread = max(sl, sh)
+            if not (ended and ((short is not None and nf >= short and spread <= self.cfg.fine_short_spread)
+                               or (still is not None and nf >= still and spread <= self.cfg.fine_still_spread))):
                 return False
         return True
 
