@@ -229,7 +229,7 @@ def run_real(args) -> int:
                                                f"{f['wrong_accepted']:.3f}"]),
                       f"{f['oog_reject']:.3f}" if oog else "-",
                       *(["-"] * 3 if oog else [f"{f['lat_med']:.3f}s", f"{f['lat_p90']:.3f}s", f"{f['decode_med']:.3f}s"]))
-    Console(width=170).print(table)
+    Console(width=200).print(table)
     for cond in args.real_conditions.split(","):
         for gname in ("any length", "expected length"):
             a, b = figures.get(("ours", cond, gname)), figures.get(("transcribe", cond, gname))

@@ -71,6 +71,13 @@ def test_whisper_scores_the_repeated_digit_it_merged(rec):
     assert d.rescored.digits == "223", d.rescored
     c = rec._choose(d)
     assert not c.match.nomatch and c.match.digits == "223" and c.confidence <= MAX_CONFIDENCE
+    # either judgement alone finds it: the voting decodes, and the scored candidates
+    from ivr.speech.asr.rescore import VOTERS, vote
+
+    votes = rec._voters(d)
+    assert len(votes) == VOTERS and votes == rec._voters(d)   # greedy, fixed orders: the same twice
+    assert vote(votes).digits == "223" and vote(votes).how == "vote"
+    assert rec._align_scores(d).digits == "223" and rec._align_scores(d).how == "align"
     rec.finish()
 
 
@@ -85,3 +92,21 @@ def test_two_decodes_agreeing_win_even_when_unsure(rec):
     c = rec._choose(d)
     assert c.match.digits == "725" and not c.match.nomatch
     assert c.confidence >= rec.min_confidence
+
+
+def test_vote_takes_the_answer_most_voters_gave_if_it_leads():
+    from ivr.speech.asr.rescore import shuffled, vote
+
+    orders = shuffled(["satu", "dua", "tiga"], 4)
+    assert orders == shuffled(["satu", "dua", "tiga"], 4) and all(sorted(o) == ["dua", "satu", "tiga"] for o in orders)
+    assert len({tuple(o) for o in orders}) > 1
+
+    r = vote(["29001", "29012", "29001", "", "", "29001"])
+    assert (r.digits, r.margin, r.scored, r.how) == ("29001", 2.0, 6, "vote")
+    assert r.confidence == MAX_CONFIDENCE   # read back by a collect that confirms unsure answers
+    # a tie, one vote, or nothing valid: the vote does not decide (the margin rule does)
+    assert vote(["29001", "29012", "29001", "29012"]) is None
+    assert vote(["29001", "", ""]) is None
+    assert vote(["", ""]) is None and vote([]) is None
+    # the only answer given twice leads by everything
+    assert vote(["4", "4"]).margin == math.inf

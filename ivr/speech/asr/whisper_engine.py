@@ -43,7 +43,7 @@ from .engines import usable_cores
 from .matcher import DEFAULT_MIN_SIMILARITY, GrammarMatcher
 from .models import ModelError, resolve_whisper_model
 from .phonetic import normalise_text
-from .rescore import Rescored, candidates, decide, spoken
+from .rescore import VOTERS, Rescored, candidates, decide, shuffled, spoken, vote
 
 # Digit words in an order with no two neighbours differing by one (no "counting" cue).
 PROMPT_DIGITS = ("kosong", "tujuh", "dua", "sembilan", "nol", "lima", "satu", "delapan", "empat", "enam", "tiga")
@@ -411,12 +411,43 @@ class WhisperRecognizer(Recognizer):
         return g.max_digits if g is not None and g.digits and g.min_digits == g.max_digits else None
 
     def _rescore(self, d: Decoded) -> None:
-        """Score every candidate answer (rescore.py) against the audio with Whisper itself:
-        log P(text) from the token probabilities `align` returns, on the encoder output of
-        the first decode, one batch."""
+        """Settle an unresolved fixed-length answer (rescore.py): the vote of greedy
+        decodes under reordered prompts, else every candidate answer scored against the
+        audio by Whisper itself
+        (log P(text) from the token probabilities `align` returns).  Both run on the
+        encoder output of the first decode."""
+        t0 = time.perf_counter()
+        r = vote(self._voters(d)) if d.enc is not None else None
+        d.rescored = r if r is not None else self._align_scores(d)
+        d.stages["rescore_s"] = d.stages.get("rescore_s", 0.0) + time.perf_counter() - t0
+
+    def _voters(self, d: Decoded) -> list[str]:
+        """The answers of ``VOTERS`` greedy decodes (one batch), each with the prompt's words
+        in its own fixed order: the valid digit string each reads as, or "".  Greedy and
+        fixed orders, so the same audio always gets the same votes."""
         import ctranslate2
 
-        t0 = time.perf_counter()
+        words = [w.strip() for w in (self._prompt or "").rstrip(".").split(",") if w.strip()]
+        if len(words) < 2:   # no prompt to reorder: the voters would all say the same
+            return []
+        prompts = [self._prompt_ids(", ".join(p) + ".") for p in shuffled(words)]
+        enc = np.asarray(d.enc)
+        batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(enc, VOTERS, axis=0)))
+        results = self.model.model.generate(
+            batch, prompts, beam_size=1, suppress_blank=True,
+            max_length=min(448, max(map(len, prompts)) + self._max_tokens))
+        tok = self._tokenizer()
+        out = []
+        for res in results:
+            digits = self.matcher.match(tok.decode([i for i in res.sequences_ids[0] if i < tok.eot])).digits
+            out.append(digits if digits and self.accepts(digits) else "")
+        return out
+
+    def _align_scores(self, d: Decoded) -> Rescored:
+        """Every candidate (rescore.candidates) scored by `align` in one batch; the margin
+        rule decides."""
+        import ctranslate2
+
         seen = [self.matcher.match(h.text).digits for hs in [d.hypotheses, *d.opinions] for h in hs]
         cands = candidates(seen, self._fixed_length(), self.accepts)
         scores: dict[str, float] = {}
@@ -429,8 +460,7 @@ class WhisperRecognizer(Recognizer):
                                          [int(d.window * 100)] * len(cands))
             for c, r in zip(cands, res):
                 scores[c] = float(np.sum(np.log(np.maximum(np.asarray(r.text_token_probs, dtype=np.float64), 1e-12))))
-        d.rescored = decide(scores)
-        d.stages["rescore_s"] = d.stages.get("rescore_s", 0.0) + time.perf_counter() - t0
+        return decide(scores)
 
     def _decode_transcribe(self, audio: np.ndarray) -> Decoded:
         """Plain faster-whisper (the baseline): 30 s window, first hypothesis only."""
@@ -621,7 +651,8 @@ class WhisperRecognizer(Recognizer):
             "nbest": len(d.hypotheses), "second_opinions": len(d.opinions), "prompt": self._prompt,
             "telephone": d.front.telephone,
             "rescored": (None if d.rescored is None else
-                         {"candidates": d.rescored.scored, "margin": round(min(d.rescored.margin, 99.0), 2)}),
+                         {"candidates": d.rescored.scored, "margin": round(min(d.rescored.margin, 99.0), 2),
+                          "how": d.rescored.how}),
             # the N-best list, for benches and tuning (personal data: never printed as is)
             "alternatives": [(h.text, round(h.logprob, 3)) for h in d.hypotheses],
         }
