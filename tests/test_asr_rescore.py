@@ -77,7 +77,13 @@ def test_whisper_scores_the_repeated_digit_it_merged(rec):
     votes = rec._voters(d)
     assert len(votes) == VOTERS and votes == rec._voters(d)   # greedy, fixed orders: the same twice
     assert vote(votes).digits == "223" and vote(votes).how == "vote"
-    assert rec._align_scores(d).digits == "223" and rec._align_scores(d).how == "align"
+    cands = candidates(["23"], 3, rec.accepts)
+    assert cands == ["223", "233"]
+    assert rec._align_scores(d, cands).digits == "223" and rec._align_scores(d, cands).how == "align"
+    # a number cut short mid-way (two digits short): no candidate, so no vote and no scoring
+    d.hypotheses, d.opinions, d.answers = [Hypothesis("dua", -1.0)], [[Hypothesis("dua", -1.0)]], None
+    rec._rescore(d)
+    assert d.rescored.digits is None and d.rescored.scored == 0 and d.rescored.how == "align"
     rec.finish()
 
 

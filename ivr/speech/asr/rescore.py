@@ -1,4 +1,5 @@
-"""Rescoring a spoken number by what it must be: sampled decodes, then Whisper's own judgement.
+"""Settling a spoken number the decodes disagree on: a vote of reordered-prompt decodes, then
+Whisper's own judgement of candidates built from what the number must be.
 
 Why (issue 14, development set, tuning speakers): when Whisper's decodes of an utterance
 (as is, and at 0.9x and 1.1x speed) do not agree on a valid answer, the right number is

@@ -14,8 +14,9 @@ Why these choices (issues 7 and 14, measured on real speakers):
 * `generate` returns an N-best list; answer.py picks the best hypothesis that can be the
   answer (grammar, expected length, the collect's validator) or says no-match;
 * an unsure digit string is decoded again at 0.9x and 1.1x speed (one batch); two decodes
-  agreeing win, and a fixed-length collect still unresolved is rescored: candidates built
-  from what the decodes wrote (rescore.py) scored against the audio by Whisper itself;
+  agreeing win, and a fixed-length collect still unresolved is put to a vote of 32 greedy
+  decodes under reordered prompts, else rescored: candidates built from what the decodes
+  wrote (rescore.py) scored against the audio by Whisper itself;
 * telephone audio (G.711 at 8 kHz, nothing above 4 kHz once upsampled) gets a fixed noise
   floor under its spectrum and a wider beam (`FrontEnd`): Whisper base misreads the empty
   band's digital silence;
@@ -413,12 +414,17 @@ class WhisperRecognizer(Recognizer):
     def _rescore(self, d: Decoded) -> None:
         """Settle an unresolved fixed-length answer (rescore.py): the vote of greedy
         decodes under reordered prompts, else every candidate answer scored against the
-        audio by Whisper itself
-        (log P(text) from the token probabilities `align` returns).  Both run on the
-        encoder output of the first decode."""
+        audio by Whisper itself (log P(text) from the token probabilities `align`
+        returns).  Both run on the encoder output of the first decode.  Nothing runs when
+        no decode wrote a string that could be the answer give or take a digit: a live
+        listen decodes at every pause, and a number cut short mid-way must not keep the
+        one decoding worker busy for seconds with a vote (the tuning speakers' utterances
+        that reached this point all had candidates)."""
         t0 = time.perf_counter()
-        r = vote(self._voters(d)) if d.enc is not None else None
-        d.rescored = r if r is not None else self._align_scores(d)
+        seen = [self.matcher.match(h.text).digits for hs in [d.hypotheses, *d.opinions] for h in hs]
+        cands = candidates(seen, self._fixed_length(), self.accepts)
+        r = vote(self._voters(d)) if cands and d.enc is not None else None
+        d.rescored = r if r is not None else self._align_scores(d, cands)
         d.stages["rescore_s"] = d.stages.get("rescore_s", 0.0) + time.perf_counter() - t0
 
     def _voters(self, d: Decoded) -> list[str]:
@@ -443,13 +449,11 @@ class WhisperRecognizer(Recognizer):
             out.append(digits if digits and self.accepts(digits) else "")
         return out
 
-    def _align_scores(self, d: Decoded) -> Rescored:
+    def _align_scores(self, d: Decoded, cands: list[str]) -> Rescored:
         """Every candidate (rescore.candidates) scored by `align` in one batch; the margin
         rule decides."""
         import ctranslate2
 
-        seen = [self.matcher.match(h.text).digits for hs in [d.hypotheses, *d.opinions] for h in hs]
-        cands = candidates(seen, self._fixed_length(), self.accepts)
         scores: dict[str, float] = {}
         if cands and d.enc is not None:
             tok = self._tokenizer()
