@@ -26,6 +26,7 @@ This module is pure (candidates and the decisions); the engine runs the model.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
@@ -115,11 +116,7 @@ def vote(answers: list[str], min_votes: int = MIN_VOTES) -> Rescored | None:
     share does not tell right from wrong (tuning speakers: of 7 answers 24 or more of 32
     voters gave, 5 were wrong; of 7 that 2 gave, 5 were right), and the voted answers were
     right about that often overall (27 of 35 tuning, 12 of 17 held-out)."""
-    counts: dict[str, int] = {}
-    for a in answers:
-        if a:
-            counts[a] = counts.get(a, 0) + 1
-    ranked = sorted(counts.items(), key=lambda kv: kv[1], reverse=True)
+    ranked = Counter(a for a in answers if a).most_common(2)
     if not ranked or ranked[0][1] < min_votes or (len(ranked) > 1 and ranked[1][1] == ranked[0][1]):
         return None
     best, n = ranked[0]

@@ -84,13 +84,23 @@ def load_model(path: str | None = None, threads: int | None = None, compute_type
         return _MODELS[key]
 
 
-def build_prompt(matcher: GrammarMatcher) -> str:
-    """Allowed words, comma separated, digits scrambled (never in counting order)."""
+def prompt_words(matcher: GrammarMatcher) -> list[str]:
+    """The allowed words the prompt lists, digits scrambled (never in counting order)."""
     words = [p for p in matcher.words_for_prompt() if p not in DIGIT_WORDS]
     if matcher.grammar.digits or any(p in DIGIT_WORDS for p in matcher.words_for_prompt()):
         digits = [d for d in PROMPT_DIGITS if d in matcher.words_for_prompt()]
         words = digits + words
+    return words
+
+
+def prompt_text(words: list[str]) -> str:
+    """The prompt as Whisper reads it: the words comma separated, a full stop."""
     return ", ".join(words) + "."
+
+
+def build_prompt(matcher: GrammarMatcher) -> str:
+    """Allowed words, comma separated, digits scrambled (never in counting order)."""
+    return prompt_text(prompt_words(matcher))
 
 
 def copies_prompt(text: str, prompt: str, n: int = 4) -> bool:
@@ -247,7 +257,8 @@ class WhisperRecognizer(Recognizer):
     # ------------------------------------------------------------------ hooks
     def _on_start(self, grammar: Grammar) -> None:
         self.matcher = GrammarMatcher(grammar, self.min_similarity)
-        self._prompt = build_prompt(self.matcher) if self.use_prompt else None
+        self._prompt_words = prompt_words(self.matcher) if self.use_prompt else []
+        self._prompt = prompt_text(self._prompt_words) if self.use_prompt else None
         # an answer is short: cap the tokens so a runaway decode cannot cost seconds
         self._max_tokens = 16 + (6 * grammar.max_digits if grammar.digits else 24)
         self._cancel_spec()
@@ -433,10 +444,9 @@ class WhisperRecognizer(Recognizer):
         fixed orders, so the same audio always gets the same votes."""
         import ctranslate2
 
-        words = [w.strip() for w in (self._prompt or "").rstrip(".").split(",") if w.strip()]
-        if len(words) < 2:   # no prompt to reorder: the voters would all say the same
+        if len(self._prompt_words) < 2:   # no prompt to reorder: the voters would all say the same
             return []
-        prompts = [self._prompt_ids(", ".join(p) + ".") for p in shuffled(words)]
+        prompts = [self._prompt_ids(prompt_text(p)) for p in shuffled(self._prompt_words)]
         enc = np.asarray(d.enc)
         batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(enc, VOTERS, axis=0)))
         results = self.model.model.generate(
