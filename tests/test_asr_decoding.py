@@ -52,10 +52,10 @@ def _bare_recognizer(window_results):
     rec._ep = EnergyEndpointer()
     rec._chunks, rec._samples = [], 0
     rec.decoder, rec.window_s, rec._max_tokens = "short", 10.0, 112
-    rec.second_opinion, rec.grammar = 0.0, None
+    rec.second_opinions, rec.grammar = False, None
     calls = []
 
-    def fake(audio, window, cap, stages, front=None):
+    def fake(audio, window, cap, stages, front=None, orders=1):
         calls.append((window, cap))
         stages = dict(stages)
         stages["_top_tokens"] = 3
@@ -139,3 +139,70 @@ def test_two_listens_of_one_collect_join_their_digits():
     assert join_digits(a, RecognitionResult("x", nomatch=True), g).nomatch
     too_long = RecognitionResult("", digits="0155", confidence=0.9, nomatch=False)
     assert join_digits(a, too_long, g).nomatch
+
+
+# ---------------------------------------------------------------- prompt orders (no model)
+def test_prompt_orders_are_every_digit_word_with_no_counting_step():
+    from ivr.grammar import DIGIT_WORDS
+    from ivr.speech.asr.whisper_engine import FIRST_ORDERS, PROMPT_DIGITS, PROMPT_ORDERS
+
+    value = {"nol": 0, "kosong": 0, "satu": 1, "dua": 2, "tiga": 3, "empat": 4, "lima": 5,
+             "enam": 6, "tujuh": 7, "delapan": 8, "sembilan": 9}
+    assert PROMPT_ORDERS[0] == PROMPT_DIGITS and 1 < FIRST_ORDERS < len(PROMPT_ORDERS)
+    assert len(set(PROMPT_ORDERS)) == len(PROMPT_ORDERS)
+    for order in PROMPT_ORDERS:
+        assert sorted(order) == sorted(DIGIT_WORDS)
+        assert all(abs(value[a] - value[b]) != 1 for a, b in zip(order, order[1:])), order
+
+
+def _settler(answers_by_prompt):
+    """A recogniser whose `_generate` answers from a table keyed by the prompt's first digit
+    word, and whose speed copies and rescoring only record that they ran."""
+    from ivr.grammar import Grammar
+    from ivr.speech.asr.whisper_engine import Decoded, PROMPT_ORDERS
+
+    g = Grammar((), digits=True, min_digits=3, max_digits=3)
+    rec = _voter(g)
+    rec.grammar, rec.use_prompt = g, True
+    rec._order_prompts = [", ".join(o) + "." for o in PROMPT_ORDERS]
+    ran = []
+
+    def generate(enc, batch, prompts, cap, stages, front=None):
+        ran.append(prompts[0].split(",")[0])
+        return [([Hypothesis(answers_by_prompt[p.split(",")[0]], -1.0)], [3], 0.0, -0.1) for p in prompts]
+
+    rec._generate = generate
+    rec._second_opinions = lambda audio, speech_s, d: ran.append("speed copies")
+    rec._rescore = lambda d: ran.append("rescore")
+    first = PROMPT_ORDERS[0][0]
+    second = PROMPT_ORDERS[1][0]
+    d = Decoded([Hypothesis(answers_by_prompt[first], -1.0)], enc=object(),
+                opinions=[[Hypothesis(answers_by_prompt[second], -1.0)]])
+    return rec, d, ran
+
+
+def test_two_orders_agreeing_settle_the_answer_without_more_decodes():
+    from ivr.speech.asr.whisper_engine import PROMPT_ORDERS
+
+    third = PROMPT_ORDERS[2][0]
+    rec, d, ran = _settler({"kosong": "satu dua tiga", "tiga": "satu dua tiga", third: "x"})
+    rec._settle(d, np.zeros(1600, np.float32), 1.0, 30, 2)
+    assert ran == [] and rec._choose(d).match.digits == "123"
+
+
+def test_two_orders_disagreeing_ask_the_third_and_the_majority_wins():
+    from ivr.speech.asr.whisper_engine import PROMPT_ORDERS
+
+    third = PROMPT_ORDERS[2][0]
+    rec, d, ran = _settler({"kosong": "satu dua tiga", "tiga": "satu dua delapan", third: "satu dua delapan"})
+    rec._settle(d, np.zeros(1600, np.float32), 1.0, 30, 2)
+    assert ran == [third] and rec._choose(d).match.digits == "128"
+
+
+def test_three_orders_disagreeing_go_on_to_the_speed_copies():
+    from ivr.speech.asr.whisper_engine import PROMPT_ORDERS
+
+    third = PROMPT_ORDERS[2][0]
+    rec, d, ran = _settler({"kosong": "satu dua tiga", "tiga": "satu dua delapan", third: "tujuh dua tiga"})
+    rec._settle(d, np.zeros(1600, np.float32), 1.0, 30, 2)
+    assert ran == [third, "speed copies"]

@@ -213,8 +213,9 @@ def test_prompt_copy_detection():
 
 def test_a_server_splits_the_cores_between_model_workers_and_one_call_keeps_them(rec):
     """`ivr serve --speech whisper`: the calls' decodes run side by side, one model worker per
-    core (bench.sip --voice: p90 answer delay 2.2-2.9 s -> 1.5 s with 8 callers on 2 cores);
-    a single caller's recogniser keeps all threads on its one decode."""
+    core (bench.sip --voice: p90 answer delay 2.2-2.9 s -> 1.5 s with 8 callers on 2 cores),
+    each call's prompt orders in one batch; a single caller's recogniser decodes its two
+    prompt orders side by side on two workers."""
     import argparse
 
     from ivr.sip.commands import _speech
@@ -228,10 +229,30 @@ def test_a_server_splits_the_cores_between_model_workers_and_one_call_keeps_them
         assert a.rec is not b.rec                          # each call its own recogniser
         assert a.rec.model is b.rec.model                  # one model for the process
         assert a.rec.model.model.num_workers == usable_cores()   # every core, not capped at 4
-        assert load_model().model.num_workers == 1         # one caller: one worker, every thread
+        assert not a.rec.side_by_side and rec.side_by_side
+        assert rec.model.model.num_workers == min(2, usable_cores())   # one caller: a worker per order
+        assert load_model().model.num_workers == 1         # plain transcribe: one worker, every thread
     finally:
         a.close()
         b.close()
+
+
+def test_two_prompt_orders_side_by_side_or_batched_read_the_same(rec):
+    """A digit answer is decoded under two prompt orders at once (PROMPT_ORDERS): side by
+    side for one caller, as one batch in a server; both ways give the same answer and the
+    second order's N-best is an opinion of the first decode."""
+    x = synth("tujuh kosong sembilan satu")
+    g = Grammar((), digits=True, min_digits=4, max_digits=4)
+    got = []
+    for side in (True, False):
+        rec.side_by_side = side
+        try:
+            r = rec.recognize(x, g)
+        finally:
+            rec.side_by_side = True
+        got.append((r.digits, r.extra["alternatives"]))
+        assert r.extra["second_opinions"] >= 1 and not r.nomatch
+    assert got[0] == got[1] and got[0][0] == "7091"
 
 
 def test_telephone_band_audio_is_told_apart_from_wideband():
