@@ -74,9 +74,9 @@ def load_model(path: str | None = None, threads: int | None = None, compute_type
 
     `parallel`: decodes that may run at once (a server's calls, or one caller's prompt
     orders, `FIRST_ORDERS`). The cores are then split between that many model workers of
-    one thread each, not given to one decode: on 2 cores, 24 voice callers over SIP fit
-    where 16 did not (bench.sip --voice), because one base-model decode does not use 2
-    threads well. With `parallel` 1 (plain `transcribe`, the benches' baseline) every
+    one thread each, not given to one decode: on 2 cores, 24 voice callers over SIP fitted
+    where 16 did not (bench.sip --voice, before the prompt orders), because one base-model
+    decode does not use 2 threads well. With `parallel` 1 (plain `transcribe`, the benches' baseline) every
     thread (up to 4) goes to the one decode."""
     try:
         from faster_whisper import WhisperModel
