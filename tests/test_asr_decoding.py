@@ -181,28 +181,101 @@ def _settler(answers_by_prompt):
     return rec, d, ran
 
 
-def test_two_orders_agreeing_settle_the_answer_without_more_decodes():
+def _first_words():
     from ivr.speech.asr.whisper_engine import PROMPT_ORDERS
 
-    third = PROMPT_ORDERS[2][0]
-    rec, d, ran = _settler({"kosong": "satu dua tiga", "tiga": "satu dua tiga", third: "x"})
+    return [o[0] for o in PROMPT_ORDERS]
+
+
+def test_two_orders_agreeing_settle_the_answer_without_more_decodes():
+    a, b, c = _first_words()
+    rec, d, ran = _settler({a: "satu dua tiga", b: "satu dua tiga", c: "x"})
     rec._settle(d, np.zeros(1600, np.float32), 1.0, 30, 2)
     assert ran == [] and rec._choose(d).match.digits == "123"
 
 
 def test_two_orders_disagreeing_ask_the_third_and_the_majority_wins():
-    from ivr.speech.asr.whisper_engine import PROMPT_ORDERS
-
-    third = PROMPT_ORDERS[2][0]
-    rec, d, ran = _settler({"kosong": "satu dua tiga", "tiga": "satu dua delapan", third: "satu dua delapan"})
+    a, b, c = _first_words()
+    rec, d, ran = _settler({a: "satu dua tiga", b: "satu dua delapan", c: "satu dua delapan"})
     rec._settle(d, np.zeros(1600, np.float32), 1.0, 30, 2)
-    assert ran == [third] and rec._choose(d).match.digits == "128"
+    assert ran == [c] and rec._choose(d).match.digits == "128"
 
 
 def test_three_orders_disagreeing_go_on_to_the_speed_copies():
-    from ivr.speech.asr.whisper_engine import PROMPT_ORDERS
-
-    third = PROMPT_ORDERS[2][0]
-    rec, d, ran = _settler({"kosong": "satu dua tiga", "tiga": "satu dua delapan", third: "tujuh dua tiga"})
+    a, b, c = _first_words()
+    rec, d, ran = _settler({a: "satu dua tiga", b: "satu dua delapan", c: "tujuh dua tiga"})
     rec._settle(d, np.zeros(1600, np.float32), 1.0, 30, 2)
-    assert ran == [third, "speed copies"]
+    assert ran == [c, "speed copies"]
+
+
+def test_without_a_prompt_only_an_unsure_answer_gets_the_speed_copies():
+    from ivr.speech.asr.whisper_engine import Decoded
+
+    a, b, c = _first_words()
+    rec, _, ran = _settler({a: "satu dua tiga", b: "satu dua tiga", c: "satu dua tiga"})
+    rec.use_prompt, rec._order_prompts = False, [None]
+    sure = Decoded([Hypothesis("satu dua tiga", -1.0)], enc=object())
+    rec._settle(sure, np.zeros(1600, np.float32), 1.0, 30, 1)
+    assert ran == []
+    unsure = Decoded([Hypothesis("satu dua", -1.0)], enc=object())   # too short: no valid answer
+    rec._settle(unsure, np.zeros(1600, np.float32), 1.0, 30, 1)
+    assert ran == ["speed copies", "rescore"]
+
+
+class _Result:
+    """What CTranslate2's generate returns (and its asynchronous form's `result()`)."""
+
+    def __init__(self, text):
+        self.scores, self.sequences_ids, self.no_speech_prob = [-0.1], [[ord(ch) for ch in text]], 0.0
+
+    def result(self):
+        return self
+
+
+class _Tok:
+    sot_prev, sot_sequence, no_timestamps, eot = 1, (2, 3), 4, 10**6
+
+    def encode(self, text):
+        return [ord(ch) for ch in text]
+
+    def decode(self, ids):
+        return "".join(chr(i) for i in ids)
+
+
+def test_prompt_orders_run_as_parallel_jobs_for_one_caller_and_one_batch_in_a_server():
+    from types import SimpleNamespace
+
+    from ivr.speech.asr.whisper_engine import PROMPT_ORDERS, WhisperRecognizer, repeat_rows
+
+    rec = WhisperRecognizer.__new__(WhisperRecognizer)
+    rec._tok, rec.beam_size, rec.nbest = _Tok(), 5, 5
+    prompts = [", ".join(o) + "." for o in PROMPT_ORDERS[:2]]
+    enc = repeat_rows(np.zeros((1, 4, 3), np.float32), 1)
+    for side_by_side, expect in ((True, [(1, 1, True), (1, 1, True)]), (False, [(2, 2, False)])):
+        calls = []
+
+        def generate(features, ids, asynchronous=False, **opts):
+            calls.append((features.shape[0], len(ids), asynchronous))
+            assert opts["max_length"] == len(ids[0]) + 20   # the prompt plus the cap
+            # answer with the prompt's first word, so each result traces back to its prompt
+            return [_Result(_Tok().decode(p[1:]).split(",")[0].strip()) for p in ids]
+
+        rec.model = SimpleNamespace(model=SimpleNamespace(generate=generate))
+        rec.side_by_side = side_by_side
+        out = rec._generate(enc, 1, prompts, 20, {})
+        assert calls == expect
+        assert [hyps[0].text for hyps, *_ in out] == [o[0] for o in PROMPT_ORDERS[:2]]
+
+
+def test_an_answer_the_opinions_agree_on_carries_their_transcript():
+    from ivr.grammar import Grammar
+    from ivr.speech.asr.whisper_engine import Decoded
+
+    rec = _voter(Grammar((), digits=True, min_digits=3, max_digits=3))
+    d = Decoded([Hypothesis("satu dua tiga", -1.0)],
+                opinions=[[Hypothesis("satu dua, delapan", -1.0)], [Hypothesis("satu dua delapan", -1.1)]])
+    c = rec._choose(d)
+    assert c.match.digits == "128" and rec._answer_text(d, c) == "satu dua, delapan"
+    d = Decoded([Hypothesis("satu dua tiga", -1.0)], opinions=[[Hypothesis("satu dua tiga.", -1.0)]])
+    c = rec._choose(d)
+    assert c.match.digits == "123" and rec._answer_text(d, c) == "satu dua tiga"

@@ -162,6 +162,14 @@ TELEPHONE_HZ = 4500.0
 TELEPHONE_SHARE = 1e-5
 
 
+def repeat_rows(enc, n: int):
+    """The encoder output of one utterance repeated `n` times: a batch that decodes or scores
+    several texts against the same audio."""
+    import ctranslate2
+
+    return ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(np.asarray(enc), n, axis=0)))
+
+
 def log_mel(extractor, x: np.ndarray, frames: int, audio_len: int, floor: float = 0.0) -> np.ndarray:
     """Whisper's log-mel of `x` (faster-whisper's FeatureExtractor, step for step), with the
     expected power of white noise of rms `floor` added to each STFT bin of the frames that
@@ -206,7 +214,7 @@ class Decoded:
     prompt_copied: bool = False
     stages: dict = field(default_factory=dict)   # features_s, encode_s, decode_s (summed)
     total_s: float = 0.0
-    opinions: list[list[Hypothesis]] = field(default_factory=list)  # N-best of speed-perturbed copies
+    opinions: list[list[Hypothesis]] = field(default_factory=list)  # N-best of the other prompt orders, then the speed copies
     enc: object = field(default=None, repr=False)   # encoder output of the decode kept (rescoring)
     rescored: Rescored | None = None
     answers: list | None = field(default=None, repr=False)  # each decode's answer, once opinions are in
@@ -246,8 +254,12 @@ class WhisperRecognizer(Recognizer):
         # A single caller's decodes run the prompt orders side by side, one model worker
         # each; a server's calls share the workers, and each call's orders go in one batch
         # (about 1.3x one order's decoder work instead of 2x).
-        self.side_by_side = parallel <= 1
-        self.model = load_model(model, threads, parallel=parallel if decoder == "transcribe" else max(parallel, FIRST_ORDERS))
+        if decoder == "transcribe":
+            self.model = load_model(model, threads, parallel=parallel)
+        else:   # one caller: at most 4 threads in all, as for one decode before
+            self.model = load_model(model, threads or (min(4, usable_cores()) if parallel <= 1 else None),
+                                    parallel=max(parallel, FIRST_ORDERS))
+        self.side_by_side = parallel <= 1 and self.model.model.num_workers >= FIRST_ORDERS
         self.language = language
         self.beam_size = beam_size
         self.min_similarity = min_similarity
@@ -343,21 +355,20 @@ class WhisperRecognizer(Recognizer):
         asynchronous jobs, which the model's workers decode side by side: on 2 cores, two
         1-thread workers decode two prompt orders in about the time one 2-thread decode
         took (0.14 against 0.15 s median, tuning utterances; a decoder step is too small to
-        share between threads).  In a server they are one batch."""
-        import ctranslate2
-
+        share between threads).  In a server they are one batch (CTranslate2 wants the
+        prompts of a batch equally long, which the orders are: the same words)."""
         t0 = time.perf_counter()
         ids = [self._prompt_ids(p) for p in prompts]
+        assert len(ids) == 1 or batch == 1, "several prompts decode one utterance"
         opts = dict(beam_size=max(front.beam or 0, self.beam_size), num_hypotheses=self.nbest,
-                    return_scores=True, return_no_speech_prob=True, suppress_blank=True)
-        if len(ids) == 1 or not self.side_by_side:   # max_length counts the prompt too
-            if len(ids) > 1:
-                enc = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(np.asarray(enc), len(ids), axis=0)))
-            results = self.model.model.generate(enc, ids * batch if len(ids) == 1 else ids,
-                                                max_length=min(448, max(map(len, ids)) + cap), **opts)
+                    return_scores=True, return_no_speech_prob=True, suppress_blank=True,
+                    max_length=min(448, max(map(len, ids)) + cap))   # max_length counts the prompt too
+        if len(ids) == 1:
+            results = self.model.model.generate(enc, ids * batch, **opts)
+        elif not self.side_by_side and len(set(map(len, ids))) == 1:
+            results = self.model.model.generate(repeat_rows(enc, len(ids)), ids, **opts)
         else:
-            jobs = [self.model.model.generate(enc, [i], asynchronous=True, max_length=min(448, len(i) + cap), **opts)[0]
-                    for i in ids]
+            jobs = [self.model.model.generate(enc, [i], asynchronous=True, **opts)[0] for i in ids]
             results = [j.result() for j in jobs]
         stages["decode_s"] = stages.get("decode_s", 0.0) + time.perf_counter() - t0
         tok = self._tokenizer()
@@ -395,8 +406,9 @@ class WhisperRecognizer(Recognizer):
                         enc=enc if len(audios) == 1 else None, front=front)
             d.stages["_top_tokens"] = lens[0] if lens else 0
             decs.append(d)
-        for prompt, (hyps, *_) in zip(prompts[1:], gens[1:] if len(audios) == 1 else []):
-            decs[0].opinions.append([] if hyps and copies_prompt(hyps[0].text, prompt) else hyps)
+        # the other orders' N-best are opinions, even one that copies its prompt: it then
+        # disagrees, and a third order decides (a real answer can hold 4 prompt words in a row)
+        decs[0].opinions.extend(hyps for hyps, *_ in (gens[1:] if len(audios) == 1 else []))
         return decs
 
     def _decode_window(self, audio: np.ndarray, window: float, cap: int, stages: dict,
@@ -423,7 +435,8 @@ class WhisperRecognizer(Recognizer):
             d = self._decode_window(audio, self.window_s if short else FULL_WINDOW_S, cap, {}, front, orders)
             why = degenerate(d.text, speech_s, d.stages.pop("_top_tokens", 0), cap) if short else ""
             if why:
-                d = self._decode_window(audio, FULL_WINDOW_S, self._max_tokens, d.stages, front, orders)
+                cap = self._max_tokens
+                d = self._decode_window(audio, FULL_WINDOW_S, cap, d.stages, front, orders)
                 d.stages.pop("_top_tokens", None)
                 d.fallback = why
             if opinions:
@@ -445,13 +458,14 @@ class WhisperRecognizer(Recognizer):
         settled 44 and 43 (39 right each); the rest (27 and 38) went on to the speed copies.
         Before, the speed copies ran only below a first-decode confidence of 0.55; now any
         answer the orders do not settle gets them, sure or not: a confident answer the
-        other orders contradict is not sure."""
+        other orders contradict is not sure.  Without a prompt there is no order to ask, and
+        only an unsure answer gets the speed copies."""
         for k in range(orders, len(PROMPT_ORDERS) if self.use_prompt and d.enc is not None else 0):
             if self._majority(self._decoder_answers(d)):
                 return
-            hyps = self._generate(d.enc, 1, [self._order_prompts[k]], cap, d.stages, d.front)[0][0]
-            d.opinions.append([] if hyps and copies_prompt(hyps[0].text, self._order_prompts[k]) else hyps)
-        if self._majority(self._decoder_answers(d)):
+            d.opinions.append(self._generate(d.enc, 1, [self._order_prompts[k]], cap, d.stages, d.front)[0][0])
+        answers = self._decoder_answers(d)
+        if self._majority(answers) or (len(answers) == 1 and not self._unsure(answers[0])):
             return
         self._second_opinions(audio, speech_s, d)
         if self._fixed_length() and self._unresolved(d):
@@ -500,15 +514,11 @@ class WhisperRecognizer(Recognizer):
         """The answers of ``VOTERS`` greedy decodes (one batch), each with the prompt's words
         in its own fixed order: the valid digit string each reads as, or "".  Greedy and
         fixed orders, so the same audio always gets the same votes."""
-        import ctranslate2
-
         if len(self._prompt_words) < 2:   # no prompt to reorder: the voters would all say the same
             return []
         prompts = [self._prompt_ids(prompt_text(p)) for p in shuffled(self._prompt_words)]
-        enc = np.asarray(d.enc)
-        batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(enc, VOTERS, axis=0)))
         results = self.model.model.generate(
-            batch, prompts, beam_size=1, suppress_blank=True,
+            repeat_rows(d.enc, VOTERS), prompts, beam_size=1, suppress_blank=True,
             max_length=min(448, max(map(len, prompts)) + self._max_tokens))
         tok = self._tokenizer()
         out = []
@@ -520,15 +530,11 @@ class WhisperRecognizer(Recognizer):
     def _align_scores(self, d: Decoded, cands: list[str]) -> Rescored:
         """Every candidate (rescore.candidates) scored by `align` in one batch; the margin
         rule decides."""
-        import ctranslate2
-
         scores: dict[str, float] = {}
         if cands and d.enc is not None:
             tok = self._tokenizer()
             texts = [tok.encode(" " + spoken(c)) + [tok.eot] for c in cands]
-            enc = np.asarray(d.enc)
-            batch = ctranslate2.StorageView.from_array(np.ascontiguousarray(np.repeat(enc, len(cands), axis=0)))
-            res = self.model.model.align(batch, self._prompt_ids(self._prompt), texts,
+            res = self.model.model.align(repeat_rows(d.enc, len(cands)), self._prompt_ids(self._prompt), texts,
                                          [int(d.window * 100)] * len(cands))
             for c, r in zip(cands, res):
                 scores[c] = float(np.sum(np.log(np.maximum(np.asarray(r.text_token_probs, dtype=np.float64), 1e-12))))
@@ -565,7 +571,7 @@ class WhisperRecognizer(Recognizer):
         return c
 
     def _decoder_answers(self, d: Decoded) -> list[Choice]:
-        """The answer of each decode (the first decode, then its speed copies), worked out
+        """The answer of each decode (the first decode, then its opinions), worked out
         once: the decision to rescore and the choice after it both read them."""
         if d.answers is None or len(d.answers) != 1 + len(d.opinions):
             d.answers = [self._choose_one(d.hypotheses, d)] + [self._choose_one(h, d) for h in d.opinions]
@@ -597,8 +603,8 @@ class WhisperRecognizer(Recognizer):
         return not self._majority(answers) and self._unsure(answers[0])
 
     def _choose(self, d: Decoded) -> Choice:
-        """The answer of the N-best list; with second opinions, the valid answer two of the
-        three decodes agree on (sure or not: agreement is the evidence), else (a
+        """The answer of the N-best list; with opinions, the valid answer most decodes agree
+        on, two at least (sure or not: agreement is the evidence), else (a
         fixed-length collect, the first decode unsure) the rescored candidate, else the
         first decode's own.  Tuning speakers, expected length: utterance accuracy 0.925 ->
         0.97 (README)."""
@@ -742,8 +748,18 @@ class WhisperRecognizer(Recognizer):
             delay = ends[-1].detected_at - ends[-1].at if ends else end_delay
             latency = delay + d.total_s
         extra["latency"] = round(latency, 3)
-        text = d.hypotheses[c.index].text if c.index >= 0 else d.text
-        return self._result(text, m, conf, **extra)
+        return self._result(self._answer_text(d, c), m, conf, **extra)
+
+    def _answer_text(self, d: Decoded, c: Choice) -> str:
+        """The transcript the answer came from: the first decode's hypothesis, else that of
+        the first opinion whose answer it is (so `text` and `digits` tell one story), else
+        the first decode's best (a rescored answer nobody wrote)."""
+        if c.index >= 0:
+            return d.hypotheses[c.index].text
+        for hyps, a in zip([d.hypotheses, *d.opinions], d.answers or []):
+            if self._valid(a) and not c.match.nomatch and a.match.digits == c.match.digits and a.match.choice == c.match.choice:
+                return hyps[a.index].text
+        return d.text
 
     def close(self) -> None:
         self._cancel_spec()
