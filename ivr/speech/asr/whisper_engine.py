@@ -76,8 +76,8 @@ def load_model(path: str | None = None, threads: int | None = None, compute_type
     orders, `FIRST_ORDERS`). The cores are then split between that many model workers of
     one thread each, not given to one decode: on 2 cores, 24 voice callers over SIP fitted
     where 16 did not (bench.sip --voice, before the prompt orders), because one base-model
-    decode does not use 2 threads well. With `parallel` 1 (plain `transcribe`, the benches' baseline) every
-    thread (up to 4) goes to the one decode."""
+    decode does not use 2 threads well. With `parallel` 1 (plain `transcribe`, the
+    benches' baseline) every thread (up to 4) goes to the one decode."""
     try:
         from faster_whisper import WhisperModel
     except ImportError as exc:  # pragma: no cover - depends on install
@@ -388,7 +388,7 @@ class WhisperRecognizer(Recognizer):
         """Decode several audios of one window size in one batch (the speed copies: ~12 %
         cheaper than one after the other on 2 cores), or one audio under the first `orders`
         prompt orders side by side: the first order's N-best is the decode, the others'
-        are its opinions (a transcript that copies its prompt is no opinion)."""
+        are its opinions."""
         import ctranslate2
 
         enc = self._encode(audios, window, stages, front)
@@ -406,9 +406,10 @@ class WhisperRecognizer(Recognizer):
                         enc=enc if len(audios) == 1 else None, front=front)
             d.stages["_top_tokens"] = lens[0] if lens else 0
             decs.append(d)
-        # the other orders' N-best are opinions, even one that copies its prompt: it then
-        # disagrees, and a third order decides (a real answer can hold 4 prompt words in a row)
-        decs[0].opinions.extend(hyps for hyps, *_ in (gens[1:] if len(audios) == 1 else []))
+        # the other orders' N-best (results past one per audio) are opinions, even one that
+        # copies its prompt: it then disagrees, and a third order decides (a real answer can
+        # hold 4 prompt words in a row)
+        decs[0].opinions.extend(hyps for hyps, *_ in gens[len(audios):])
         return decs
 
     def _decode_window(self, audio: np.ndarray, window: float, cap: int, stages: dict,
@@ -756,9 +757,10 @@ class WhisperRecognizer(Recognizer):
         the first decode's best (a rescored answer nobody wrote)."""
         if c.index >= 0:
             return d.hypotheses[c.index].text
-        for hyps, a in zip([d.hypotheses, *d.opinions], d.answers or []):
-            if self._valid(a) and not c.match.nomatch and a.match.digits == c.match.digits and a.match.choice == c.match.choice:
-                return hyps[a.index].text
+        if not c.match.nomatch:
+            for hyps, a in zip([d.hypotheses, *d.opinions], d.answers or []):
+                if self._valid(a) and (a.match.digits, a.match.choice) == (c.match.digits, c.match.choice):
+                    return hyps[a.index].text
         return d.text
 
     def close(self) -> None:
