@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from ivr.dsp.dtmf import DtmfConfig, DtmfDetector, detect
+from ivr.dsp.dtmf import DtmfConfig, DtmfDetector, detect, key_freqs
 from ivr.dsp.overlay import CONDITIONS, OverlayCondition, make_overlay_set, score_overlay, talkoff_digits
 
 SEEDS = (0, 1, 2)
-BASELINE = DtmfConfig(band_ratio=None, hold_level=None, fine_share=None, bridge_level=None, spread_one=None)
+BASELINE = DtmfConfig(band_ratio=None, hold_level=None, fine_share=None, bridge_level=None, spread_one=None,
+                      long_dominance=None)
 GOAL = {0.0: 15, -7.0: 12}
 # conditions that meet the issue's goal today (summed over SEEDS); the rest are held to
 # "no worse than the baseline detector" and reported by `python -m bench.dtmf --overlay`
@@ -28,6 +29,8 @@ MEETS_GOAL = {
     OverlayCondition("music", 0.0, "250/250"), OverlayCondition("music", -7.0, "250/250"),  # fine path
     OverlayCondition("radio", 0.0, "250/250"),
     OverlayCondition("hold", -7.0, "keypad"),  # spread_one
+    OverlayCondition("speech", 0.0, "keypad"), OverlayCondition("music", 0.0, "keypad"),  # long look
+    OverlayCondition("hold", 0.0, "keypad"), OverlayCondition("radio", -7.0, "keypad"),
 }
 
 
@@ -226,14 +229,16 @@ def test_one_tone_may_jitter_while_the_other_holds_still(results):
     jitters that tone's frequency estimate while the high tone holds still; a glide or
     vibrato would move both.  Allowing one tone to wander (up to 1.2 %) while the other
     holds (0.15 %) finds keys the plain 0.5 % spread loses, above all with irregular keypad
-    timing at 0 dB, and loses none anywhere (talk-off stays at 0: test_dtmf_conformance)."""
-    off = DtmfConfig(spread_one=None)
+    timing at 0 dB, and loses none anywhere (talk-off stays at 0: test_dtmf_conformance).
+    Measured with the long look off, which finds most of the same presses another way."""
+    on, off = DtmfConfig(long_dominance=None), DtmfConfig(long_dominance=None, spread_one=None)
     gained = 0
     for c in CONDITIONS:
-        without = _found(c, off)[0]
-        assert results[c][0] >= without, f"{c.name}: {results[c][0]} with it, {without} without"
+        with_, without = _found(c, on)[0], _found(c, off)[0]
+        assert with_ >= without, f"{c.name}: {with_} with it, {without} without"
+        assert results[c][0] >= without, f"{c.name}: {results[c][0]} by default, {without} without it"
         if c.timing == "keypad" and c.ratio_db == 0.0:
-            gained += results[c][0] - without
+            gained += with_ - without
     assert gained >= 3, gained
 
 
@@ -349,3 +354,54 @@ def test_harmonic_background_gain_is_checked():
         with pytest.raises(ValueError, match="harmonic_bg_gain"):
             DtmfConfig(harmonic_bg_gain=bad)
     assert DtmfConfig(harmonic_bg_gain=None).harmonic_bg_gain is None
+
+
+LONG_OFF = DtmfConfig(long_dominance=None)
+
+
+def test_the_long_look_finds_presses_the_windows_refused(results):
+    """``long_dominance``: a press that too few 20 ms windows named (the key a few dB
+    under music or talk radio, a partial 20-60 Hz from a tone) is judged again over its
+    whole span.  It finds keys in the keypad conditions, loses none anywhere, and adds no
+    false digit (no fragment of a found press reported twice, no other key inside one)."""
+    gained = 0
+    for c in CONDITIONS:
+        found, false, split = _found(c, LONG_OFF)
+        assert results[c][0] >= found, f"{c.name}: {results[c][0]} with it, {found} without"
+        _, false_on, split_on = _found(c, None)
+        assert (false_on, split_on) == (false, split), c.name
+        if c.timing == "keypad":
+            gained += results[c][0] - found
+    assert gained >= 12, gained
+
+
+def test_the_long_look_gives_the_same_digits_however_the_stream_is_cut():
+    """It reads the raw audio of a refused digit's span and as much before it, and waits
+    ``long_merge`` windows for a digit of the same key: chunking must not show."""
+    ts = make_overlay_set(OverlayCondition("music", 0.0, "keypad"), 0)
+    whole = detect(ts.signal, ts.rate)
+    assert len(whole) > len(detect(ts.signal, ts.rate, LONG_OFF))  # the long look found a key here
+    rng = np.random.default_rng(3)
+    for batch_ms in (0.0, 200.0):
+        det, got, i = DtmfDetector(ts.rate, batch_ms=batch_ms), [], 0
+        while i < len(ts.signal):
+            n = int(rng.integers(1, 700))
+            got += det.feed(ts.signal[i : i + n])
+            i += n
+        assert got + det.flush() == whole
+
+
+def test_the_long_look_refuses_a_voice_partial_off_nominal():
+    """A refused digit whose tones sit 1 % off nominal (a voice or chord that passes the
+    rest) stays refused: the long look wants a keypad's 0.8 %."""
+    rate = 8000
+    t = np.arange(int(0.03 * rate)) / rate
+    fl, fh = key_freqs("5")
+    x = np.zeros(int(0.4 * rate), np.float32)
+    # 30 ms: too short for the windows (min_hits), long enough for a long look
+    x[1600 : 1600 + len(t)] = 0.2 * np.sin(2 * np.pi * fl * 1.01 * t) + 0.2 * np.sin(2 * np.pi * fh * 1.01 * t)
+    assert detect(x, rate) == []
+    x[1600 : 1600 + len(t)] = 0.2 * np.sin(2 * np.pi * fl * t) + 0.2 * np.sin(2 * np.pi * fh * t)
+    cfg = DtmfConfig(min_duration=0.0)
+    assert [d.digit for d in detect(x, rate, cfg)] == ["5"]
+    assert detect(x, rate, DtmfConfig(min_duration=0.0, long_dominance=None)) == []
