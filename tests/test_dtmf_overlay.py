@@ -391,6 +391,14 @@ def test_the_long_look_gives_the_same_digits_however_the_stream_is_cut():
         assert got + det.flush() == whole
 
 
+def test_the_long_look_settings_are_checked():
+    with pytest.raises(ValueError, match="long_max_blocks"):
+        DtmfConfig(long_max_blocks=10**9)  # the raw history it keeps would grow with it
+    with pytest.raises(ValueError, match="long_merge"):
+        DtmfConfig(long_merge=-1)
+    DtmfConfig(long_dominance=None, long_max_blocks=10**9)  # off: not used
+
+
 def test_the_long_look_refuses_a_voice_partial_off_nominal():
     """A refused digit whose tones sit 1 % off nominal (a voice or chord that passes the
     rest) stays refused: the long look wants a keypad's 0.8 %."""

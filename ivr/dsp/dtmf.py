@@ -353,6 +353,12 @@ class DtmfConfig:
             raise ValueError(f"DtmfConfig: need fine_still_windows >= 1 (None: off) and 0 <= fine_still_spread"
                              f" <= fine_short_spread, got fine_still_windows={self.fine_still_windows}, "
                              f"fine_still_spread={self.fine_still_spread}")
+        if self.long_dominance is not None and not (
+                4 <= self.long_max_blocks <= 400 and 0 <= self.long_merge <= 400 and self.long_dominance > 0):
+            # the raw history held for the long look grows with both (400 blocks: 2 s)
+            raise ValueError(f"DtmfConfig: need long_dominance > 0 (None: off), 4 <= long_max_blocks <= 400 and "
+                             f"0 <= long_merge <= 400, got long_dominance={self.long_dominance}, "
+                             f"long_max_blocks={self.long_max_blocks}, long_merge={self.long_merge}")
         if self.harmonic_bg_gain is not None and not self.harmonic_bg_gain >= 1:
             # below 1 a reading where the key already sounded would cancel its own harmonic
             raise ValueError(f"DtmfConfig: need harmonic_bg_gain >= 1 (None: off), got {self.harmonic_bg_gain}")
