@@ -325,7 +325,7 @@ class DtmfConfig:
     # What sets keys apart is the frequency (voices and chords that pass the rest sat
     # 0.9-1.5 % off, a keypad within 0.8 %) and the harmonic (-25 dB: voices and
     # instruments have one).  Over 16 conditions x 16 sets the bench does not use (and 16
-    # more to check): +0.4 to +0.8 keys per 16 in the keypad conditions, no false digit
+    # more to check): +0.1 to +1.0 keys per 16 in the keypad conditions, no false digit
     # added in them or on the talk-off sets (49/35/98 min speech and music, overlay
     # material alone).  None switches it off.
     long_dominance: float | None = 2.0
