@@ -556,15 +556,16 @@ class _Core:
         self._pending = np.zeros(0, dtype=np.float32)  # samples not yet a whole block
         self._ctx = np.zeros(0, dtype=np.float32)  # last <= 3 processed blocks (raw)
         self._ctxb = np.zeros(0, dtype=np.float32)  # the same blocks, band-filtered
-        # last 7 blocks (fine path), and fine_bg_delay more for its background (zeros before the start)
+        # raw history (zeros before the start): the last 7 blocks for the fine path and
+        # fine_bg_delay more for its background; for the long look, a digit's span and as
+        # much again before it, and the gap to a digit of its key.  _raw is that history
+        # plus the batch being analysed.
         self._nhist = 7 + (self.cfg.fine_bg_delay or 0)
-        self._hist7 = np.zeros(self._nhist * self.H, dtype=np.float32)
+        nlong = 0 if self.cfg.long_dominance is None else 2 * (self.cfg.long_max_blocks + self.cfg.long_merge) + 8
+        self._nkeep = max(self._nhist, nlong)
+        self._raw = np.zeros(self._nkeep * self.H, dtype=np.float32)
+        self._raw_b0 = -self._nkeep  # global block index of _raw[0]
         self._zi = None if self._sos is None else np.zeros((self._sos.shape[0], 2))
-        # raw audio for the long look: a digit's span and as much again before it (zeros
-        # before the start); _raw is that history plus the batch being analysed
-        self._nraw = 0 if self.cfg.long_dominance is None else 2 * (self.cfg.long_max_blocks + self.cfg.long_merge) + 8
-        self._raw = np.zeros(self._nraw * self.H, dtype=np.float32)
-        self._raw_b0 = -self._nraw  # global block index of _raw[0]
         self._nb = 0  # blocks processed (global)
         self._eb = np.zeros(0, dtype=np.float64)  # block energies history
         self._eb0 = 0  # global block index of self._eb[0]
@@ -970,12 +971,9 @@ class _Core:
         if not len(new):
             return
         xp = np.concatenate([self._ctx, new])
-        if self._nraw:
-            keep = self._raw[-self._nraw * H :]
-            self._raw = np.concatenate([keep, new])
-            self._raw_b0 = self._nb - len(keep) // H
-        xf = np.concatenate([self._hist7, new])
-        self._hist7 = xf[-self._nhist * H :]
+        self._raw = np.concatenate([self._raw[-self._nkeep * H :], new])
+        self._raw_b0 = self._nb - self._nkeep
+        xf = self._raw[(self._nkeep - self._nhist) * H :]  # the fine path's history and the batch
         yp = None if newb is None else np.concatenate([self._ctxb, newb])
         nblk = len(xp) // H
         g0 = self._nb - len(self._ctx) // H  # global index of xp's first block
@@ -1137,23 +1135,23 @@ class _Core:
         self._fell = self._bridged = self._ended = False
         if seg is None:
             return
-        if seg.hits < self.cfg.min_hits:
-            pass
-        elif self._digit_ok(seg.acc, seg.hits, ended):
-            self._done.append(seg)
-            return
-        elif seg.bridged:
-            # the pieces a bridge joined fail together (one of them was no key): the longest
-            # piece that passes alone is the digit (one press, so never more than one piece)
-            ends = [(f, la, h, a) for f, la, h, a, _ in seg.bridged] + [(seg.first, seg.last, seg.hits, seg.acc)]
-            pieces = []
-            for i, (f, la, h, a) in enumerate(ends):
-                f0, h0, a0 = (seg.first, 0, 0.0) if i == 0 else (seg.bridged[i - 1][4], ends[i - 1][2], ends[i - 1][3])
-                pieces.append((h - h0, f0, la, a - a0))
-            for h, f, la, a in sorted(pieces, key=lambda p: -p[0]):
-                if h >= self.cfg.min_hits and self._digit_ok(a, h):
-                    self._done.append(_Segment(seg.key, f, la, h, a))
-                    return
+        if seg.hits >= self.cfg.min_hits:
+            if self._digit_ok(seg.acc, seg.hits, ended):
+                self._done.append(seg)
+                return
+            if seg.bridged:
+                # the pieces a bridge joined fail together (one of them was no key): the longest
+                # piece that passes alone is the digit (one press, so never more than one piece)
+                ends = [(f, la, h, a) for f, la, h, a, _ in seg.bridged] + [(seg.first, seg.last, seg.hits, seg.acc)]
+                pieces = []
+                for i, (f, la, h, a) in enumerate(ends):
+                    f0, h0, a0 = (seg.first, 0, 0.0) if i == 0 else (seg.bridged[i - 1][4], ends[i - 1][2], ends[i - 1][3])
+                    pieces.append((h - h0, f0, la, a - a0))
+                for h, f, la, a in sorted(pieces, key=lambda p: -p[0]):
+                    if h >= self.cfg.min_hits and self._digit_ok(a, h):
+                        self._done.append(_Segment(seg.key, f, la, h, a))
+                        return
+        # refused by every check above: the long look decides
         if self._long_ok(seg):
             seg.long = True
             self._done.append(seg)
