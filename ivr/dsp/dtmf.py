@@ -1323,19 +1323,19 @@ class _Core:
             return True
         if self.cfg.bridge_level is None:
             return False
-        H, rate = self.H, self.rate
+        H = self.H
         i0, i1 = (a.last + 4 - self._raw_b0) * H, (b.first - self._raw_b0) * H
         j0, j1 = (g.first - self._raw_b0) * H, (g.last + 4 - self._raw_b0) * H
         if min(i0, j0) - 2 * H < 0 or max(i1, j1) + 2 * H > len(self._raw):
             return False
         n = 4 * H
-        t = np.arange(n)
-        om = 2 * np.pi * np.array([LOW_FREQS[g.key // 4], HIGH_FREQS[g.key % 4]]) / rate
-        basis = np.hanning(n)[:, None] * np.exp(-1j * np.outer(t, om))
+        r, c = g.key // 4, 4 + g.key % 4
+        basis = self._Fb[:, [r, c, 8 + r, 8 + c]]  # the 20 ms Hann DFT at its two tones
 
         def track(s0: int, s1: int) -> np.ndarray:
-            idx = np.arange(s0, max(s1, s0 + n) - n + 1, H)[:, None] + t[None, :]
-            return np.abs(self._raw[idx].astype(np.float64) @ basis) ** 2
+            idx = np.arange(s0, max(s1, s0 + n) - n + 1, H)[:, None] + np.arange(n)[None, :]
+            y = self._raw[idx] @ basis
+            return y[:, :2] ** 2 + y[:, 2:] ** 2
 
         ref = np.median(track(j0, j1), axis=0)
         gap = track(i0 - 2 * H, i1 + 2 * H)  # windows across the gap's edges too
