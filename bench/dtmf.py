@@ -242,7 +242,7 @@ def overlay_table(con, seeds: int) -> None:
     from ivr.dsp.overlay import CONDITIONS, make_overlay_set, score_overlay, talkoff_digits
 
     configs = {"baseline (overlay paths off)": DtmfConfig(band_ratio=None, hold_level=None, fine_share=None, bridge_level=None,
-                                                          spread_one=None, long_dominance=None),
+                                                          spread_one=None, long_dominance=None, rise_gain=None),
                "default": DtmfConfig()}
     tab = Table("condition", "goal per 16", *[f"{k}: found / false" for k in configs],
                 title=f"keys under overlay, 16 keys x {seeds} sets per condition (ivr.dsp.overlay)")
