@@ -396,14 +396,19 @@ def test_the_long_look_gives_the_same_digits_however_the_stream_is_cut():
     ts = make_overlay_set(OverlayCondition("music", 0.0, "keypad"), 0)
     whole = detect(ts.signal, ts.rate, RISE_OFF)
     assert len(whole) > len(detect(ts.signal, ts.rate, LONG_OFF))  # the long look found a key here
-    rng = np.random.default_rng(3)
+    _same_however_cut(ts, RISE_OFF, whole, seed=3)
+
+
+def _same_however_cut(ts, cfg: DtmfConfig | None, whole: list, seed: int) -> None:
+    """Random chunks of 1-699 samples, with and without `batch_ms`, give `whole`."""
+    rng = np.random.default_rng(seed)
     for batch_ms in (0.0, 200.0):
-        det, got, i = DtmfDetector(ts.rate, RISE_OFF, batch_ms=batch_ms), [], 0
+        det, got, i = DtmfDetector(ts.rate, cfg, batch_ms=batch_ms), [], 0
         while i < len(ts.signal):
             n = int(rng.integers(1, 700))
             got += det.feed(ts.signal[i : i + n])
             i += n
-        assert got + det.flush() == whole
+        assert got + det.flush() == whole, batch_ms
 
 
 def test_the_long_look_settings_are_checked():
@@ -454,14 +459,7 @@ def test_the_rise_path_gives_the_same_digits_however_the_stream_is_cut():
     ts = make_overlay_set(OverlayCondition("music", -7.0, "keypad"), 0)
     whole = detect(ts.signal, ts.rate)
     assert len(whole) >= len(detect(ts.signal, ts.rate, RISE_OFF)) + 2  # the rise path found keys here
-    rng = np.random.default_rng(4)
-    for batch_ms in (0.0, 200.0):
-        det, got, i = DtmfDetector(ts.rate, batch_ms=batch_ms), [], 0
-        while i < len(ts.signal):
-            n = int(rng.integers(1, 700))
-            got += det.feed(ts.signal[i : i + n])
-            i += n
-        assert got + det.flush() == whole
+    _same_however_cut(ts, None, whole, seed=4)
 
 
 def test_the_rise_path_refuses_two_harmonics_of_a_voice():
