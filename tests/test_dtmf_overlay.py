@@ -495,3 +495,27 @@ def test_the_rise_path_works_at_16_khz():
         assert with_.false <= without.false, seed
         on, off = on + with_.found, off + without.found
     assert on >= off + 10, (on, off)
+
+
+def test_a_digit_held_back_is_announced_by_held_since():
+    """The long look and the rise path report a digit up to ~0.5 s after its tones end (it
+    waits for a neighbour of its key; the rise path reads 0.2 s at a time).  Once found,
+    `held_since` gives its start until it is reported, so a call's clock can wait there
+    instead of letting a timeout in before a key pressed earlier (the WAV and SIP drivers
+    do): 0.25 s after a digit's end it is either reported or announced."""
+    late = 0
+    for seed in SEEDS:
+        ts = make_overlay_set(OverlayCondition("music", -7.0, "keypad"), seed)
+        det, n = DtmfDetector(ts.rate), ts.rate // 10
+        fed, held, got = [], [], []   # audio time fed, held_since then, digits returned by then
+        for i in range(0, len(ts.signal), n):
+            got.append(det.feed(ts.signal[i : i + n]))
+            fed.append((i + n) / ts.rate)
+            held.append(det.held_since)
+        for k, digits in enumerate(got):
+            for d in digits:
+                for j in range(k):   # every earlier feed that had heard 0.25 s past the digit's end
+                    if fed[j] >= d.end + 0.25:
+                        late += 1
+                        assert held[j] is not None and held[j] <= d.start + 0.02, (seed, d, fed[j], held[j])
+    assert late >= 8   # digits were held back that long, and each was announced meanwhile

@@ -119,7 +119,8 @@ class AudioCall(Timeline):
             return
         if not self.det.tone_active:
             self._pending = []
-        limit = min([self.pos] + self._pending)
+        held = self.det.held_since   # a digit found but still held back (it may be reported later)
+        limit = min([self.pos] + self._pending + ([] if held is None else [self.t0 + held]))
         self.advance_to(limit)
 
     def run_stream(self, stream, keep: "CallerTape | None" = None) -> None:

@@ -475,7 +475,8 @@ class _Core:
     RISE_BLOCKS, RISE_BG, RISE_BG_SKIP, RISE_BG_Q, RISE_BG_EVERY, RISE_BRIDGE = 8, 160, 8, 25.0, 10, 1
     # ...and how many windows it waits for before reading them (its fixed cost per reading
     # is then paid 5 times a second, not 10-50; it names no start events, and what it finds
-    # is reported 0.3 s late anyway)
+    # is reported 0.3 s late anyway), unless a digit of the other paths is ready to go out:
+    # then it reads at once, so that digit waits only for a run still open
     RISE_BATCH = 40
     _UH_CACHE: dict[tuple, np.ndarray] = {}  # (rate, harmonic_flank) -> bases
 
@@ -1074,7 +1075,7 @@ class _Core:
         self._eb = np.concatenate([self._eb, eblk[n_ctx:]])
         self._segment(keys, feat, g0, top, held, S)
         if self.cfg.rise_gain is not None:
-            self._rise()
+            self._rise(now=any(not g.long and g.last + 7 <= self._nb for g in self._done))
         self._emit_done(final=False)
         self._trim()
         if self.cfg.onset_gain is not None and yp is not None:
@@ -1327,14 +1328,14 @@ class _Core:
                 best = max(best, float(np.median(vals)) / weak)
         return best
 
-    def _rise(self, final: bool = False) -> None:
+    def _rise(self, now: bool = False) -> None:
         """The rise path over the windows the new blocks completed, once there are
-        ``RISE_BATCH`` of them (`final`: any) (see ``DtmfConfig.rise_gain``): each window's
+        ``RISE_BATCH`` of them (`now`: any) (see ``DtmfConfig.rise_gain``): each window's
         tone powers, the key its rising pair names, runs of it across batches (global
         window indices, so chunking cannot show)."""
         H, W, cfg = self.H, self.RISE_BLOCKS, self.cfg
         w0, w1 = self._rnext, self._nb - W + 1  # windows [w0, w1) are complete
-        if w1 <= w0 or (w1 - w0 < self.RISE_BATCH and not final):
+        if w1 <= w0 or (w1 - w0 < self.RISE_BATCH and not now):
             return
         self._rnext = w1
         from numpy.lib.stride_tricks import as_strided, sliding_window_view
@@ -1646,7 +1647,7 @@ class _Core:
         self.feed(pad)
         self._finish()
         if self.cfg.rise_gain is not None:
-            self._rise(final=True)
+            self._rise(now=True)
             if self._rrun is not None:
                 self._rise_close()
         self._emit_done(final=True)
@@ -1664,6 +1665,14 @@ class _Core:
     @property
     def active_digit(self) -> str | None:
         return KEYS[self._cur.key] if self.tone_active and self._cur else None
+
+    @property
+    def held_since(self) -> float | None:
+        """Start (s) of the earliest digit closed but not yet reported (waiting for the blocks
+        after it, a neighbour of its key, or the rise path to read past it), None if none."""
+        if not self._done:
+            return None
+        return (min(g.first for g in self._done) + 1) * self.H / self.rate
 
 
 class DtmfDetector:
@@ -1738,6 +1747,14 @@ class DtmfDetector:
     @property
     def active_digit(self) -> str | None:
         return self._core.active_digit
+
+    @property
+    def held_since(self) -> float | None:
+        """Start time (s) of the earliest digit the detector has found but not yet returned
+        (it reports some digits up to ~0.5 s after their end: see ``long_merge`` and the
+        rise path), None if none: a caller's clock should not run past it, or a timeout
+        could come before a key that was pressed before it."""
+        return self._core.held_since
 
     def pop_starts(self) -> list[ToneStart]:
         """Digit-start events since the last call (a digit is announced ~30 ms into its tone)."""

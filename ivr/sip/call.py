@@ -224,6 +224,10 @@ class _DedupDetector:
     def tone_active(self) -> bool:
         return self.det.tone_active
 
+    @property
+    def held_since(self) -> float | None:
+        return self.det.held_since
+
 
 class RtpCall(AudioCall):
     """AudioCall fed from RTP, with prompts queued for RTP (see module docstring)."""
