@@ -1672,7 +1672,8 @@ class _Core:
         after it, a neighbour of its key, or the rise path to read past it), None if none."""
         if not self._done:
             return None
-        return (min(g.first for g in self._done) + 1) * self.H / self.rate
+        k = self.H / self.rate  # a digit's start lies at most 4 blocks before its first window's second block
+        return max(0.0, min(g.edges[0] if g.edges is not None else (g.first - 3) * k for g in self._done))
 
 
 class DtmfDetector:
