@@ -352,7 +352,7 @@ class DtmfConfig:
     # pair names a key; a run of ``rise_windows`` such windows naming one key (one window
     # missing at most) is a candidate, judged like the long look over the run's span but
     # by the rise instead of dominance: both tones within ``long_freq_dev`` of nominal,
-    # still across the halves, no second harmonic, twist, ``rise_span_gain`` over what sat
+    # still across the halves, no second harmonic, ``rise_span_gain`` over what sat
     # at their frequencies just before, each tone at ``rise_level_dbfs`` at least (as the
     # long look reads it: -25 dBm0 per tone, the lowest level a line sends keys at, less
     # 3 dB), and the twist within ``rise_twist_db`` (a receiver's limits, Bellcore's -8 to
@@ -540,6 +540,9 @@ class _Core:
             ph8 = np.outer(m8, om)
             self._rB = np.concatenate([w8[:, None] * np.cos(ph8), w8[:, None] * np.sin(ph8)], axis=1).astype(np.float32)
             self._rnorm = 2.0 / float(w8.sum()) ** 2  # window power -> A^2 / 2, the long look's level
+            # 6 dB under the level floor (A^2 / 2): a window with every tone under it names no
+            # key, and a run none of whose windows reaches it at both its tones cannot pass
+            self._rfloor = 10 ** ((cfg.rise_level_dbfs - 6) / 10)
         self.reset()
 
     def _fine_init(self, rate: int) -> None:
@@ -664,8 +667,6 @@ class _Core:
         self._rp = np.zeros((0, 8))
         self._rp0 = 0  # global window of _rp[0]
         self._rnext = 0
-        self._rbg = np.full(8, np.inf)
-        self._rbg_t = -1  # the window it was read at
         self._rrun: list[int] | None = None  # key, first window, last window
         self._rother: tuple[int, int] | None = None  # another key seen inside the open run's bridge, and where
 
@@ -1338,40 +1339,36 @@ class _Core:
         if w1 <= w0 or (w1 - w0 < self.RISE_BATCH and not now):
             return
         self._rnext = w1
-        from numpy.lib.stride_tricks import as_strided, sliding_window_view
-
         a = (w0 - self._raw_b0) * H
         seg = self._raw[a: a + (w1 - w0 - 1 + W) * H]  # the windows as a strided view (no copy)
-        Y = as_strided(seg, (w1 - w0, W * H), (H * seg.strides[0], seg.strides[0]), writeable=False) @ self._rB
+        Y = np.lib.stride_tricks.as_strided(seg, (w1 - w0, W * H), (H * seg.strides[0], seg.strides[0]),
+                                            writeable=False) @ self._rB
         pw = Y[:, :8].astype(np.float64) ** 2 + Y[:, 8:].astype(np.float64) ** 2
         self._rp = np.concatenate([self._rp, pw])
         E, B, S = self.RISE_BG_EVERY, self.RISE_BG, self.RISE_BG_SKIP
         # a window with every tone 6 dB under the level floor names no key (a run it would
         # join could not pass: _rise_close); a batch of only such windows (a line's silence)
         # costs no background reading
-        quiet = pw.max(axis=1) * self._rnorm < 10 ** ((cfg.rise_level_dbfs - 6) / 10)
+        quiet = pw.max(axis=1) * self._rnorm < self._rfloor
         if quiet.all():
             self._rise_runs(np.full(w1 - w0, -1), w0, w1)
             return
         # the background is read at every E-th window from the windows before it and holds
-        # for the next E; the one read last before w0 holds up to the first here
+        # for the next E; the one read at or before w0 holds up to the first here
         t_prev = w0 - w0 % E
-        if t_prev < w0 and self._rbg_t != t_prev:  # its batch was quiet: read it now
-            self._rbg, self._rbg_t = self._bg_read(t_prev), t_prev
         ts = np.arange(w0 + (-w0) % E, w1, E)
         bgs = np.empty((len(ts) + 1, 8))
-        bgs[0] = self._rbg
+        bgs[0] = self._bg_read(t_prev) if t_prev < w0 else np.inf
         lo_i, hi_i = np.maximum(0, ts - B - self._rp0), np.maximum(0, ts - S - self._rp0)
         full = hi_i - lo_i == B - S
         if full.sum() > 4:  # a long batch: all readings in one partition
-            bgs[1:][full] = _quantile(sliding_window_view(self._rp, B - S, axis=0)[lo_i[full]], self.RISE_BG_Q / 100, axis=2)
+            view = np.lib.stride_tricks.sliding_window_view(self._rp, B - S, axis=0)
+            bgs[1:][full] = _quantile(view[lo_i[full]], self.RISE_BG_Q / 100, axis=2)
             full_read = np.flatnonzero(~full).tolist()
         else:  # a live batch (1-4 readings): one at a time is cheaper
             full_read = range(len(ts))
         for j in full_read:
             bgs[j + 1] = self._bg_read(int(ts[j]))
-        if len(ts):
-            self._rbg, self._rbg_t = bgs[-1], int(ts[-1])
         win = np.arange(w0, w1)
         r = self._rp[w0 - self._rp0:] / np.maximum(bgs[np.searchsorted(ts, win, side="right")], 1e-12)
         lo, hi = np.argmax(r[:, :4], axis=1), np.argmax(r[:, 4:], axis=1)
@@ -1434,7 +1431,7 @@ class _Core:
         # a tone the long look would find at rise_level_dbfs reads about as much in a 40 ms
         # window inside it; 6 dB under that in every window of the run, it cannot pass
         rows = self._rp[max(0, first - self._rp0): last + 1 - self._rp0][:, [key // 4, 4 + key % 4]]
-        if len(rows) and np.any(rows.max(axis=0) * self._rnorm < 10 ** ((cfg.rise_level_dbfs - 6) / 10)):
+        if len(rows) and np.any(rows.max(axis=0) * self._rnorm < self._rfloor):
             return
         # a digit the other paths closed already, of this key near it or of another over it,
         # would drop it in _merge_long wherever its tones turn out to start and end (its
@@ -1465,12 +1462,9 @@ class _Core:
         the first and last 20 ms windows (1 block apart) in which both hold a quarter of
         their upper-quartile power there (a window half filled by a tone holds a quarter of
         its power)."""
-        H, n = self.H, 4
+        n = 4
         b0, b1 = seg.first, seg.last + 4
-        r, c = seg.key // 4, 4 + seg.key % 4
-        at = (np.arange(b0, b1 - n + 1) - self._raw_b0) * H
-        y = self._raw[at[:, None] + np.arange(n * H)[None, :]] @ self._Fb[:, [r, c, 8 + r, 8 + c]]
-        pw = y[:, :2] ** 2 + y[:, 2:] ** 2
+        pw = self._key_track(seg.key, (b0 - self._raw_b0) * self.H, (b1 - self._raw_b0) * self.H)
         on = np.flatnonzero(np.all(pw >= 0.25 * np.percentile(pw, 75, axis=0), axis=1))
         if not on.size:  # cannot happen (the span passed the long look); be safe
             return b0 + n // 2, b1 - n // 2
@@ -1620,18 +1614,19 @@ class _Core:
         j0, j1 = (g.first - self._raw_b0) * H, (g.last + 4 - self._raw_b0) * H
         if min(i0, j0) - 2 * H < 0 or max(i1, j1) + 2 * H > len(self._raw):
             return False
-        n = 4 * H
-        r, c = g.key // 4, 4 + g.key % 4
-        basis = self._Fb[:, [r, c, 8 + r, 8 + c]]  # the 20 ms Hann DFT at its two tones
-
-        def track(s0: int, s1: int) -> np.ndarray:
-            idx = np.arange(s0, max(s1, s0 + n) - n + 1, H)[:, None] + np.arange(n)[None, :]
-            y = self._raw[idx] @ basis
-            return y[:, :2] ** 2 + y[:, 2:] ** 2
-
-        ref = np.median(track(j0, j1), axis=0)
-        gap = track(i0 - 2 * H, i1 + 2 * H)  # windows across the gap's edges too
+        ref = np.median(self._key_track(g.key, j0, j1), axis=0)
+        gap = self._key_track(g.key, i0 - 2 * H, i1 + 2 * H)  # windows across the gap's edges too
         return bool(np.all(gap >= self.cfg.bridge_level * ref))
+
+    def _key_track(self, key: int, s0: int, s1: int) -> np.ndarray:
+        """Power of a key's two tones (columns: low, high) in the 20 ms Hann windows of the raw
+        history starting every block from sample `s0` while they end by `s1` (one at least),
+        read with the core's own 20 ms DFT (`_Fb`)."""
+        H, n = self.H, 4 * self.H
+        r, c = key // 4, 4 + key % 4
+        idx = np.arange(s0, max(s1, s0 + n) - n + 1, H)[:, None] + np.arange(n)[None, :]
+        y = self._raw[idx] @ self._Fb[:, [r, c, 8 + r, 8 + c]]
+        return y[:, :2] ** 2 + y[:, 2:] ** 2
 
     def _is_tail(self, key: int, start: float, level: float) -> bool:
         """Whether a digit is the room tail of the digit reported before it (see
