@@ -519,3 +519,37 @@ def test_a_digit_held_back_is_announced_by_held_since():
                         late += 1
                         assert held[j] is not None and held[j] <= d.start + 1e-4, (seed, d, fed[j], held[j])
     assert late >= 8   # digits were held back that long, and each was announced meanwhile
+
+
+def _loudspeaker(x: np.ndarray, thd_db: float = -40.0) -> np.ndarray:
+    """A small loudspeaker's 2nd and 3rd harmonic distortion, each `thd_db` under a sine of
+    the signal's own power (1 %: an ordinary speaker at a comfortable level)."""
+    a = float(np.sqrt(2 * np.mean(x * x)))
+    k = 10 ** (thd_db / 20)
+    y = x + 2 * k / a * x * x - 4 * k / a ** 2 * x ** 3
+    return (y - np.mean(y)).astype(np.float32)
+
+
+def test_digits_with_the_same_span_are_told_apart_by_identity():
+    """Two digits of one key over the same windows (a long-look and a rise reading of one
+    press) used to compare field by field, arrays included, and raise a ValueError inside
+    the detector: a traceback on the caller's audio.  One press is reported once."""
+    from ivr.dsp.dtmf import N_FEAT, _Segment
+
+    core = DtmfDetector(8000)._core
+    a, b, c = (_Segment(key=5, first=100, last=110, hits=8, acc=np.ones(N_FEAT), long=True) for _ in range(3))
+    out = core._merge_long([a, b, c])
+    assert len(out) == 1 and out[0] is a
+
+
+def test_keys_under_speech_through_a_loudspeaker_do_not_crash_the_detector(monkeypatch):
+    """The audio that raised that ValueError: 0 dB speech with keypad timing played through
+    a loudspeaker at 1 % distortion, then captured by the microphone.  The keys are still found."""
+    from ivr.dsp import overlay
+
+    room = overlay._room
+    monkeypatch.setattr(overlay, "_room", lambda x, rng: room(_loudspeaker(x), rng))
+    ts = make_overlay_set(OverlayCondition("speech", 0.0, "keypad"), 3)
+    digits = detect(ts.signal, ts.rate)
+    sc = score_overlay(ts, digits)
+    assert sc.found >= 14 and sc.false <= 1

@@ -440,7 +440,7 @@ def _put_freq(feat: np.ndarray, sel: np.ndarray, dl: np.ndarray, dh: np.ndarray)
         feat[sel, fd], feat[sel, fd2] = w * dv, w * dv * dv
 
 
-@dataclass
+@dataclass(eq=False)  # a digit is itself: `o in out` asks "this one", and field-wise == would compare arrays
 class _Segment:
     key: int
     first: int  # global window index of first hit
