@@ -29,6 +29,16 @@ HANGUP_KEYS = {"q", "Q", "\x04", "\x03"}  # q, Ctrl-D, Ctrl-C
 HOLD_WAKE_S = 0.4   # while on hold, wake this often to keep the music queued
 
 
+def _keypad_mode(fd: int) -> None:
+    """cbreak (keys one at a time, no echo, Ctrl-C still interrupts) with flow control off:
+    a caller's Ctrl-S would otherwise stop the terminal's output, and the call would hang in
+    its next write, deaf to `q`, until a Ctrl-Q nobody knows to press."""
+    tty.setcbreak(fd)
+    mode = termios.tcgetattr(fd)
+    mode[0] &= ~termios.IXON            # iflag
+    termios.tcsetattr(fd, termios.TCSANOW, mode)
+
+
 class Speaker(Protocol):
     """Prompt audio out (`ivr.speech.speaker.TtsSpeaker`)."""
 
@@ -98,7 +108,7 @@ class KeypadCall(Timeline):
     def run(self) -> None:
         old = termios.tcgetattr(self.fd)
         try:
-            tty.setcbreak(self.fd)
+            _keypad_mode(self.fd)
             self.t = self.t0 = self.now()
             self.begin()
             while not self.rt.ended:

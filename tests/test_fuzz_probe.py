@@ -1,0 +1,59 @@
+"""Regressions found by the acceptance-style fuzz probe of what users feed `ivr` (keys typed
+in a terminal, arguments, files): each test is the smallest reproducer of one problem."""
+from __future__ import annotations
+
+import os
+import pty
+import select
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _read_until(fd: int, proc: subprocess.Popen, want: bytes | None, deadline_s: float) -> bytes:
+    """Read the terminal's output until `want` appears (None: until the process exits) or
+    the deadline passes; reading keeps the terminal's buffer from filling."""
+    out = b""
+    end = time.monotonic() + deadline_s
+    while time.monotonic() < end:
+        if want is not None and want in out:
+            break
+        if want is None and proc.poll() is not None:
+            break
+        r, _, _ = select.select([fd], [], [], 0.1)
+        if r:
+            try:
+                data = os.read(fd, 65536)
+            except OSError:          # the other side closed: the process is gone
+                data = b""
+            if not data and proc.poll() is not None:
+                break
+            out += data
+    return out
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pseudo-terminal semantics of Linux")
+def test_keypad_call_ignores_ctrl_s_and_still_hangs_up(tmp_path):
+    """Ctrl-S (XOFF) typed during a keypad call stopped the terminal's output (cbreak keeps
+    IXON), the call blocked in its next write and `q` never ended it."""
+    master, slave = pty.openpty()
+    env = dict(os.environ, IVR_HOME=str(tmp_path), TERM="xterm")
+    proc = subprocess.Popen([sys.executable, "-m", "ivr", "call", "--today", "2026-11-23", "--no-log"],
+                            cwd=REPO, env=env, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
+    os.close(slave)
+    try:
+        seen = _read_until(master, proc, b"q = tutup telepon", 60)
+        assert b"q = tutup telepon" in seen, seen[-500:]    # the keypad is listening
+        os.write(master, b"\x13q")                          # Ctrl-S, then hang up
+        _read_until(master, proc, None, 30)
+        assert proc.poll() == 0, "the call did not end after Ctrl-S q"
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
