@@ -57,3 +57,18 @@ def test_keypad_call_ignores_ctrl_s_and_still_hangs_up(tmp_path):
             proc.kill()
             proc.wait()
         os.close(master)
+
+
+@pytest.mark.parametrize("port", ["99999999999", "65536", "-1", "0"])
+def test_sdp_offer_with_a_port_no_socket_takes_is_refused(port):
+    """An INVITE whose SDP offered port 99999999999 or -1 was answered 200 OK, then the
+    media start failed inside the server ("cannot answer: error: 'H' format requires
+    0 <= number <= 65535", "argument out of range") and the caller was left with a dead
+    call; the offer is refused instead (the server answers 488)."""
+    from ivr.sip import sdp
+
+    offer = ("v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+             f"m=audio {port} RTP/AVP 0 101\r\na=rtpmap:0 PCMU/8000\r\na=rtpmap:101 telephone-event/8000\r\n")
+    with pytest.raises(sdp.SdpError, match="port"):
+        sdp.parse_offer(offer)
+    assert sdp.parse_offer(offer.replace(f"m=audio {port} ", "m=audio 4000 ")).port == 4000

@@ -57,6 +57,8 @@ def parse_offer(body: str) -> Media:
                     pts = [int(p) for p in parts[3:] if p.isdigit()]
                 except ValueError:
                     raise SdpError(f"bad m= line: {v}") from None
+                if not 0 < port <= 65535:    # 0: the caller declines the stream (RFC 3264)
+                    raise SdpError(f"bad m= line (port {port}): {v}")
         elif k == "c":
             parts = v.split()
             if len(parts) >= 3 and parts[0] == "IN" and parts[1] in ("IP4", "IP6"):
