@@ -173,7 +173,8 @@ def read_text(path: str | Path, limits: Limits = DEFAULT_LIMITS) -> str:
         size = p.stat().st_size
         if size > limits.max_bytes:
             raise YamlError(str(p), 1, 1, f"file is larger than {_size(limits.max_bytes)}", code="size")
-        raw = p.read_bytes()
+        with p.open("rb") as f:     # at most one byte over: /dev/zero has no size and no end
+            raw = f.read(limits.max_bytes + 1)
     except OSError as exc:
         raise YamlError(str(p), 1, 1, f"cannot read file: {exc.strerror or exc}", code="io") from None
     if len(raw) > limits.max_bytes:   # a file that grew, or a device without a size
@@ -198,8 +199,17 @@ class _Constructor(yaml.SafeLoader):
         d.line, d.col = node.start_mark.line + 1, node.start_mark.column + 1
         return d
 
+    def construct_yaml_timestamp(self, node):  # noqa: D401 - PyYAML hook
+        # an unquoted date YAML cannot build (2026-02-30, hour 25) raised a bare ValueError
+        try:
+            return super().construct_yaml_timestamp(node)
+        except (ValueError, OverflowError):
+            raise YamlError(self.name, node.start_mark.line + 1, node.start_mark.column + 1,
+                            f"not a valid date or time: {node.value}") from None
+
 
 _Constructor.add_constructor("tag:yaml.org,2002:map", _Constructor.construct_mapping)
+_Constructor.add_constructor("tag:yaml.org,2002:timestamp", _Constructor.construct_yaml_timestamp)
 
 
 def load_yaml(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS):

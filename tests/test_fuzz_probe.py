@@ -72,3 +72,27 @@ def test_sdp_offer_with_a_port_no_socket_takes_is_refused(port):
     with pytest.raises(sdp.SdpError, match="port"):
         sdp.parse_offer(offer)
     assert sdp.parse_offer(offer.replace(f"m=audio {port} ", "m=audio 4000 ")).port == 4000
+
+
+def test_a_yaml_path_that_never_ends_is_refused_by_size(tmp_path):
+    """`--tree /dev/zero` (or a queue config, a scenario) was read whole: stat says 0 bytes,
+    read_bytes() never ends, and the process died of MemoryError at ~3.7 GB with a traceback."""
+    from ivr import yamlsafe
+
+    with pytest.raises(yamlsafe.YamlError, match="larger than") as exc:
+        yamlsafe.read_text("/dev/zero", yamlsafe.Limits(max_bytes=64 * 1024))
+    assert exc.value.code == "size"
+
+
+def test_scenario_with_an_impossible_unquoted_date_is_one_line_error(tmp_path, capsys, monkeypatch):
+    """`today: 2026-02-30` in a scenario file: YAML reads an unquoted date as a timestamp
+    and PyYAML's date() raised ValueError out of `ivr test` as a traceback."""
+    from ivr.cli import main
+
+    monkeypatch.setenv("IVR_HOME", str(tmp_path / "home"))
+    f = tmp_path / "s.yaml"
+    f.write_text(f"tree: {REPO / 'menus' / 'vika.yaml'}\ntoday: 2026-02-30\n"
+                 "scenarios: [{name: a, steps: [{keys: '1'}]}]\n")
+    assert main(["test", str(f)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [f"ivr: error: {f}:2:8: not a valid date or time: 2026-02-30"]
