@@ -38,9 +38,18 @@ def parse_today(value: str | None):
     if not value:
         return dt.date.today()
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise CliError(f"--today: '{value}' is not a date (expected YYYY-MM-DD)") from None
+    return today_in_range(day)
+
+
+def today_in_range(day):
+    """A `--today` the JKN rules can compute with: due dates and periods a year or more ahead
+    ran past 9999-12-31 (ValueError out of the billing code) for `--today 9999-12-31`."""
+    if not 1900 <= day.year <= 2999:
+        raise CliError(f"--today: '{day.isoformat()}' is out of range (years 1900-2999)")
+    return day
 
 
 def version() -> str:

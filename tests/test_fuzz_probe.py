@@ -96,3 +96,36 @@ def test_scenario_with_an_impossible_unquoted_date_is_one_line_error(tmp_path, c
     assert main(["test", str(f)]) == 2
     err = capsys.readouterr().err
     assert err.strip().splitlines() == [f"ivr: error: {f}:2:8: not a valid date or time: 2026-02-30"]
+
+
+@pytest.mark.parametrize("argv", [
+    ["test", "--generate", str(REPO / "menus" / "vika.yaml"), "-o", "{tmp}/gen", "--today", "9999-12-31"],
+    ["call", "--keys", "1 2 3273011708850003# 17081985", "--no-log", "--today", "9999-12-31"],
+])
+def test_today_at_the_end_of_the_calendar_is_a_usage_error(argv, tmp_path, capsys, monkeypatch):
+    """`--today 9999-12-31`: the next due date is in year 10000 and the billing code raised
+    ValueError (a traceback out of `ivr test --generate`, "gangguan" in a call)."""
+    from ivr.cli import main
+
+    monkeypatch.setenv("IVR_HOME", str(tmp_path / "home"))
+    assert main([a.replace("{tmp}", str(tmp_path)) for a in argv]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == ["ivr: error: --today: '9999-12-31' is out of range (years 1900-2999)"]
+
+
+def test_out_wav_without_an_audio_extension_is_one_line_error(tmp_path, capsys, monkeypatch):
+    """`--out-wav rec` (no extension): soundfile raised TypeError ("unable to get format
+    from file extension") out of `ivr call` as a traceback."""
+    import numpy as np
+
+    from ivr.cli import main
+    from ivr.dsp.audio import write_wav
+
+    monkeypatch.setenv("IVR_HOME", str(tmp_path / "home"))
+    wav = tmp_path / "in.wav"
+    write_wav(wav, np.zeros(8000, dtype=np.float32), 8000)
+    rec = tmp_path / "rec"
+    assert main(["call", "--wav", str(wav), "--speech", "off", "--no-tts", "--no-log",
+                 "--today", "2026-11-23", "--out-wav", str(rec)]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"ivr: error: --out-wav {rec}: cannot write")

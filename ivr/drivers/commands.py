@@ -189,7 +189,7 @@ def _wav_call(rt, args) -> None:
             with private_umask():   # the caller's voice, keys and data read back: 0600
                 call.write_recording(args.out_wav, tape)
             make_private(args.out_wav)
-        except (OSError, RuntimeError, ValueError) as exc:
+        except (OSError, RuntimeError, ValueError, TypeError) as exc:   # TypeError: no known extension
             raise CliError(f"--out-wav {args.out_wav}: cannot write ({str(exc).splitlines()[0]})") from None
         finally:
             tape.close()

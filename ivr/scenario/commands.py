@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ivr.cli import CliError
+from ivr.cli import CliError, today_in_range
 from ivr.privacy import mask_pii
 
 
@@ -76,6 +76,7 @@ def run_generate(args) -> int:
         today = dt.date.fromisoformat(args.today) if args.today else DEFAULT_TODAY
     except ValueError:
         raise CliError(f"--today: '{args.today}' is not a YYYY-MM-DD date") from None
+    today_in_range(today)
     tree = open_tree(args.generate)
     out = Path(args.out)
     if out.exists() and not out.is_dir():
