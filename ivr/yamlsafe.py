@@ -159,7 +159,33 @@ def compose(text: str, path: str = "<string>", limits: Limits = DEFAULT_LIMITS):
             raise YamlError(path, 1, 1, "nesting is too deep to read", limits.depth_hint, "budget") from None
     if root is not None and limits.aliases:
         _check_expansion(root, path, limits)
+    if root is not None and _SURROGATE.search(text):
+        _check_surrogates(root, path)
     return root
+
+
+_SURROGATE = re.compile(r"[\ud800-\udfff]|\\[uU]0*[dD][89a-fA-F][0-9a-fA-F]{2}")
+
+
+def _check_surrogates(root, path: str) -> None:
+    """A double-quoted "\\ud800" is a lone surrogate: not text, and it raised
+    UnicodeEncodeError wherever a prompt was hashed, rendered or written."""
+    seen, stack = set(), [root]
+    while stack:
+        node = stack.pop()
+        if id(node) in seen:
+            continue
+        seen.add(id(node))
+        if isinstance(node, yaml.ScalarNode):
+            if re.search(r"[\ud800-\udfff]", node.value):
+                m = node.start_mark
+                raise YamlError(path, m.line + 1, m.column + 1, "text holds a lone surrogate (\\ud800-\\udfff), not a character",
+                                code="text")
+        elif isinstance(node, yaml.MappingNode):
+            for k, v in node.value:
+                stack += [k, v]
+        elif isinstance(node, yaml.SequenceNode):
+            stack.extend(node.value)
 
 
 def _size(n: int) -> str:

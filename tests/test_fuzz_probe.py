@@ -129,3 +129,19 @@ def test_out_wav_without_an_audio_extension_is_one_line_error(tmp_path, capsys, 
                  "--today", "2026-11-23", "--out-wav", str(rec)]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and err[0].startswith(f"ivr: error: --out-wav {rec}: cannot write")
+
+
+def test_tree_prompt_with_an_escaped_lone_surrogate_is_a_lint_error(tmp_path, capsys, monkeypatch):
+    """A double-quoted "\\ud800" in a prompt is a lone surrogate; `ivr lint` hashed the
+    prompt for its TTS cache and raised UnicodeEncodeError as a traceback."""
+    from ivr.cli import main
+
+    monkeypatch.setenv("IVR_HOME", str(tmp_path / "home"))
+    text = (REPO / "menus" / "vika.yaml").read_text(encoding="utf-8")
+    bad = text.replace('"Maaf, pilihan Anda tidak tersedia."', '"\\ud800 pilihan Anda tidak tersedia."', 1)
+    assert bad != text
+    f = tmp_path / "t.yaml"
+    f.write_text(bad, encoding="utf-8")
+    assert main(["lint", str(f)]) == 1
+    out = capsys.readouterr().out
+    assert "lone surrogate" in out
