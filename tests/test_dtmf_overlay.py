@@ -198,6 +198,25 @@ def test_sets_are_reproducible_and_labelled():
     assert np.abs(a.signal).max() <= 1.0
 
 
+def test_speed_test_sets_send_keys_50_ms_on_50_ms_off():
+    """The speed test's timing (`SPEED_CONDITIONS`): every key 50 ms with 50 ms between, all
+    16 keys; a regression floor on what the detector finds there at 0 dB (bench.dtmf
+    --overlay-only prints the figures; no goal of the issue's), and no false digit."""
+    from ivr.dsp.overlay import SPEED_CONDITIONS
+
+    assert {c.timing for c in SPEED_CONDITIONS} == {"50/50"} and len(SPEED_CONDITIONS) == 8
+    ts = make_overlay_set(OverlayCondition("radio", 0.0, "50/50"), 0)
+    assert sorted(ts.keys) == sorted("0123456789*#ABCD")
+    assert np.allclose(ts.ends - ts.starts, 0.05) and np.allclose(np.diff(ts.starts), 0.1)
+    found = false = 0
+    for c in SPEED_CONDITIONS[:4]:  # 0 dB
+        for seed in (0, 1):
+            s = make_overlay_set(c, seed)
+            sc = score_overlay(s, detect(s.signal, s.rate))
+            found, false = found + sc.found, false + sc.false
+    assert found >= 104 and false == 0, (found, false)  # 8 sets x 16 keys: 13 per 16 at least (112 today)
+
+
 def test_unknown_overlay_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown overlay"):
         make_overlay_set(OverlayCondition("jazz", 0.0, "250/250"))
