@@ -1102,14 +1102,15 @@ class _Core:
         cfg = self.cfg
         if self._cur is None and not np.any(keys >= 0):
             return
-        cum = np.zeros((len(keys) + 1, N_FEAT))
-        np.cumsum(feat, axis=0, out=cum[1:])
         bounds = np.flatnonzero(keys[1:] != keys[:-1]) + 1
         starts = np.concatenate([[0], bounds])
         ends = np.concatenate([bounds, [len(keys)]])
+        # each run's feature sums on their own: as differences of one cumulative sum, a huge
+        # window (a 1e10 click) earlier in the batch swamped every later run's sums to 0
+        runs = np.add.reduceat(feat, starts, axis=0)
         G = cfg.max_gap_windows
         oth = self._other
-        for s, e in zip(starts.tolist(), ends.tolist()):
+        for s, e, acc in zip(starts.tolist(), ends.tolist(), runs):
             v = int(keys[s])
             L = e - s
             gs = g0 + s
@@ -1118,7 +1119,6 @@ class _Core:
                     oth.count = 0
                     self._gap(s, e, top, held, S)
                 continue
-            acc = cum[e] - cum[s]
             cur = self._cur
             if cur is None:
                 self._cur = _Segment(v, gs, gs + L - 1, L, acc)
@@ -1158,7 +1158,7 @@ class _Core:
                 # on exactly those first windows (so chunking cannot change the answer)
                 cur.announced = True
                 kk = cfg.announce_hits - (cur.hits - L)
-                acc_at = cur.acc - acc + (cum[s + kk] - cum[s])
+                acc_at = cur.acc - acc + feat[s : s + kk].sum(axis=0)
                 if self._digit_ok(acc_at, cfg.announce_hits):
                     k = self.H / self.rate
                     w_at = gs + kk - 1
@@ -1671,6 +1671,16 @@ class _Core:
         return max(0.0, min(g.edges[0] if g.edges is not None else (g.first - 3) * k for g in self._done))
 
 
+def _check_finite(x: np.ndarray) -> None:
+    """NaN or inf in `x` (float32, 1-D) is the caller's error: one sample of it in the
+    detector's carried state (band filter, background averages, raw history) silenced
+    every later digit of the stream.  Checked before any state sees the chunk."""
+    if x.size and not (math.isfinite(float(x.min())) and math.isfinite(float(x.max()))):  # NaN propagates
+        i = int(np.flatnonzero(~np.isfinite(x))[0])
+        raise ValueError(f"DtmfDetector.feed: samples must be finite float32 numbers (+-1.0 full scale), "
+                         f"got {x[i]} at sample {i} of this chunk")
+
+
 class DtmfDetector:
     """Streaming DTMF detector for one channel at any sample rate.
 
@@ -1707,6 +1717,7 @@ class DtmfDetector:
             x = x[:, 0]
         if x.ndim != 1:
             raise ValueError("DtmfDetector.feed takes one channel (1-D samples); use one detector per channel")
+        _check_finite(x)
         if self._batch:
             self._held.append(x)
             self._n_held += len(x)
