@@ -40,3 +40,15 @@ def test_keywords(rec, phrase, token):
 def test_out_of_grammar_lands_on_the_garbage_path(rec):
     res = rec.recognize(synth("halo selamat pagi"), MENU)
     assert res.nomatch and res.choice is None
+
+
+def test_restart_inside_an_utterance(rec):
+    """start() again before finish() (a DTMF tone mutes the listen): a fresh utterance, not
+    KeyError 'Unable to set search ivr' from the decoder."""
+    g = Grammar((), digits=True, min_digits=1, max_digits=8)
+    x = synth("tiga dua nol satu lima")
+    rec.start(g)
+    rec.feed(x[:8000])
+    rec.start(g)
+    res = rec.recognize(x, g)
+    assert res.digits == "32015" and not res.nomatch

@@ -204,3 +204,13 @@ def test_hold_music_between_announcements_in_the_recording(repo, tmp_path, voice
     blocks = list(call.recording_blocks(lambda k, n: left[k:k + n], len(left), 16000, block_s=7.3))
     assert len(blocks) > 5
     assert np.allclose(np.concatenate(blocks)[:len(rec)], rec, atol=1e-6)
+
+
+def test_pocketsphinx_call_survives_keys_during_a_listen(vika, fixtures_dir, voice, recognizers):
+    """A key tone mutes the listen and restarts the recogniser mid-utterance; PocketSphinx
+    refused to switch its search inside an utterance (KeyError 'Unable to set search ivr'
+    out of the call)."""
+    rt, _ = _run(vika, fixtures_dir / "status_aktif.wav", voice, dt.date(2026, 11, 23), recognizers("pocketsphinx"))
+    stats = rt.session.stats
+    assert "status_aktif" in stats.path
+    assert (stats.end_node, stats.outcome) == ("status_bayar", "caller-hangup")

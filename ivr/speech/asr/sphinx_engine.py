@@ -103,6 +103,12 @@ class PocketSphinxRecognizer(Recognizer):
         self._dict_words: set[str] = set()
         self.matcher: GrammarMatcher | None = None
         self._last_partial = ""
+        self._in_utt = False   # between start_utt and end_utt
+
+    def _end_utt(self) -> None:
+        if self._in_utt:
+            self._decoder.end_utt()
+            self._in_utt = False
 
     def _on_start(self, grammar: Grammar) -> None:
         self.matcher = GrammarMatcher(grammar, digit_keys=True)
@@ -121,6 +127,9 @@ class PocketSphinxRecognizer(Recognizer):
             except (RuntimeError, ValueError) as exc:
                 raise RecognizerError(f"pocketsphinx failed to start: {exc}") from None
         else:
+            # a listen restarted before its finish() (a DTMF tone mutes it, a new node): the
+            # decoder refuses to switch search inside an utterance ("Unable to set search")
+            self._end_utt()
             for w in sorted(words - self._dict_words):
                 ph = g2p(w)
                 if ph:
@@ -129,6 +138,7 @@ class PocketSphinxRecognizer(Recognizer):
             self._decoder.add_jsgf_file("ivr", str(tmp / "g.gram"))
             self._decoder.activate_search("ivr")
         self._decoder.start_utt()
+        self._in_utt = True
         self._last_partial = ""
 
     def _on_audio(self, x: np.ndarray, events: list) -> Partial | None:
@@ -144,7 +154,7 @@ class PocketSphinxRecognizer(Recognizer):
     def finish(self) -> RecognitionResult:
         if self.grammar is None:
             raise RecognizerError("finish() before start(grammar)")
-        self._decoder.end_utt()
+        self._end_utt()
         hyp = self._decoder.hyp()
         text = hyp.hypstr.strip() if hyp else ""
         if not text:
