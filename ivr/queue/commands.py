@@ -79,6 +79,10 @@ def _calls(text: str) -> int:
     return int(x)
 
 
+#: Staffing levels one command compares: a table or a study a person reads.
+MAX_LEVELS = 50
+
+
 def parse_agents(text: str) -> list[int]:
     """'12' -> [12]; '10..16' -> [10..16]; '10,12,14' -> [10, 12, 14]."""
     from ivr.cli import CliError
@@ -89,6 +93,8 @@ def parse_agents(text: str) -> list[int]:
         a, b = int(m.group(1)), int(m.group(2))
         if a > b:
             raise CliError(f"--agents {text}: range start is above its end")
+        if b - a >= MAX_LEVELS:   # before the list is built: 1..100000000 took 3.9 GB
+            raise CliError(f"--agents {text}: {b - a + 1} staffing levels; at most {MAX_LEVELS} at once")
         out = list(range(a, b + 1))
     elif re.fullmatch(r"\d+(\s*,\s*\d+)*", t):
         out = sorted({int(x) for x in t.split(",")})
@@ -96,8 +102,8 @@ def parse_agents(text: str) -> list[int]:
         raise CliError(f"--agents {text!r}: write a count (12), a range (10..16) or a list (10,12,14)")
     if not out or out[0] < 1:
         raise CliError("--agents: agent counts must be >= 1")
-    if len(out) > 50:
-        raise CliError("--agents: at most 50 staffing levels at once")
+    if len(out) > MAX_LEVELS:
+        raise CliError(f"--agents: {len(out)} staffing levels; at most {MAX_LEVELS} at once")
     return out
 
 
