@@ -145,3 +145,75 @@ def test_tree_prompt_with_an_escaped_lone_surrogate_is_a_lint_error(tmp_path, ca
     assert main(["lint", str(f)]) == 1
     out = capsys.readouterr().out
     assert "lone surrogate" in out
+
+
+def _quiet_wav(tmp_path):
+    import numpy as np
+
+    from ivr.dsp.audio import write_wav
+
+    wav = tmp_path / "quiet.wav"
+    write_wav(wav, np.zeros(8000, dtype=np.float32), 16000)
+    return wav
+
+
+@pytest.mark.parametrize("language", ["xx", ""])
+def test_asr_language_whisper_does_not_know_is_a_usage_error(language, tmp_path, capsys):
+    """`ivr asr --language xx` (or ""): faster-whisper's tokenizer raised ValueError as a
+    traceback once the model had loaded."""
+    from ivr.cli import main
+
+    assert main(["asr", "--words", "ya,tidak", "--language", language, str(_quiet_wav(tmp_path))]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith(f"ivr: error: --language: {language!r} is not a Whisper language code "
+                             "(expected one of: af, am, ")
+    assert ", id, " in err[0]
+
+
+def test_asr_words_too_long_for_whisper_prompt_is_a_usage_error(tmp_path, capsys):
+    """`ivr asr --words aaaa...` (100,000 letters): the prompt filled Whisper's 448-token
+    context and CTranslate2 raised RuntimeError ("no position encodings") as a traceback."""
+    from ivr.cli import main
+
+    assert main(["asr", "--words", "a" * 100_000, str(_quiet_wav(tmp_path))]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1
+    assert err[0].startswith("ivr: error: --words: the words of grammar 'words' make a Whisper prompt of ")
+    assert "at most 223 fit" in err[0]
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--max-digits", "99999999999"], "--max-digits 99999999999: at most 32 digits"),
+    (["--length", "33"], "--length 33: at most 32 digits"),
+    (["--validator", "nik", "--length", "3"], "--length 3 contradicts --validator nik: its values have at least 16"),
+    (["--validator", "phone", "--max-digits", "9"], "--max-digits 9 contradicts --validator phone: its values have "
+                                                    "at least 10"),
+])
+def test_asr_digit_lengths_out_of_reach_are_usage_errors(argv, message, tmp_path, capsys):
+    """`ivr asr --digits --max-digits 99999999999`, or `--validator nik --length 3` (no
+    3-digit NIK exists): both were accepted and decoded for a minute; now refused at once."""
+    from ivr.cli import main
+
+    assert main(["asr", "--digits", str(_quiet_wav(tmp_path)), *argv]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith(f"ivr: error: {message}")
+
+
+def test_queue_agents_range_is_refused_before_it_is_built():
+    """`ivr queue erlang --agents 1..100000000`: the range was expanded into a list (3.9 GB)
+    before the 50-level limit was checked."""
+    import tracemalloc
+
+    from ivr.cli import CliError
+    from ivr.queue.commands import parse_agents
+
+    tracemalloc.start()
+    try:
+        with pytest.raises(CliError, match=r"^--agents 1\.\.2000000: 2000000 staffing levels; at most 50 at once$"):
+            parse_agents("1..2000000")
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1_000_000, peak
+    assert parse_agents("10..59") == list(range(10, 60))

@@ -14,6 +14,11 @@ from pathlib import Path
 
 from ivr.grammar import Choice, Grammar
 
+#: Most digits `ivr asr --digits` listens for: twice the longest number a collect takes (a
+#: NIK or NPWP, 16). Whisper's answer room for 32 digits (16 + 6 tokens a digit = 208) still
+#: fits beside the longest prompt (whisper_engine.MAX_PROMPT_TOKENS) in its 448-token context.
+MAX_DIGITS = 32
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add `ivr asr` and `ivr models`."""
@@ -63,6 +68,15 @@ def grammar_from_args(args) -> Grammar:
         lo, hi = (args.length, args.length) if args.length is not None else (args.min_digits, args.max_digits)
         if not 1 <= lo <= hi:
             raise CliError("--length, --min-digits must be >= 1 and <= --max-digits")
+        most = "--length" if args.length is not None else "--max-digits"
+        if hi > MAX_DIGITS:
+            raise CliError(f"{most} {hi}: at most {MAX_DIGITS} digits (twice a 16-digit NIK)")
+        from .answer import FULL_LENGTH
+
+        need = FULL_LENGTH.get(args.validator, 1)   # the shortest value the validator can pass
+        if hi < need:
+            raise CliError(f"{most} {hi} contradicts --validator {args.validator}: "
+                           f"its values have at least {need} digits")
         return Grammar((), digits=True, min_digits=lo, max_digits=hi, name="digits", validator=args.validator)
     if args.length is not None or args.validator != "none":
         raise CliError("--length and --validator go with --digits (a --node collect has its own)")
@@ -113,6 +127,13 @@ def cmd_asr(args) -> int:
         if f != "-" and not Path(f).is_file():
             raise CliError(f"{f}: no such file")
     logging.basicConfig(level=logging.WARNING, format="ivr: warning: %(message)s")
+    if args.speech_engine == "whisper":   # the one engine that reads --language
+        from .whisper_engine import check_language
+
+        try:
+            check_language(args.language)
+        except RecognizerError as exc:
+            raise CliError(f"--language: {exc}") from None
     try:
         # whisper: no decoding thread; the decode a live call would start at the final pause
         # is simulated, so `latency` is what a live caller waits
@@ -129,7 +150,10 @@ def cmd_asr(args) -> int:
                 failures += 1
                 continue
             t0 = time.perf_counter()
-            r = rec.recognize(pcm, grammar)
+            try:
+                r = rec.recognize(pcm, grammar)
+            except RecognizerError as exc:   # the grammar does not suit the engine (too many words)
+                raise CliError(f"{'--words' if args.words is not None else f'--node {args.node}'}: {exc}") from None
             secs = time.perf_counter() - t0
             out = {"file": f, "text": r.text, "words": list(r.words), "digits": r.digits, "choice": r.choice,
                    "confidence": r.confidence, "nomatch": r.nomatch, "engine": r.engine,

@@ -67,6 +67,24 @@ assert all(sorted(o) == sorted(DIGIT_WORDS) for o in PROMPT_ORDERS)
 _MODELS: dict[tuple, object] = {}
 _MODELS_LOCK = threading.Lock()
 
+#: Whisper's text context: the prompt, the start tokens and the answer share 448 positions.
+TEXT_CONTEXT = 448
+#: Most tokens a prompt may take: faster-whisper's `transcribe` keeps this many (half the
+#: context, less the prompt marker), leaving the other half for the answer. The longest
+#: prompt of menus/vika.yaml is 99 tokens; a longer one failed in CTranslate2 ("no position
+#: encodings ... >= 448") once it filled the context.
+MAX_PROMPT_TOKENS = TEXT_CONTEXT // 2 - 1
+
+
+def check_language(language: str) -> None:
+    """RecognizerError unless `language` is a code Whisper knows (faster-whisper's own
+    list): checked before the model loads, not as a ValueError from its tokenizer."""
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    if language not in _LANGUAGE_CODES:
+        raise RecognizerError(f"{language!r} is not a Whisper language code "
+                              f"(expected one of: {', '.join(_LANGUAGE_CODES)})")
+
 
 def load_model(path: str | None = None, threads: int | None = None, compute_type: str = "int8",
                parallel: int = 1):
@@ -249,6 +267,7 @@ class WhisperRecognizer(Recognizer):
                  nbest: int = 5, min_confidence: float = MIN_CONFIDENCE, early_end_ms: float = 350.0,
                  live: bool = True, second_opinions: bool = True, parallel: int = 1):
         super().__init__(endpoint)
+        check_language(language)
         if decoder not in ("short", "transcribe"):
             raise RecognizerError(f"unknown Whisper decoder {decoder!r} (short or transcribe)")
         # A single caller's decodes run the prompt orders side by side, one model worker
@@ -286,6 +305,14 @@ class WhisperRecognizer(Recognizer):
         self._prompt = prompt_text(self._prompt_words) if self.use_prompt else None
         self._order_prompts = ([prompt_text(prompt_words(self.matcher, o)) for o in PROMPT_ORDERS]
                                if self.use_prompt else [None])
+        if self.use_prompt:
+            tok = self._tokenizer()
+            longest = max(len(tok.encode(" " + p.strip())) for p in self._order_prompts)
+            if longest > MAX_PROMPT_TOKENS:
+                raise RecognizerError(
+                    f"the words of grammar {grammar.name!r} make a Whisper prompt of {longest} tokens; "
+                    f"at most {MAX_PROMPT_TOKENS} fit (half of Whisper's {TEXT_CONTEXT}-token context; "
+                    "the rest is the answer's): give fewer or shorter words")
         # an answer is short: cap the tokens so a runaway decode cannot cost seconds
         self._max_tokens = 16 + (6 * grammar.max_digits if grammar.digits else 24)
         self._cancel_spec()
@@ -362,7 +389,7 @@ class WhisperRecognizer(Recognizer):
         assert len(ids) == 1 or batch == 1, "several prompts decode one utterance"
         opts = dict(beam_size=max(front.beam or 0, self.beam_size), num_hypotheses=self.nbest,
                     return_scores=True, return_no_speech_prob=True, suppress_blank=True,
-                    max_length=min(448, max(map(len, ids)) + cap))   # max_length counts the prompt too
+                    max_length=min(TEXT_CONTEXT, max(map(len, ids)) + cap))   # max_length counts the prompt too
         if len(ids) == 1:
             results = self.model.model.generate(enc, ids * batch, **opts)
         elif not self.side_by_side and len(set(map(len, ids))) == 1:
@@ -520,7 +547,7 @@ class WhisperRecognizer(Recognizer):
         prompts = [self._prompt_ids(prompt_text(p)) for p in shuffled(self._prompt_words)]
         results = self.model.model.generate(
             repeat_rows(d.enc, VOTERS), prompts, beam_size=1, suppress_blank=True,
-            max_length=min(448, max(map(len, prompts)) + self._max_tokens))
+            max_length=min(TEXT_CONTEXT, max(map(len, prompts)) + self._max_tokens))
         tok = self._tokenizer()
         out = []
         for res in results:
