@@ -217,3 +217,31 @@ def test_queue_agents_range_is_refused_before_it_is_built():
         tracemalloc.stop()
     assert peak < 1_000_000, peak
     assert parse_agents("10..59") == list(range(10, 60))
+
+
+def test_dtmf_gen_refuses_a_key_string_no_call_needs(tmp_path, capsys):
+    """`ivr dtmf gen` with 100,000 keys synthesised 128 million samples at once (3.5 GB)."""
+    from ivr.cli import main
+
+    out = tmp_path / "k.wav"
+    assert main(["dtmf", "gen", "1" * 100_000, "-o", str(out)]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == ["ivr: error: digits: 100000 keys given, at most 1000 in one file"]
+    assert not out.exists()
+    assert main(["dtmf", "gen", "1-" * 1000, "-o", str(out)]) == 0    # 1000 keys ('-' ignored) are fine
+
+
+def test_dtmf_tones_are_synthesised_a_block_at_a_time():
+    """Each tone sample took ~7 float64 temporaries at once: 2.5 GB for a 2-key file of
+    one-minute tones at 384 kHz. The peak is now the output plus one block's temporaries."""
+    import tracemalloc
+
+    from ivr.dsp.dtmf_gen import generate
+
+    tracemalloc.start()
+    try:
+        x = generate("1", rate=96000, on_ms=60000, off_ms=10)     # 5.8 M samples
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert len(x) > 5_000_000
+    assert peak < x.nbytes + 100_000_000, (peak, x.nbytes)       # was 346 MB for 23 MB of output

@@ -49,10 +49,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     d.set_defaults(func=cmd_detect)
 
 
+#: Keys one `ivr dtmf gen` writes: far more than any caller keys in a call (a NIK is 16).
+MAX_KEYS = 1000
+
+
 def cmd_gen(args: argparse.Namespace) -> int:
     from ivr.dsp.audio import AudioError, write_wav
     from ivr.dsp.dtmf_gen import generate
 
+    n_keys = sum(c not in " -" for c in args.digits)
+    if n_keys > MAX_KEYS:
+        raise CliError(f"digits: {n_keys} keys given, at most {MAX_KEYS} in one file")
     if args.rate < 4000 or args.rate > 384000:
         raise CliError(f"--rate {args.rate}: use a sample rate between 4000 and 384000 Hz")
     if not (0 < args.on <= 60000) or not (0 <= args.off <= 60000):
