@@ -245,3 +245,29 @@ def test_dtmf_tones_are_synthesised_a_block_at_a_time():
         tracemalloc.stop()
     assert len(x) > 5_000_000
     assert peak < x.nbytes + 100_000_000, (peak, x.nbytes)       # was 346 MB for 23 MB of output
+
+
+def test_wav_of_a_codec_whose_last_block_is_short_is_read(tmp_path):
+    """A G.721 ADPCM WAV (format tag 0x0040, written by libsndfile itself) was refused as
+    "truncated WAV: data size ... is not a whole number of frames": that test is for PCM,
+    float and G.711, whose data is whole frames; a codec's last block may be short."""
+    import struct
+
+    import numpy as np
+    import soundfile as sf
+
+    from ivr.dsp.audio import open_audio_stream, read_audio
+    from ivr.dsp.dtmf_gen import generate
+
+    x = generate("3273#", rate=8000)
+    wav = tmp_path / "g721.wav"
+    sf.write(wav, x, 8000, subtype="G721_32")
+    raw = wav.read_bytes()
+    fmt, data = raw.index(b"fmt "), raw.index(b"data")
+    tag, align = struct.unpack("<H", raw[fmt + 8:fmt + 10])[0], struct.unpack("<H", raw[fmt + 20:fmt + 22])[0]
+    size = struct.unpack("<I", raw[data + 4:data + 8])[0]
+    assert tag == 0x0040 and size % align       # the case: data not a whole number of blocks
+    samples, rate = read_audio(wav, always_2d=False)
+    assert rate == 8000 and abs(len(samples) - len(x)) < 64 and np.max(np.abs(samples)) > 0.1
+    with open_audio_stream(wav) as stream:
+        assert stream.rate == 8000 and sum(map(len, stream)) == len(samples) and not stream.error

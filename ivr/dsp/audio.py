@@ -44,6 +44,10 @@ DBM0_TO_DBFS = -3.14
 # WAV data-chunk sizes that streaming writers (sox, ffmpeg, arecord) put in a header when
 # they cannot seek back to fill in the real size.  Such files are not "truncated".
 _UNKNOWN_WAV_SIZES = {0, 0xFFFFFFFF, 0x7FFFF000, 0x7FFFFFFF, 0xFFFFFFFF - 8}
+# WAV format tags whose data is whole frames of `block_align` bytes: PCM, IEEE float, A-law,
+# mu-law, WAVE_FORMAT_EXTENSIBLE (PCM or float in practice). A codec's blocks (IMA/MS ADPCM,
+# G.721, GSM 6.10) may end short, which libsndfile decodes: not a sign of a cut file.
+_FRAMED_WAV_TAGS = {0x0001, 0x0003, 0x0006, 0x0007, 0xFFFE}
 
 
 class AudioError(ValueError):
@@ -124,7 +128,9 @@ def _check_riff_at(read_at: Callable[[int, int], bytes], total: int | None, name
                 if total is None:
                     return
                 raise AudioError(f"{name}: truncated WAV (header cut short)")
-            block_align = struct.unpack(endian + "H", fmt[12:14])[0]
+            tag, block_align = struct.unpack(endian + "H", fmt[0:2])[0], struct.unpack(endian + "H", fmt[12:14])[0]
+            if tag not in _FRAMED_WAV_TAGS:
+                block_align = 0
         elif cid == b"data":
             if size in _UNKNOWN_WAV_SIZES or total is None:
                 return
@@ -164,7 +170,13 @@ def read_audio(
     _check_riff(data, name)
     try:
         with sf.SoundFile(io.BytesIO(data)) as f:
-            samples = f.read(dtype="float32", always_2d=True)
+            if f.seekable():
+                samples = f.read(dtype="float32", always_2d=True)
+            else:   # a codec libsndfile cannot seek in (G.721) reads only a count of frames at a time
+                parts = []
+                while len(part := f.read(1 << 16, dtype="float32", always_2d=True)):
+                    parts.append(part)
+                samples = np.concatenate(parts) if parts else np.zeros((0, f.channels), np.float32)
             info = AudioInfo(name, int(f.samplerate), int(f.channels), len(samples), f.format, f.subtype)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
         raise _unreadable(name, exc) from None
