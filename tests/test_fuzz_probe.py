@@ -271,3 +271,34 @@ def test_wav_of_a_codec_whose_last_block_is_short_is_read(tmp_path):
     assert rate == 8000 and abs(len(samples) - len(x)) < 64 and np.max(np.abs(samples)) > 0.1
     with open_audio_stream(wav) as stream:
         assert stream.rate == 8000 and sum(map(len, stream)) == len(samples) and not stream.error
+
+
+def test_ivr_test_of_a_device_says_what_it_is(tmp_path, capsys, monkeypatch):
+    """`ivr test /dev/zero` said "no such file or directory" of a path that exists."""
+    from ivr.cli import main
+
+    monkeypatch.setenv("IVR_HOME", str(tmp_path / "home"))
+    assert main(["test", "/dev/zero"]) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        "ivr: error: /dev/zero: not a regular file or folder; expected a scenario file (*.yaml) or a folder of them"]
+
+
+def test_junit_testcase_name_with_a_nik_is_masked(tmp_path, capsys, monkeypatch):
+    """A scenario named after the number it dials (a 16-digit NIK) put the number in clear
+    into the JUnit testcase name; messages and transcripts were already masked."""
+    import xml.etree.ElementTree as ET
+
+    from ivr.cli import main
+    from ivr.privacy import mask_pii
+
+    monkeypatch.setenv("IVR_HOME", str(tmp_path / "home"))
+    nik = "3174054508900002"
+    sc = tmp_path / "s.yaml"
+    sc.write_text(f"tree: {REPO / 'menus' / 'vika.yaml'}\ntoday: 2026-11-23\n"
+                  f"scenarios:\n  - name: status {nik}\n    steps:\n      - keys: '1'\n")
+    junit = tmp_path / "junit.xml"
+    assert main(["test", str(sc), "--junit", str(junit)]) == 0
+    names = [c.get("name") for c in ET.parse(junit).iter("testcase")]
+    assert names == [mask_pii(f"status {nik}")] and nik not in junit.read_text()
+    assert main(["test", str(sc), "--junit", str(junit), "--unmask"]) == 0
+    assert [c.get("name") for c in ET.parse(junit).iter("testcase")] == [f"status {nik}"]

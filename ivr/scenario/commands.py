@@ -47,6 +47,8 @@ def _files(paths: list[str]) -> list[Path]:
             out += sorted(q for q in p.rglob("*.yaml") if q.is_file())
         elif p.is_file():
             out.append(p)
+        elif p.exists():   # /dev/zero, a pipe, a socket
+            raise CliError(f"{raw}: not a regular file or folder; expected a scenario file (*.yaml) or a folder of them")
         else:
             raise CliError(f"{raw}: no such file or directory")
     if not out:

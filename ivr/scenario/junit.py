@@ -29,7 +29,7 @@ def write_junit(results, path: str | Path, coverage: dict[str, tuple[int, int]] 
                 for tree, (hit, total) in cov.items():
                     ET.SubElement(props, "property", name=f"{what}-coverage:{tree}", value=f"{hit}/{total}")
         for r in rs:
-            case = ET.SubElement(suite, "testcase", classname=Path(file).stem, name=r.scenario.name,
+            case = ET.SubElement(suite, "testcase", classname=Path(file).stem, name=shown(r.scenario.name),
                                  file=file, line=str(r.scenario.line), time=f"{r.seconds:.4f}")
             if not r.ok:
                 f = ET.SubElement(case, "failure", message=shown(r.failures[0]), type="ScenarioFailure")
