@@ -302,3 +302,25 @@ def test_junit_testcase_name_with_a_nik_is_masked(tmp_path, capsys, monkeypatch)
     assert names == [mask_pii(f"status {nik}")] and nik not in junit.read_text()
     assert main(["test", str(sc), "--junit", str(junit), "--unmask"]) == 0
     assert [c.get("name") for c in ET.parse(junit).iter("testcase")] == [f"status {nik}"]
+
+
+def test_wav_of_a_format_libsndfile_cannot_decode_names_its_tag(tmp_path):
+    """A WAV whose format tag libsndfile does not decode said "unreadable audio (... Malformed
+    'fmt ' chunk.)"; it now names the tag and the formats that are read."""
+    import numpy as np
+
+    from ivr.dsp.audio import AudioError, open_audio_stream, read_audio, write_wav
+
+    wav = tmp_path / "tag.wav"
+    write_wav(wav, np.zeros(800, dtype=np.float32), 8000)
+    raw = bytearray(wav.read_bytes())
+    fmt = raw.index(b"fmt ")
+    raw[fmt + 8:fmt + 10] = (0x1234).to_bytes(2, "little")
+    wav.write_bytes(bytes(raw))
+    want = f"{wav}: unsupported WAV format 0x1234 (readable: PCM, float, A-law, mu-law, "
+    with pytest.raises(AudioError) as exc:
+        read_audio(wav)
+    assert str(exc.value).startswith(want)
+    with pytest.raises(AudioError) as exc:
+        open_audio_stream(wav)
+    assert str(exc.value).startswith(want)

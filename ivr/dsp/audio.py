@@ -48,6 +48,10 @@ _UNKNOWN_WAV_SIZES = {0, 0xFFFFFFFF, 0x7FFFF000, 0x7FFFFFFF, 0xFFFFFFFF - 8}
 # mu-law, WAVE_FORMAT_EXTENSIBLE (PCM or float in practice). A codec's blocks (IMA/MS ADPCM,
 # G.721, GSM 6.10) may end short, which libsndfile decodes: not a sign of a cut file.
 _FRAMED_WAV_TAGS = {0x0001, 0x0003, 0x0006, 0x0007, 0xFFFE}
+# What libsndfile decodes in a WAV (format tag -> name), for the message about another tag.
+_DECODED_WAV_TAGS = {0x0001: "PCM", 0x0003: "float", 0x0006: "A-law", 0x0007: "mu-law", 0x0011: "IMA ADPCM",
+                     0x0002: "MS ADPCM", 0x0031: "GSM 6.10", 0x0040: "G.721 ADPCM", 0x0055: "MP3",
+                     0xFFFE: "extensible"}
 
 
 class AudioError(ValueError):
@@ -95,12 +99,12 @@ def _read_bytes(src: Source) -> bytes:
     return bytes(data)
 
 
-def _check_riff(data: bytes, name: str) -> None:
+def _check_riff(data: bytes, name: str) -> int | None:
     """Reject RIFF/WAVE bytes that are cut short, which libsndfile silently accepts."""
-    _check_riff_at(lambda pos, n: data[pos:pos + n], len(data), name)
+    return _check_riff_at(lambda pos, n: data[pos:pos + n], len(data), name)
 
 
-def _check_riff_at(read_at: Callable[[int, int], bytes], total: int | None, name: str) -> None:
+def _check_riff_at(read_at: Callable[[int, int], bytes], total: int | None, name: str) -> int | None:
     """Reject RIFF/WAVE files that are cut short, which libsndfile silently accepts.
 
     A header that promises more sample bytes than the file holds means the file was cut
@@ -108,13 +112,15 @@ def _check_riff_at(read_at: Callable[[int, int], bytes], total: int | None, name
     Streaming writers' placeholder sizes are allowed. `read_at(pos, n)` reads the file's
     bytes (so a big file is checked without reading it); `total` is its length, None for a
     pipe, whose end is not known yet (then only what `read_at` holds is checked).
+    Returns the WAV format tag when the header names one (for `_unreadable`).
     """
     head = read_at(0, 12)
     if len(head) < 12 or head[:4] not in (b"RIFF", b"RIFX") or head[8:12] != b"WAVE":
-        return
+        return None
     endian = "<" if head[:4] == b"RIFF" else ">"
     pos = 12
     block_align = 0
+    tag = None
     while True:
         hdr = read_at(pos, 8)
         if len(hdr) < 8:
@@ -126,14 +132,14 @@ def _check_riff_at(read_at: Callable[[int, int], bytes], total: int | None, name
             fmt = read_at(body, 16)
             if len(fmt) < 16:
                 if total is None:
-                    return
+                    return None
                 raise AudioError(f"{name}: truncated WAV (header cut short)")
             tag, block_align = struct.unpack(endian + "H", fmt[0:2])[0], struct.unpack(endian + "H", fmt[12:14])[0]
             if tag not in _FRAMED_WAV_TAGS:
                 block_align = 0
         elif cid == b"data":
             if size in _UNKNOWN_WAV_SIZES or total is None:
-                return
+                return tag
             have = total - body
             if have < size:
                 raise AudioError(
@@ -142,10 +148,10 @@ def _check_riff_at(read_at: Callable[[int, int], bytes], total: int | None, name
                 )
             if block_align and size % block_align:
                 raise AudioError(f"{name}: truncated WAV: data size {size} is not a whole number of frames")
-            return
+            return tag
         pos = body + size + (size & 1)
     if total is None:
-        return
+        return tag
     if pos < total or total < 44:
         raise AudioError(f"{name}: truncated WAV (no complete data chunk)")
     raise AudioError(f"{name}: WAV file has no data chunk")
@@ -167,7 +173,7 @@ def read_audio(
     data = _read_bytes(src)
     if not data:
         raise AudioError(f"{name}: empty file")
-    _check_riff(data, name)
+    tag = _check_riff(data, name)
     try:
         with sf.SoundFile(io.BytesIO(data)) as f:
             if f.seekable():
@@ -179,7 +185,7 @@ def read_audio(
                 samples = np.concatenate(parts) if parts else np.zeros((0, f.channels), np.float32)
             info = AudioInfo(name, int(f.samplerate), int(f.channels), len(samples), f.format, f.subtype)
     except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
-        raise _unreadable(name, exc) from None
+        raise _unreadable(name, exc, tag) from None
     if info.frames == 0:
         raise AudioError(f"{name}: audio file holds no samples")
     if not np.all(np.isfinite(samples)):
@@ -191,9 +197,13 @@ def read_audio(
     return samples, info.rate
 
 
-def _unreadable(name: str, exc: Exception) -> AudioError:
-    """The one-line error for audio libsndfile cannot open or decode."""
+def _unreadable(name: str, exc: Exception, tag: int | None = None) -> AudioError:
+    """The one-line error for audio libsndfile cannot open or decode (`tag`: the WAV
+    format tag, when the input is a WAV)."""
     msg = str(exc).split("\n")[0]
+    if tag is not None and tag not in _DECODED_WAV_TAGS:
+        return AudioError(f"{name}: unsupported WAV format 0x{tag:04X} (readable: "
+                          f"{', '.join(v for v in _DECODED_WAV_TAGS.values() if v != 'extensible')})")
     if "Format not recognised" in msg or "unknown format" in msg.lower():
         return AudioError(f"{name}: not an audio file (format not recognised)")
     return AudioError(f"{name}: unreadable audio ({msg})")
@@ -357,7 +367,7 @@ def open_audio_stream(src: Source) -> AudioStream:
                 stream.seek(pos)
                 return stream.read(n)
 
-            _check_riff_at(read_at, total, name)
+            tag = _check_riff_at(read_at, total, name)
             target = os.fspath(src)   # libsndfile reads the file itself
         else:
             head = stream.read(HEAD_BYTES)
@@ -366,10 +376,10 @@ def open_audio_stream(src: Source) -> AudioStream:
             if not head:
                 raise AudioError(f"{name}: empty file")
             if len(head) < HEAD_BYTES:   # all of it: small enough to hold
-                _check_riff(head, name)
+                tag = _check_riff(head, name)
                 target = io.BytesIO(head)
             else:
-                _check_riff_at(lambda pos, n: head[pos:pos + n], None, name)
+                tag = _check_riff_at(lambda pos, n: head[pos:pos + n], None, name)
                 if head[:4] in _PIPE_FORMATS:
                     fd = _relay(head, stream)
                     target = fd
@@ -385,7 +395,7 @@ def open_audio_stream(src: Source) -> AudioStream:
             f = sf.SoundFile(target, closefd=True) if isinstance(target, int) else sf.SoundFile(target)
         except (sf.LibsndfileError, RuntimeError, TypeError) as exc:
             # (a pipe's read end is closed by libsndfile itself when sf_open_fd fails)
-            raise _unreadable(name, exc) from None
+            raise _unreadable(name, exc, tag) from None
         frames = int(f.frames) if total is not None or isinstance(target, io.BytesIO) else 0
         if frames >= 1 << 40:
             frames = 0
