@@ -46,3 +46,21 @@ def test_loud_samples_under_the_clip_are_left_alone():
     """Raw 32-bit PCM scale (1e10 full scale here) is still just a loud signal, not an error."""
     loud = generate("123456", 8000) * np.float32(1e10)
     assert digits_string(detect(loud, 8000)) == "123456"
+
+
+def test_a_key_held_for_long_keeps_the_history_bounded():
+    """A key held down (a stuck key, a test tone) kept every 5 ms block energy since its
+    start, for its edge: 1.6 kB a second without bound, copied again on every feed.  Its
+    start edge is now saved with the digit; the digit and its times are unchanged."""
+    rate = 8000
+    t = np.arange(20 * rate) / rate
+    tone = (0.2 * np.sin(2 * np.pi * 697 * t) + 0.2 * np.sin(2 * np.pi * 1209 * t)).astype(np.float32)
+    x = np.concatenate([np.zeros(rate // 2, np.float32), tone, np.zeros(rate // 2, np.float32)])
+    det = DtmfDetector(rate)
+    sizes = []
+    for i in range(0, len(x) - rate // 2, rate // 2):
+        det.feed(x[i : i + rate // 2])
+        sizes.append(len(det._core._eb))
+    assert max(sizes) <= 100 + 20, sizes  # a feed's 100 blocks and a few; 4000 were kept by the end
+    (d,) = det.feed(x[len(x) - rate // 2 :]) + det.flush()
+    assert d.digit == "1" and abs(d.start - 0.5) < 0.002 and abs(d.end - 20.5) < 0.002

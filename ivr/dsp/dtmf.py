@@ -453,6 +453,7 @@ class _Segment:
     bridged: list = field(default_factory=list)
     long: bool = False  # accepted by the long look or the rise path only (DtmfConfig.long_dominance, rise_gain)
     edges: tuple[float, float] | None = None  # start and end (s) read from the tones themselves (rise path)
+    head: np.ndarray | None = None  # energies of blocks first-3 .. first (start edge), kept once read (`_Core._trim`)
 
 
 @dataclass
@@ -1084,12 +1085,16 @@ class _Core:
 
     def _trim(self) -> None:
         keep = self._nb - 12
-        if self._cur is not None:
-            keep = min(keep, self._cur.first - 6)
+        # a digit's edges read the 4 blocks before its first window and after its last: its
+        # start edge is saved with it, so a key held for minutes does not pin the history
+        # back to its start (which grew without bound, and was copied on every feed)
+        for g in ([self._cur] if self._cur is not None else []) + self._done:
+            if g.head is None and self._eb0 + len(self._eb) > g.first:
+                i = np.arange(g.first - 3, g.first + 1) - self._eb0
+                g.head = np.where(i >= 0, self._eb[np.maximum(i, 0)], 0.0)
+            keep = min([keep, (g.first if g.head is None else g.last) - 6] + [b[4] - 6 for b in g.bridged])
         if self._other.count:
             keep = min(keep, self._other.first - 6)
-        for g in self._done:
-            keep = min(keep, g.first - 6)
         if self._rrun is not None:
             keep = min(keep, self._rrun[1] - 6)
         if keep > self._eb0:
@@ -1237,7 +1242,7 @@ class _Core:
                     pieces.append((h - h0, f0, la, a - a0))
                 for h, f, la, a in sorted(pieces, key=lambda p: -p[0]):
                     if h >= self.cfg.min_hits and self._digit_ok(a, h):
-                        self._queue(_Segment(seg.key, f, la, h, a))
+                        self._queue(_Segment(seg.key, f, la, h, a, head=seg.head if f == seg.first else None))
                         return
         # refused by every check above: the long look decides
         if self._long_ok(seg):
@@ -1551,7 +1556,11 @@ class _Core:
             e[inside] = self._eb[idx[inside]]
             return np.minimum(e / steady[:, None], 1.0)
 
-        fs = frac(first - 3)[:, ::-1]  # blocks first, first-1, first-2, first-3
+        fs = frac(first - 3)
+        for i, g in enumerate(segs):
+            if g.head is not None:
+                fs[i] = np.minimum(g.head / steady[i], 1.0)
+        fs = fs[:, ::-1]  # blocks first, first-1, first-2, first-3
         fe = frac(last + 3)  # blocks last+3 .. last+6
         for f in (fs, fe):  # count blocks up to and including the first one under half
             keep = np.concatenate([np.ones((len(f), 1), bool), np.cumprod(f[:, :-1] >= 0.5, axis=1).astype(bool)], axis=1)
