@@ -64,3 +64,21 @@ def test_a_key_held_for_long_keeps_the_history_bounded():
     assert max(sizes) <= 100 + 20, sizes  # a feed's 100 blocks and a few; 4000 were kept by the end
     (d,) = det.feed(x[len(x) - rate // 2 :]) + det.flush()
     assert d.digit == "1" and abs(d.start - 0.5) < 0.002 and abs(d.end - 20.5) < 0.002
+
+
+def test_a_sample_rate_past_384_khz_is_a_clear_error(tmp_path, capsys):
+    """Rates other than 8/16 kHz are resampled with a filter as long as the reduced ratio's
+    terms: a WAV header's 2147483647 Hz asked for 320 GiB (a MemoryError traceback from
+    `ivr dtmf detect`).  The detector takes 4000-384000 Hz, like `ivr dtmf gen --rate`."""
+    import soundfile as sf
+
+    from ivr.cli import main
+
+    with pytest.raises(ValueError, match="sample rate must be an integer from 4000 to 384000 Hz"):
+        DtmfDetector(2**31 - 1)
+    assert digits_string(detect(generate("7", 384000), 384000)) == "7"
+    path = tmp_path / "rate.wav"
+    sf.write(path, np.zeros(1000, np.float32), 2**31 - 1, subtype="PCM_16")
+    assert main(["dtmf", "detect", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert "sample rate 2147483647 Hz is too high" in err and len(err.strip().splitlines()) == 1

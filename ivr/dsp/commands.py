@@ -89,7 +89,7 @@ def cmd_detect(args: argparse.Namespace) -> int:
     """Keys in a recording, read block by block (one streaming detector per channel), so
     memory stays flat for an hour-long file or an endless pipe."""
     from ivr.dsp.audio import AudioError, open_audio_stream
-    from ivr.dsp.dtmf import DtmfDetector
+    from ivr.dsp.dtmf import MAX_RATE, DtmfDetector
 
     try:
         stream = open_audio_stream(args.file)
@@ -99,6 +99,8 @@ def cmd_detect(args: argparse.Namespace) -> int:
         info, rate, n_chans = stream.info, stream.rate, stream.info.channels
         if rate < 4000:
             raise CliError(f"{info.name}: sample rate {rate} Hz is too low for DTMF")
+        if rate > MAX_RATE:
+            raise CliError(f"{info.name}: sample rate {rate} Hz is too high (the DTMF detector takes up to {MAX_RATE} Hz)")
         chans = list(range(n_chans))
         if args.channel is not None:
             if not 0 <= args.channel < n_chans:

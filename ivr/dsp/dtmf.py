@@ -94,6 +94,9 @@ FREQS = LOW_FREQS + HIGH_FREQS
 KEYPAD = ("123A", "456B", "789C", "*0#D")
 KEYS = "".join(KEYPAD)  # index = row * 4 + col
 NATIVE_RATES = (8000, 16000)
+# highest input rate: other rates are resampled with a filter as long as the reduced ratio's
+# terms (a header's 2147483647 Hz asked for 320 GiB; a prime near 1 MHz, 1.2 GB)
+MAX_RATE = 384000
 # each tone group's band for "no other partial rivals the tone" (fine and long looks):
 # the group's tones +- about 5 %, clear of the speech and music energy under 650 Hz
 GROUP_BANDS = ((650.0, 990.0), (1160.0, 1700.0))
@@ -1707,8 +1710,8 @@ class DtmfDetector:
     """
 
     def __init__(self, rate: int, config: DtmfConfig | None = None, channel: int = 0, batch_ms: float = 0.0):
-        if not isinstance(rate, (int, np.integer)) or rate < 4000:
-            raise ValueError(f"sample rate must be an integer >= 4000 Hz, got {rate!r}")
+        if not isinstance(rate, (int, np.integer)) or not 4000 <= rate <= MAX_RATE:
+            raise ValueError(f"sample rate must be an integer from 4000 to {MAX_RATE} Hz, got {rate!r}")
         self.rate = int(rate)
         self.config = config or DtmfConfig()
         self.channel = channel
