@@ -82,3 +82,19 @@ def test_a_sample_rate_past_384_khz_is_a_clear_error(tmp_path, capsys):
     assert main(["dtmf", "detect", str(path)]) == 2
     err = capsys.readouterr().err
     assert "sample rate 2147483647 Hz is too high" in err and len(err.strip().splitlines()) == 1
+
+
+def test_a_long_look_digit_already_reported_still_merges_a_later_reading_of_its_press():
+    """A long-look digit and a rise-path reading of the same press went out in two calls
+    when a stream came in small chunks (200 ms; live calls feed 20 ms): the second did not
+    count the first, reported already, and the key came out twice (a "0" at 35.75 s of 47 s
+    of overlay sets fed in 200 ms chunks; once fed whole).  Nor may a later long-look digit
+    overlap a reported one of another key."""
+    from ivr.dsp.dtmf import N_FEAT, _Segment
+
+    core = DtmfDetector(8000)._core
+    first = _Segment(key=13, first=7151, last=7156, hits=0, acc=np.zeros(N_FEAT), long=True)
+    core._recent = [first]  # reported
+    again = _Segment(key=13, first=7151, last=7184, hits=30, acc=np.zeros(N_FEAT), long=True, edges=(35.755, 35.94))
+    other = _Segment(key=5, first=7150, last=7170, hits=20, acc=np.zeros(N_FEAT), long=True)
+    assert core._merge_long([again]) == [] and core._merge_long([other]) == []

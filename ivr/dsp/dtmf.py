@@ -1598,15 +1598,19 @@ class _Core:
         M = self.cfg.long_merge
         later = self._done + self._recent + ([self._cur] if self._cur is not None else [])
         out: list[_Segment] = []
+        # a long-look digit counts once accepted: here, or reported already (in _recent).  Only
+        # the first counted: when a long-look and a rise reading of one press went out in two
+        # calls (a stream fed in small chunks), the second did not see the first and the key
+        # came out twice
         for g in segs:
             if g.long:
                 near = [o for o in out + segs + later if o is not g and o.key == g.key
                         and o.first - g.last <= M and g.first - o.last <= M
-                        and (not o.long or o in out)]
+                        and (not o.long or o in out or o in self._recent)]
                 if any(self._one_press(g, o) for o in near):
                     continue
-                if any(o.key != g.key and o.first <= g.last + 8 and g.first <= o.last + 8 and (not o.long or o in out)
-                       for o in out + segs + later):
+                if any(o.key != g.key and o.first <= g.last + 8 and g.first <= o.last + 8
+                       and (not o.long or o in out or o in self._recent) for o in out + segs + later):
                     continue  # it overlaps another key's digit, or leaves no 40 ms pause: one finger, one key
             out.append(g)
         return out
