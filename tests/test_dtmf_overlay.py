@@ -217,6 +217,14 @@ def test_speed_test_sets_send_keys_50_ms_on_50_ms_off():
     assert found >= 104 and false == 0, (found, false)  # 8 sets x 16 keys: 13 per 16 at least (112 today)
 
 
+def test_keys_louder_than_the_overlay_render_and_are_found():
+    """A positive key-to-overlay ratio (keys 10 dB over the music) is a set like any other
+    (its seed once took -100 and numpy refused it)."""
+    ts = make_overlay_set(OverlayCondition("music", 10.0, "keypad"), 0)
+    sc = score_overlay(ts, detect(ts.signal, ts.rate))
+    assert sc.found >= 15 and sc.false == 0
+
+
 def test_unknown_overlay_is_a_clear_error():
     with pytest.raises(ValueError, match="unknown overlay"):
         make_overlay_set(OverlayCondition("jazz", 0.0, "250/250"))

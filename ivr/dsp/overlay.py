@@ -222,8 +222,9 @@ def make_overlay_set(cond: OverlayCondition, seed: int = 0, rate: int = RATE) ->
     """Render all 16 keys (random order) under the condition's overlay, microphone-captured."""
     if cond.timing not in TIMINGS:
         raise ValueError(f"unknown timing {cond.timing!r} (use one of {', '.join(TIMINGS)})")
+    r10 = int(round(-cond.ratio_db * 10))  # keys under the overlay: 0, 70, ...; over it: 10^6 + ...
     rng = np.random.default_rng([seed, OVERLAYS.index(cond.overlay) if cond.overlay in OVERLAYS else 99,
-                                 TIMINGS.index(cond.timing), int(round(-cond.ratio_db * 10))])
+                                 TIMINGS.index(cond.timing), r10 if r10 >= 0 else 10**6 - r10])
     keys = [KEYS[i] for i in rng.permutation(len(KEYS))]
     nk = len(keys)
     if cond.timing in ("250/250", "50/50"):
