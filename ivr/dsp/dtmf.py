@@ -1687,14 +1687,26 @@ class _Core:
         return max(0.0, min(g.edges[0] if g.edges is not None else (g.first - 3) * k for g in self._done))
 
 
-def _check_finite(x: np.ndarray) -> None:
-    """NaN or inf in `x` (float32, 1-D) is the caller's error: one sample of it in the
-    detector's carried state (band filter, background averages, raw history) silenced
-    every later digit of the stream.  Checked before any state sees the chunk."""
-    if x.size and not (math.isfinite(float(x.min())) and math.isfinite(float(x.max()))):  # NaN propagates
+# Samples beyond this are clipped to it: far over full scale (+-1.0; raw 32-bit PCM fed as
+# numbers stays under it) they come from a corrupt float WAV, and the detector's float32
+# powers of a 1e30 sample overflow (digits survive, but numpy printed overflow warnings on
+# the user's terminal).
+_MAX_SAMPLE = 1e12
+
+
+def _checked(x: np.ndarray) -> np.ndarray:
+    """`x` (float32, 1-D) fit to feed: NaN or inf is the caller's error (one sample of it in
+    the detector's carried state, band filter, background averages, raw history, silenced
+    every later digit of the stream; checked before any state sees the chunk); finite
+    samples beyond +-_MAX_SAMPLE are clipped there."""
+    if not x.size:
+        return x
+    lo, hi = float(x.min()), float(x.max())  # NaN propagates
+    if not (math.isfinite(lo) and math.isfinite(hi)):
         i = int(np.flatnonzero(~np.isfinite(x))[0])
         raise ValueError(f"DtmfDetector.feed: samples must be finite float32 numbers (+-1.0 full scale), "
                          f"got {x[i]} at sample {i} of this chunk")
+    return x if -_MAX_SAMPLE <= lo and hi <= _MAX_SAMPLE else np.clip(x, -_MAX_SAMPLE, _MAX_SAMPLE)
 
 
 class DtmfDetector:
@@ -1733,7 +1745,7 @@ class DtmfDetector:
             x = x[:, 0]
         if x.ndim != 1:
             raise ValueError("DtmfDetector.feed takes one channel (1-D samples); use one detector per channel")
-        _check_finite(x)
+        x = _checked(x)
         if self._batch:
             self._held.append(x)
             self._n_held += len(x)
