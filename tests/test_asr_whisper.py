@@ -223,7 +223,7 @@ def test_a_server_splits_the_cores_between_model_workers_and_one_call_keeps_them
     from ivr.speech.asr.whisper_engine import load_model
 
     args = argparse.Namespace(speech_engine="whisper", whisper_model=None, vosk_model=None)
-    per_call = _speech(args)
+    per_call = _speech(args, "id")
     a, b = per_call(), per_call()
     try:
         assert a.rec is not b.rec                          # each call its own recogniser

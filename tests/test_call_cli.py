@@ -176,3 +176,23 @@ def test_agent_greets_by_name_and_the_hour_of_the_call(ivr, db, repo, hour, gree
     said = re.search(r"(Selamat \w+), dengan (\w+)\. Untuk ganti kelas", r.stdout)
     assert said, r.stdout
     assert said.group(1) == greeting and said.group(2) in names
+
+
+def test_a_voice_call_listens_in_the_trees_language(ivr, tmp_path):
+    """The tree's `language:` reaches the recogniser (it was dropped: a tree in another
+    language was still heard as Indonesian). A code Whisper does not know is a one-line
+    error that names the tree's field, before any audio is read."""
+    import shutil
+    from pathlib import Path
+
+    menus = Path(__file__).resolve().parents[1] / "menus"
+    tree = tmp_path / "vika.yaml"
+    text = (menus / "vika.yaml").read_text(encoding="utf-8")
+    assert "\nlanguage: id\n" in text
+    tree.write_text(text.replace("\nlanguage: id\n", "\nlanguage: xx\n"), encoding="utf-8")
+    shutil.copy(menus / "queues.yaml", tmp_path / "queues.yaml")
+    wav = Path(__file__).resolve().parents[1] / "audio_fixtures" / "suara_status.wav"
+    r = ivr("call", "--tree", str(tree), "--wav", str(wav), "--speech", "whisper", "--no-tts", "--no-log")
+    assert r.returncode == 2, r
+    (line,) = r.stderr.strip().splitlines()
+    assert "'xx' is not a Whisper language code" in line and "the tree's language: 'xx'" in line

@@ -224,15 +224,18 @@ def test_the_sip_server_gives_each_call_its_own_recogniser_in_background_mode(mo
 
     made: list[GatedRecognizer] = []
 
-    def fake_recognizer(_args, **_options):
+    langs: list[str] = []
+
+    def fake_recognizer(_args, **options):
         made.append(GatedRecognizer())
+        langs.append(options["language"])   # the tree's language reaches every call's recogniser
         return made[-1]
 
     monkeypatch.setattr(sipcmd, "speech_recognizer", fake_recognizer)
-    factory = sipcmd._speech(types.SimpleNamespace())
+    factory = sipcmd._speech(types.SimpleNamespace(), "ms")
     assert len(made) == 1                      # built at start: a missing model fails at once
     a, b = factory(), factory()
-    assert a.rec is not b.rec and len(made) == 2
+    assert a.rec is not b.rec and len(made) == 2 and langs == ["ms", "ms"]
     assert a.background and b.background
     calls = sipcmd.CallFactory(None, None, None, None, factory, None, None)
     calls.done(types.SimpleNamespace(n=1, call=types.SimpleNamespace(speech=a)))

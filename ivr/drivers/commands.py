@@ -121,7 +121,7 @@ def run_call(args) -> int:
             voice = _tts_voice(required=True)
             if hasattr(voice, "personal"):
                 voice.personal = rt.personal_text
-            run_mic_call(rt, voice, _speech_input(args),
+            run_mic_call(rt, voice, _speech_input(args, tree.language),
                          MicOptions(args.input_device, args.output_device, args.max_seconds, args.unmask))
         elif args.wav:
             _wav_call(rt, args)
@@ -175,7 +175,7 @@ def _wav_call(rt, args) -> None:
         voice = EstimatedVoice() if args.no_tts else _tts_voice(required=bool(args.out_wav))
         if hasattr(voice, "personal"):   # a caller's data read back is not cached on disk
             voice.personal = rt.personal_text
-        call.voice, call.speech = voice, _speech_input(args)
+        call.voice, call.speech = voice, _speech_input(args, rt.tree.language)
         call.begin()
         tape = CallerTape(out_rate) if args.out_wav else None
         call.run_stream(stream, keep=tape)
@@ -196,9 +196,10 @@ def _wav_call(rt, args) -> None:
         print(f"(call recording: {args.out_wav}, stereo {out_rate} Hz: caller left, prompts right)", file=sys.stderr)
 
 
-def _speech_input(args):
-    """The caller-speech recogniser for audio calls, or None (`--speech off`)."""
-    rec = speech_recognizer(args)
+def _speech_input(args, language: str):
+    """The caller-speech recogniser for audio calls, or None (`--speech off`); it listens for
+    the tree's `language`."""
+    rec = speech_recognizer(args, language=language)
     if rec is None:
         return None
     from ivr.drivers.speech_input import RecognizerInput
@@ -214,7 +215,8 @@ def speech_recognizer(args, **options):
     try:
         return recognizer_from_args(args, **options)
     except RecognizerError as exc:
-        raise CliError(f"--speech {args.speech_engine}: {exc} (or use --speech off)") from None
+        where = f" (the tree's language: {options['language']!r})" if "language code" in str(exc) else ""
+        raise CliError(f"--speech {args.speech_engine}: {exc}{where} (or use --speech off)") from None
 
 
 def _tts_voice(required: bool):

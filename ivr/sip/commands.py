@@ -119,14 +119,14 @@ def _voice(no_tts: bool, tree):
     return v
 
 
-def _speech(args):
+def _speech(args, language: str):
     """A factory of per-call speech inputs, or None (`--speech off`). Each call has its own
     recogniser (a recogniser holds one utterance and is not thread-safe; the model behind
     it is loaded once per process and shared), and works out answers on a worker thread so
     that a slow decode does not hold up the other calls on the server's loop."""
     # the calls' decodes share the cores: one model worker per core (engines.HINTS)
     parallel = usable_cores()
-    first = speech_recognizer(args, parallel=parallel)   # a missing model fails now, in one line
+    first = speech_recognizer(args, parallel=parallel, language=language)   # a missing model fails now, in one line
     if first is None:
         return None
     from ivr.drivers.speech_input import RecognizerInput
@@ -134,7 +134,7 @@ def _speech(args):
     spare = [first]
 
     def per_call():
-        rec = spare.pop() if spare else speech_recognizer(args, parallel=parallel)
+        rec = spare.pop() if spare else speech_recognizer(args, parallel=parallel, language=language)
         return RecognizerInput(rec, background=True, owns=True)
 
     return per_call
@@ -175,7 +175,7 @@ def run_serve(args) -> int:
         except (AttributeError, OSError) as exc:
             print(f"ivr serve: --priority high: not allowed here ({exc}); running at normal priority",
                   file=sys.stderr, flush=True)
-    factory = CallFactory(tree, services, today, _voice(args.no_tts, tree), _speech(args), shared, log_dir)
+    factory = CallFactory(tree, services, today, _voice(args.no_tts, tree), _speech(args, tree.language), shared, log_dir)
     opts = ServeOptions(host=host, port=port, max_calls=args.max_calls, answer_after=args.answer_after,
                         log_dir=log_dir, stats_path=Path(args.stats) if args.stats else None, quiet=args.quiet,
                         trace=args.trace, rtp_timeout=args.rtp_timeout)
