@@ -455,8 +455,22 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return x.mean(axis=1, dtype=np.float32)
 
 
+#: Largest term of a resampling ratio kept exact.  The polyphase filter is 20 taps per unit of
+#: the larger term: every usual rate pair stays under it (44.1 kHz -> 8 kHz is 80/441), while an
+#: odd rate (383,987 Hz -> 8 kHz: 8000/383987) asked for a 7.7 M-tap filter, 0.77 GB and
+#: slower than real time.  Such a ratio is replaced by the nearest one with terms up to this,
+#: off by tens of ppm: less than a sound card's own clock error.
+MAX_RATIO_TERM = 1000
+
+
 def _ratio(src_rate: int, dst_rate: int) -> tuple[int, int]:
+    """(up, down) for resampling src_rate -> dst_rate: exact, or within 1e-3 (tens of ppm for
+    the odd rates seen) when exact terms would pass MAX_RATIO_TERM."""
     fr = Fraction(int(dst_rate), int(src_rate))
+    if max(fr.numerator, fr.denominator) > MAX_RATIO_TERM:
+        near = 1 / (1 / fr).limit_denominator(MAX_RATIO_TERM) if fr >= 1 else fr.limit_denominator(MAX_RATIO_TERM)
+        if near and abs(near / fr - 1) <= 1e-3:   # else (rates 1000x apart) exact: refused elsewhere
+            fr = near
     return fr.numerator, fr.denominator
 
 
