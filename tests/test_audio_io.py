@@ -161,13 +161,14 @@ def test_levels():
 
 
 def test_an_odd_sample_rate_is_resampled_with_a_bounded_filter():
-    """383,987 Hz -> 8 kHz reduces to 8000/383987: a 7.7 M-tap filter, 0.77 GB for a 3 s WAV
-    call and slower than real time.  The ratio is now the nearest with terms up to 1000 (1/48,
-    34 ppm off); usual pairs stay exact; a 1 kHz tone keeps its pitch and the length its rate."""
+    """383,987 Hz -> 8 kHz reduces to 8000/383987: a 7.7 M-tap streaming filter, 0.77 GB for a
+    3 s WAV call and slower than real time.  The stream's ratio is now the nearest with terms
+    up to 1000 (1/48, 34 ppm off); usual pairs and whole-array `resample` stay exact; a 1 kHz
+    tone keeps its pitch and the length its rate."""
     from ivr.dsp.audio import MAX_RATIO_TERM, _ratio, resample
 
-    assert _ratio(44100, 8000) == (80, 441) and _ratio(48000, 16000) == (1, 3)
-    src = 383987
+    assert _ratio(44100, 8000, bounded=True) == (80, 441) and _ratio(48000, 16000, bounded=True) == (1, 3)
+    assert _ratio(src := 383987, 8000) == (8000, 383987)
     rs = StreamResampler(src, 8000)
     assert max(rs.up, rs.down) <= MAX_RATIO_TERM and len(rs._h) <= 25 * MAX_RATIO_TERM
     t = np.arange(src) / src

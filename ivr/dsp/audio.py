@@ -455,19 +455,21 @@ def to_mono(samples: np.ndarray) -> np.ndarray:
     return x.mean(axis=1, dtype=np.float32)
 
 
-#: Largest term of a resampling ratio kept exact.  The polyphase filter is 20 taps per unit of
-#: the larger term: every usual rate pair stays under it (44.1 kHz -> 8 kHz is 80/441), while an
-#: odd rate (383,987 Hz -> 8 kHz: 8000/383987) asked for a 7.7 M-tap filter, 0.77 GB and
-#: slower than real time.  Such a ratio is replaced by the nearest one with terms up to this,
-#: off by tens of ppm: less than a sound card's own clock error.
+#: Largest term of a streaming resampler's ratio kept exact.  Its polyphase filter is 20 taps
+#: per unit of the larger term, run over each chunk: every usual rate pair stays under it
+#: (44.1 kHz -> 8 kHz is 80/441), while an odd rate (383,987 Hz -> 8 kHz: 8000/383987) asked
+#: for a 7.7 M-tap filter, 0.77 GB for a WAV call, slower than real time.  Such a ratio is
+#: replaced by the nearest one with terms up to this, off by tens of ppm: less than a sound
+#: card's own clock error.  (`resample`, on whole arrays, stays exact: scipy's resample_poly
+#: computes only the outputs, and the talk-off corpora's pitch-shifted copies depend on it.)
 MAX_RATIO_TERM = 1000
 
 
-def _ratio(src_rate: int, dst_rate: int) -> tuple[int, int]:
-    """(up, down) for resampling src_rate -> dst_rate: exact, or within 1e-3 (tens of ppm for
-    the odd rates seen) when exact terms would pass MAX_RATIO_TERM."""
+def _ratio(src_rate: int, dst_rate: int, bounded: bool = False) -> tuple[int, int]:
+    """(up, down) for resampling src_rate -> dst_rate: exact, or (`bounded`) within 1e-3 when
+    exact terms would pass MAX_RATIO_TERM."""
     fr = Fraction(int(dst_rate), int(src_rate))
-    if max(fr.numerator, fr.denominator) > MAX_RATIO_TERM:
+    if bounded and max(fr.numerator, fr.denominator) > MAX_RATIO_TERM:
         near = 1 / (1 / fr).limit_denominator(MAX_RATIO_TERM) if fr >= 1 else fr.limit_denominator(MAX_RATIO_TERM)
         if near and abs(near / fr - 1) <= 1e-3:   # else (rates 1000x apart) exact: refused elsewhere
             fr = near
@@ -497,7 +499,7 @@ class StreamResampler:
     def __init__(self, src_rate: int, dst_rate: int, half_taps: int = 10):
         from scipy.signal import firwin
 
-        self.up, self.down = _ratio(src_rate, dst_rate)
+        self.up, self.down = _ratio(src_rate, dst_rate, bounded=True)
         n = 2 * half_taps * max(self.up, self.down) + 1
         cutoff = 1.0 / max(self.up, self.down)
         h = firwin(n, cutoff * 0.95, window=("kaiser", 5.0)) * self.up
