@@ -148,6 +148,20 @@ def test_a_3000_hz_recording_is_a_one_line_error_like_dtmf_detect(tmp_path, caps
     assert rc == 2 and "sample rate 3000 Hz is too low for DTMF" in err2
 
 
+def test_a_recording_past_384_khz_is_a_one_line_error_like_dtmf_detect(tmp_path, capsys):
+    """A call from a 500 kHz recording said the rate was too low; the detector's own rule
+    (dtmf.check_rate) now words it for calls and `ivr dtmf detect` alike."""
+    p = tmp_path / "high.wav"
+    write_wav(p, np.zeros(5000, np.float32), 500000)
+    msg = "sample rate 500000 Hz is too high (the DTMF detector takes 4000 to 384000 Hz)"
+    rc = main(CALL + ["--wav", str(p)])
+    _, err = capsys.readouterr()
+    assert rc == 2 and err.count("\n") == 1 and f"{p}: {msg}" in err
+    rc = main(["dtmf", "detect", str(p)])
+    _, err2 = capsys.readouterr()
+    assert rc == 2 and f"{p}: {msg}" in err2
+
+
 def _transcript(tree, fixtures, name, blocks: bool) -> list[str]:
     rt = CallRuntime(tree, today=dt.date(2026, 11, 23))
     if blocks:

@@ -309,14 +309,17 @@ def load_caller_audio(path: str | Path) -> tuple[np.ndarray, int]:
 def open_call_audio(call_rt: CallRuntime, src, voice: PromptVoice | None = None, t0: float = 0.0,
                     speech: SpeechInput | None = None):
     """Open caller audio as a stream and the AudioCall that will hear it. Raises AudioError
-    (one line) for input that is not audio, or whose rate is too low for DTMF (the rule of
-    `ivr dtmf detect`)."""
+    (one line) for input that is not audio, or at a rate the DTMF detector does not take (the
+    rule of `ivr dtmf detect`: dtmf.check_rate)."""
+    from ivr.dsp.dtmf import check_rate
+
     stream = open_audio_stream(src)
     try:
-        return stream, AudioCall(call_rt, stream.rate, voice, t0=t0, speech=speech)
-    except ValueError:   # DtmfDetector: the rate cannot carry the DTMF high group
+        check_rate(stream.rate)
+    except ValueError as exc:
         stream.close()
-        raise AudioError(f"{stream.info.name}: sample rate {stream.rate} Hz is too low for DTMF") from None
+        raise AudioError(f"{stream.info.name}: {exc}") from None
+    return stream, AudioCall(call_rt, stream.rate, voice, t0=t0, speech=speech)
 
 
 def feed_audio(call, path: str | Path) -> None:

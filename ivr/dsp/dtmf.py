@@ -94,9 +94,21 @@ FREQS = LOW_FREQS + HIGH_FREQS
 KEYPAD = ("123A", "456B", "789C", "*0#D")
 KEYS = "".join(KEYPAD)  # index = row * 4 + col
 NATIVE_RATES = (8000, 16000)
-# highest input rate: other rates are resampled with a filter as long as the reduced ratio's
-# terms (a header's 2147483647 Hz asked for 320 GiB; a prime near 1 MHz, 1.2 GB)
-MAX_RATE = 384000
+# the input rates the detector takes: under 4 kHz the high group (1633 Hz and its checks up
+# to 2 f) does not fit; above 384 kHz a header's rate is not audio (2147483647 Hz asked the
+# resampler for 320 GiB)
+MIN_RATE, MAX_RATE = 4000, 384000
+
+
+def check_rate(rate) -> None:
+    """ValueError (one line, the rule in words) unless the detector takes `rate`: the one
+    check for DtmfDetector, `ivr dtmf detect` and calls from audio."""
+    if not isinstance(rate, (int, np.integer)):
+        raise ValueError(f"sample rate must be an integer from {MIN_RATE} to {MAX_RATE} Hz, got {rate!r}")
+    if rate < MIN_RATE:
+        raise ValueError(f"sample rate {rate} Hz is too low for DTMF (the detector takes {MIN_RATE} to {MAX_RATE} Hz)")
+    if rate > MAX_RATE:
+        raise ValueError(f"sample rate {rate} Hz is too high (the DTMF detector takes {MIN_RATE} to {MAX_RATE} Hz)")
 # each tone group's band for "no other partial rivals the tone" (fine and long looks):
 # the group's tones +- about 5 %, clear of the speech and music energy under 650 Hz
 GROUP_BANDS = ((650.0, 990.0), (1160.0, 1700.0))
@@ -1726,8 +1738,7 @@ class DtmfDetector:
     """
 
     def __init__(self, rate: int, config: DtmfConfig | None = None, channel: int = 0, batch_ms: float = 0.0):
-        if not isinstance(rate, (int, np.integer)) or not 4000 <= rate <= MAX_RATE:
-            raise ValueError(f"sample rate must be an integer from 4000 to {MAX_RATE} Hz, got {rate!r}")
+        check_rate(rate)
         self.rate = int(rate)
         self.config = config or DtmfConfig()
         self.channel = channel
