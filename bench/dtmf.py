@@ -19,6 +19,9 @@ Prints
    corpora and on the overlay material alone; the issue's 16 conditions, then the same
    overlays at the standard speed test's 50 ms on / 50 ms off (no goal of the issue's, but
    what auto-dialers send).  `--overlay-only` prints just that.
+6. with `--talkoff-sweep`: false digits per hour of the talk-off corpora pitch-shifted by
+   more factors than the talk-off sets use (`SWEEP`; each copy read on its own), default
+   configuration against the baseline: how far the sets' 0 generalises (about 7 min).
 """
 from __future__ import annotations
 
@@ -148,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--overlay", action="store_true", help="also keys under speech/music overlay, before and after")
     ap.add_argument("--overlay-only", action="store_true", help="only the overlay table")
     ap.add_argument("--seeds", type=int, default=4, help="overlay sets per condition (default 4)")
+    ap.add_argument("--talkoff-sweep", action="store_true",
+                    help="only false digits on the talk-off corpora pitch-shifted by a sweep of factors")
     args = ap.parse_args(argv)
 
     from rich.console import Console
@@ -156,6 +161,9 @@ def main(argv: list[str] | None = None) -> int:
     con = Console(width=None if Console().is_terminal else 130)
     if args.overlay_only:
         overlay_table(con, args.seeds)
+        return 0
+    if args.talkoff_sweep:
+        talkoff_sweep(con)
         return 0
     mm = Multimon()
     x, sent = call_like_stream(args.minutes)
@@ -270,6 +278,46 @@ def overlay_table(con, seeds: int) -> None:
     for k, v in rows.items():
         tt.add_row(k, *v)
     con.print(tt)
+
+
+SWEEP = {"music": (0.88, 0.89, 0.9, 0.91, 0.92, 0.94, 0.96, 0.98, 1.0, 1.02, 1.04, 1.06, 1.08, 1.09, 1.1,
+                   1.11, 1.12),
+         "speech": (0.9, 0.95, 1.0, 1.05, 1.1)}
+
+
+def talkoff_sweep(con) -> None:
+    """False digits on each talk-off corpus at every pitch factor of SWEEP (each copy read on
+    its own), default vs baseline configuration, per copy and per hour."""
+    from rich.table import Table
+
+    from ivr.dsp.dtmf import DtmfConfig
+    from ivr.dsp.talkoff import corpus_base, pitch_copy
+
+    configs = {"default": DtmfConfig(),
+               "baseline (overlay paths off)": DtmfConfig(band_ratio=None, hold_level=None, fine_share=None,
+                                                          bridge_level=None, spread_one=None, long_dominance=None,
+                                                          rise_gain=None)}
+    tab = Table("corpus", "pitch", "minutes", *[f"{k}: false digits" for k in configs],
+                title="talk-off under a sweep of pitch factors (bench.dtmf --talkoff-sweep)")
+    for kind, factors in SWEEP.items():
+        try:
+            base, _ = corpus_base(kind)
+        except FileNotFoundError as exc:
+            con.print(f"  {exc}")
+            continue
+        mins, tot = 0.0, dict.fromkeys(configs, 0)
+        for f in factors:
+            x = base if f == 1.0 else pitch_copy(base, f)
+            mins += len(x) / RATE / 60
+            cells = []
+            for name, cfg in configs.items():
+                n = len(detect(x, RATE, cfg))
+                tot[name] += n
+                cells.append(str(n))
+            tab.add_row(kind, f"x{f:.2f}", f"{len(x) / RATE / 60:.1f}", *cells)
+        tab.add_row(kind, "all", f"{mins:.0f}", *[f"{n} ({60 * n / mins:.1f} per hour)" for n in tot.values()],
+                    end_section=True)
+    con.print(tab)
 
 
 def _talkoff_corpora(con, specs):

@@ -115,3 +115,15 @@ def test_digits_survive_speech_background(speech):
     tones = synth_tones(keys, starts, np.full(len(keys), 0.08), 8000, len(bg) / 8000, level_dbfs=-10.0, rng=rng)
     digits = detect(bg + tones, 8000)
     assert "".join(d.digit for d in digits) == "".join(keys)
+
+
+def test_a_pitch_copy_moves_every_frequency_and_shortens_the_copy():
+    """The talk-off corpora's copies (and bench.dtmf --talkoff-sweep's): every frequency x f,
+    the duration / f."""
+    from ivr.dsp.talkoff import pitch_copy
+
+    t = np.arange(8000) / 8000
+    y = pitch_copy((0.5 * np.sin(2 * np.pi * 1000 * t)).astype(np.float32), 1.1)
+    assert abs(len(y) - 8000 / 1.1) <= 2
+    spec = np.abs(np.fft.rfft(y[500:-500] * np.hanning(len(y) - 1000), 1 << 16))
+    assert abs(np.argmax(spec) * 8000 / (1 << 16) - 1100) < 1.0

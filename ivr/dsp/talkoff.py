@@ -44,9 +44,8 @@ def corpus_files(kind: str) -> list[str]:
     return sorted(f for f in files if os.path.isfile(f))
 
 
-def load_talkoff(kind: str, min_minutes: float, extra_variants: int = 0) -> TalkoffCorpus:
-    """Concatenate every file of the corpus at 8 kHz, then add pitch-shifted copies until
-    it lasts at least `min_minutes` (plus `extra_variants` more copies)."""
+def corpus_base(kind: str) -> tuple[np.ndarray, int]:
+    """Every file of the corpus as recorded, at 8 kHz, one after another; and how many files."""
     if kind not in ("speech", "music"):
         raise ValueError("kind must be 'speech' or 'music'")
     files = corpus_files(kind)
@@ -58,8 +57,20 @@ def load_talkoff(kind: str, min_minutes: float, extra_variants: int = 0) -> Talk
         x, rate = read_audio(f)
         x = to_mono(x)
         chunks.append(resample(x, rate, RATE) if rate != RATE else x)
-    base = np.concatenate(chunks).astype(np.float32)
-    parts = [f"{len(files)} files, {len(base) / RATE / 60:.1f} min as recorded"]
+    return np.concatenate(chunks).astype(np.float32), len(files)
+
+
+def pitch_copy(x: np.ndarray, factor: float) -> np.ndarray:
+    """`x` (8 kHz) with every frequency times `factor` and its duration divided by it:
+    resampled to 8 kHz / factor, played at 8 kHz."""
+    return resample(x, RATE, int(round(RATE / factor)))
+
+
+def load_talkoff(kind: str, min_minutes: float, extra_variants: int = 0) -> TalkoffCorpus:
+    """Concatenate every file of the corpus at 8 kHz, then add pitch-shifted copies until
+    it lasts at least `min_minutes` (plus `extra_variants` more copies)."""
+    base, n_files = corpus_base(kind)
+    parts = [f"{n_files} files, {len(base) / RATE / 60:.1f} min as recorded"]
     out = [base]
     total = len(base)
     need_variants = 0
@@ -68,9 +79,8 @@ def load_talkoff(kind: str, min_minutes: float, extra_variants: int = 0) -> Talk
         if need_variants > len(PITCH_FACTORS):
             break
     for f in PITCH_FACTORS[: min(need_variants + extra_variants, len(PITCH_FACTORS))]:
-        # resample to rate/f, play at rate: duration / f, every frequency x f
-        v = resample(base, RATE, int(round(RATE / f)))
+        v = pitch_copy(base, f)
         out.append(v)
         total += len(v)
         parts.append(f"pitch x{f:.2f} copy, {len(v) / RATE / 60:.1f} min")
-    return TalkoffCorpus(kind, np.concatenate(out), RATE, len(files), parts)
+    return TalkoffCorpus(kind, np.concatenate(out), RATE, n_files, parts)
