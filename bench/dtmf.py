@@ -42,11 +42,15 @@ import numpy as np  # noqa: E402
 
 from ivr.dsp.audio import resample  # noqa: E402
 from ivr.dsp.conformance import CONDITIONS, make_trials, score_sequence, score_timed  # noqa: E402
-from ivr.dsp.dtmf import DtmfDetector, detect, digits_string  # noqa: E402
+from ivr.dsp.dtmf import DtmfConfig, DtmfDetector, detect, digits_string  # noqa: E402
 from ivr.dsp.dtmf_gen import add_white_noise, synth_tones  # noqa: E402
 
 RATE = 8000
 MM_RATE = 22050
+# the detector with every overlay path off: what the overlay table and the talk-off sweep
+# measure the default configuration against
+BASELINE = DtmfConfig(band_ratio=None, hold_level=None, fine_share=None, bridge_level=None, spread_one=None,
+                      long_dominance=None, rise_gain=None)
 
 
 def call_like_stream(minutes: float, seed: int = 1) -> tuple[np.ndarray, str]:
@@ -248,12 +252,9 @@ def overlay_table(con, seeds: int) -> None:
     """Keys found under overlay, baseline vs default configuration, and both one's false digits."""
     from rich.table import Table
 
-    from ivr.dsp.dtmf import DtmfConfig
     from ivr.dsp.overlay import CONDITIONS, SPEED_CONDITIONS, make_overlay_set, score_overlay, talkoff_digits
 
-    configs = {"baseline (overlay paths off)": DtmfConfig(band_ratio=None, hold_level=None, fine_share=None, bridge_level=None,
-                                                          spread_one=None, long_dominance=None, rise_gain=None),
-               "default": DtmfConfig()}
+    configs = {"baseline (overlay paths off)": BASELINE, "default": DtmfConfig()}
     tab = Table("condition", "goal per 16", *[f"{k}: found / false" for k in configs],
                 title=f"keys under overlay, 16 keys x {seeds} sets per condition (ivr.dsp.overlay)")
     for c in CONDITIONS + SPEED_CONDITIONS:
@@ -290,13 +291,9 @@ def talkoff_sweep(con) -> None:
     its own), default vs baseline configuration, per copy and per hour."""
     from rich.table import Table
 
-    from ivr.dsp.dtmf import DtmfConfig
     from ivr.dsp.talkoff import corpus_base, pitch_copy
 
-    configs = {"default": DtmfConfig(),
-               "baseline (overlay paths off)": DtmfConfig(band_ratio=None, hold_level=None, fine_share=None,
-                                                          bridge_level=None, spread_one=None, long_dominance=None,
-                                                          rise_gain=None)}
+    configs = {"default": DtmfConfig(), "baseline (overlay paths off)": BASELINE}
     tab = Table("corpus", "pitch", "minutes", *[f"{k}: false digits" for k in configs],
                 title="talk-off under a sweep of pitch factors (bench.dtmf --talkoff-sweep)")
     for kind, factors in SWEEP.items():

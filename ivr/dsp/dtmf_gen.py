@@ -61,8 +61,9 @@ def synth_tones(
     pl, ph = rng.uniform(0, 2 * np.pi, n_t), rng.uniform(0, 2 * np.pi, n_t)
     # the tone samples a block at a time: each sample needs ~7 float64/int64 temporaries
     # (3.5 GB for 100,000 keys, 2.5 GB for 2 one-minute tones at 384 kHz, done at once)
-    for a in range(0, int(ends[-1]), _BLOCK):
-        k = np.arange(a, min(a + _BLOCK, int(ends[-1])))
+    n_all = int(ends[-1])
+    for a in range(0, n_all, _BLOCK):
+        k = np.arange(a, min(a + _BLOCK, n_all))
         tone_of = np.searchsorted(ends, k, side="right")
         local = k - first[tone_of]
         t = local / rate

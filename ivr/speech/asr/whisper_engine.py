@@ -306,8 +306,7 @@ class WhisperRecognizer(Recognizer):
         self._order_prompts = ([prompt_text(prompt_words(self.matcher, o)) for o in PROMPT_ORDERS]
                                if self.use_prompt else [None])
         if self.use_prompt:
-            tok = self._tokenizer()
-            longest = max(len(tok.encode(" " + p.strip())) for p in self._order_prompts)
+            longest = max(len(self._prompt_tokens(p)) for p in self._order_prompts)
             if longest > MAX_PROMPT_TOKENS:
                 raise RecognizerError(
                     f"the words of grammar {grammar.name!r} make a Whisper prompt of {longest} tokens; "
@@ -348,9 +347,13 @@ class WhisperRecognizer(Recognizer):
                                   task="transcribe", language=self.language)
         return self._tok
 
+    def _prompt_tokens(self, prompt: str) -> list[int]:
+        """The prompt's own tokens, as every decode gives them (what MAX_PROMPT_TOKENS bounds)."""
+        return self._tokenizer().encode(" " + prompt.strip())
+
     def _prompt_ids(self, prompt: str | None) -> list[int]:
         tok = self._tokenizer()
-        ids = [tok.sot_prev] + tok.encode(" " + prompt.strip()) if prompt else []
+        ids = [tok.sot_prev] + self._prompt_tokens(prompt) if prompt else []
         return ids + list(tok.sot_sequence) + [tok.no_timestamps]
 
     def _encode(self, audios: list[np.ndarray], window: float, stages: dict, front: FrontEnd = WIDEBAND):
