@@ -209,13 +209,14 @@ def _speech_input(args, language: str):
 
 def speech_recognizer(args, **options):
     """`--speech ENGINE` (and its model option) as a recogniser, None for off; a problem is
-    one line naming the engine. `options`: engine hints (ivr.speech.asr.engines.HINTS)."""
-    from ivr.speech.asr.base import RecognizerError
+    one line naming the engine. `options`: engine hints (ivr.speech.asr.engines.HINTS); the
+    `language` given is the tree's, so an engine's UnsupportedLanguage names that field."""
+    from ivr.speech.asr.base import RecognizerError, UnsupportedLanguage
 
     try:
         return recognizer_from_args(args, **options)
     except RecognizerError as exc:
-        where = f" (the tree's language: {options['language']!r})" if "language code" in str(exc) else ""
+        where = f" (the tree's language: {exc.language!r})" if isinstance(exc, UnsupportedLanguage) else ""
         raise CliError(f"--speech {args.speech_engine}: {exc}{where} (or use --speech off)") from None
 
 

@@ -34,6 +34,16 @@ class RecognizerError(RuntimeError):
     """A recogniser that cannot run (model missing, package missing): one clear line."""
 
 
+class UnsupportedLanguage(RecognizerError):
+    """The engine has no model for the language code it was asked to listen for. A type of
+    its own so that a command can say where the code came from (the tree's `language:`)
+    without reading the engine's message text, whatever the engine's wording."""
+
+    def __init__(self, message: str, language: str):
+        super().__init__(message)
+        self.language = language
+
+
 @dataclass(frozen=True)
 class Partial:
     """An interim hypothesis while the caller is still speaking (may change)."""

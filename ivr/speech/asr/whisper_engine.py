@@ -40,7 +40,7 @@ import numpy as np
 from ivr.grammar import DIGIT_WORDS, Grammar, RecognitionResult
 
 from .answer import MIN_CONFIDENCE, Choice, Hypothesis, choose
-from .base import RATE, Partial, Recognizer, RecognizerError
+from .base import RATE, Partial, Recognizer, RecognizerError, UnsupportedLanguage
 from .decoding import degenerate, token_cap
 from .endpoint import EndpointConfig
 from .engines import usable_cores
@@ -77,13 +77,13 @@ MAX_PROMPT_TOKENS = TEXT_CONTEXT // 2 - 1
 
 
 def check_language(language: str) -> None:
-    """RecognizerError unless `language` is a code Whisper knows (faster-whisper's own
+    """UnsupportedLanguage unless `language` is a code Whisper knows (faster-whisper's own
     list): checked before the model loads, not as a ValueError from its tokenizer."""
     from faster_whisper.tokenizer import _LANGUAGE_CODES
 
     if language not in _LANGUAGE_CODES:
-        raise RecognizerError(f"{language!r} is not a Whisper language code "
-                              f"(expected one of: {', '.join(_LANGUAGE_CODES)})")
+        raise UnsupportedLanguage(f"{language!r} is not a Whisper language code "
+                                  f"(expected one of: {', '.join(_LANGUAGE_CODES)})", language)
 
 
 def load_model(path: str | None = None, threads: int | None = None, compute_type: str = "int8",
