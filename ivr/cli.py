@@ -17,6 +17,7 @@ import sys
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as dist_version
 
+from ivr.calldate import CallDateError, parse_call_date
 from ivr.errors import EXIT_LOG_FAILED, CliError  # noqa: F401 - CliError is re-exported for the commands
 
 # (module, what it adds) -- order is the order in `ivr --help`.
@@ -33,23 +34,16 @@ COMMAND_MODULES = [
 ]
 
 
-def parse_today(value: str | None):
-    """The `--today YYYY-MM-DD` option shared by commands that apply JKN rules by date."""
-    if not value:
-        return dt.date.today()
+def parse_today(value: str | None, default: dt.date | None = None) -> dt.date:
+    """The `--today YYYY-MM-DD` option shared by commands that apply JKN rules by date; not
+    given: `default` (the machine's date when None). The rule is ivr.calldate's, the same
+    as a scenario file's `today:`."""
+    if value is None:
+        return default or dt.date.today()
     try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        raise CliError(f"--today: '{value}' is not a date (expected YYYY-MM-DD)") from None
-    return today_in_range(day)
-
-
-def today_in_range(day):
-    """A `--today` the JKN rules can compute with: due dates and periods a year or more ahead
-    ran past 9999-12-31 (ValueError out of the billing code) for `--today 9999-12-31`."""
-    if not 1900 <= day.year <= 2999:
-        raise CliError(f"--today: '{day.isoformat()}' is out of range (years 1900-2999)")
-    return day
+        return parse_call_date(value)
+    except CallDateError as exc:
+        raise CliError(f"--today: {exc}") from None
 
 
 def version() -> str:

@@ -52,10 +52,16 @@ class YamlError(ValueError):
 
 
 class LineDict(dict):
-    """A dict that knows where it was written (1-based line and column)."""
+    """A dict that knows where it was written (1-based line and column), and the line of
+    each of its keys (so an error about one value can point at that value's line)."""
 
     line: int = 0
     col: int = 0
+    key_lines: dict[str, int] = {}   # replaced per instance by the loader; never mutated
+
+    def line_of(self, key: str) -> int:
+        """The line `key:` is written on; the mapping's own line when unknown."""
+        return self.key_lines.get(key, self.line)
 
 
 # ---- step 1: the event stream ------------------------------------------------------------
@@ -223,6 +229,7 @@ class _Constructor(yaml.SafeLoader):
                 keys.add(k.value)
         d = LineDict(super().construct_mapping(node, deep=True))
         d.line, d.col = node.start_mark.line + 1, node.start_mark.column + 1
+        d.key_lines = {k.value: k.start_mark.line + 1 for k, _ in node.value if isinstance(k, yaml.ScalarNode)}
         return d
 
     def construct_yaml_timestamp(self, node):  # noqa: D401 - PyYAML hook

@@ -86,7 +86,7 @@ def test_generate_errors_are_one_line(tmp_path, capsys):
     assert main(["test", "--generate", str(SMALL)]) == 2
     assert "--generate needs -o DIR" in capsys.readouterr().err
     assert main(["test", "--generate", str(SMALL), "-o", str(tmp_path), "--today", "2026-13-01"]) == 2
-    assert "not a YYYY-MM-DD date" in capsys.readouterr().err
+    assert "--today: '2026-13-01' is not a date (expected YYYY-MM-DD)" in capsys.readouterr().err
     assert main(["test"]) == 2
     assert "--generate TREE -o DIR" in capsys.readouterr().err
 

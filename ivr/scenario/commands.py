@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from ivr.cli import CliError, today_in_range
+from ivr.cli import CliError, parse_today
 from ivr.privacy import mask_pii
 
 
@@ -65,8 +65,6 @@ def _shown_path(p: str) -> str:
 
 
 def run_generate(args) -> int:
-    import datetime as dt
-
     from ivr.drivers.setup import open_tree
     from ivr.scenario.generate import DEFAULT_TODAY, generate_suite, write_suite
 
@@ -74,11 +72,7 @@ def run_generate(args) -> int:
         raise CliError("--generate needs -o DIR (where the scenario files go)")
     if args.paths:
         raise CliError("--generate takes no scenario paths (it writes them into -o DIR)")
-    try:
-        today = dt.date.fromisoformat(args.today) if args.today else DEFAULT_TODAY
-    except ValueError:
-        raise CliError(f"--today: '{args.today}' is not a YYYY-MM-DD date") from None
-    today_in_range(today)
+    today = parse_today(args.today, default=DEFAULT_TODAY)
     tree = open_tree(args.generate)
     out = Path(args.out)
     if out.exists() and not out.is_dir():

@@ -43,6 +43,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ivr.calldate import CallDateError, parse_call_date
 from ivr.privacy import input_is_public, mask_named
 from ivr.yamlsafe import LineDict, YamlError, load_yaml_file
 from ivr.drivers.runtime import CallRuntime
@@ -117,12 +118,7 @@ def load_scenarios(path: str | Path, default_tree: Path) -> list[Scenario]:
                 raise ScenarioError(f"{_where(str(p), sc)}: unknown key '{k}' in scenario (expected one of {', '.join(SCENARIO_KEYS)})")
         tree = sc.get("tree", doc.get("tree"))
         tree_path = (base / str(tree)).resolve() if tree else default_tree
-        today_raw = sc.get("today", doc.get("today"))
-        try:
-            today = (today_raw if isinstance(today_raw, dt.date) else dt.date.fromisoformat(str(today_raw))) \
-                if today_raw else dt.date.today()
-        except ValueError:
-            raise ScenarioError(f"{_where(str(p), sc)}: today: '{today_raw}' is not a YYYY-MM-DD date") from None
+        today = _today(str(p), sc if "today" in sc else doc)
         steps = sc.get("steps")
         if not isinstance(steps, list) or not steps:
             raise ScenarioError(f"{_where(str(p), sc)}: scenario needs a non-empty `steps` list")
@@ -140,6 +136,19 @@ def load_scenarios(path: str | Path, default_tree: Path) -> list[Scenario]:
                             tree_path, today, (db if db in (":memory:", "unavailable") else str(base / db)) if db else None,
                             steps, end, queue, tuple(down)))
     return out
+
+
+def _today(path: str, holder: LineDict) -> dt.date:
+    """The scenario's `today:` (its own, else the file's), by the rule `--today` follows
+    (ivr.calldate); absent: the machine's date."""
+    raw = holder.get("today")
+    if raw is None:
+        return dt.date.today()
+    try:
+        return parse_call_date(raw)
+    except CallDateError as exc:
+        line = holder.line_of("today") if isinstance(holder, LineDict) else 0
+        raise ScenarioError(f"{path}:{line}: today: {exc}") from None
 
 
 def _queue_settings(path: str, q, base: Path, where) -> dict | None:
