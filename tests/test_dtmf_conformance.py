@@ -127,3 +127,53 @@ def test_a_pitch_copy_moves_every_frequency_and_shortens_the_copy():
     assert abs(len(y) - 8000 / 1.1) <= 2
     spec = np.abs(np.fft.rfft(y[500:-500] * np.hanning(len(y) - 1000), 1 << 16))
     assert abs(np.argmax(spec) * 8000 / (1 << 16) - 1100) < 1.0
+
+
+@pytest.fixture(scope="module")
+def music_base():
+    from ivr.dsp.talkoff import corpus_base
+
+    return corpus_base("music")[0]
+
+
+# chords of the hold-music corpus that line up with a key for a few 20 ms windows when the
+# music is played x0.89 / x0.96 / x1.06 (bench.dtmf --talkoff-sweep): (pitch, key, time in
+# the pitch copy, s)
+CHORDS = [(0.89, "C", 17.49), (0.89, "C", 36.78), (0.96, "6", 13.98), (1.06, "C", 12.66)]
+
+
+@pytest.mark.parametrize("factor,key,t", CHORDS, ids=[f"x{f}-{k}-{t}" for f, k, t in CHORDS])
+def test_a_chord_that_names_a_key_for_a_few_windows_is_no_digit(music_base, factor, key, t):
+    """Over its span a chord's other notes outweigh the partials that matched the key
+    (``span_dominance``); with that test off, the same clip gives the key."""
+    from ivr.dsp.dtmf import DtmfConfig
+    from ivr.dsp.talkoff import pitch_copy
+
+    a, b = int((t * factor - 3) * 8000), int((t * factor + 2) * 8000)
+    x = pitch_copy(music_base[a:b], factor)
+    assert detect(x, 8000) == []
+    assert key in [d.digit for d in detect(x, 8000, DtmfConfig(span_dominance=None))]
+
+
+def test_a_key_held_under_a_louder_note_in_its_group_stays_a_digit():
+    """The span test reads each tone against its group's other partials: a key held 400 ms
+    with a note 6 dB under its tone in the same group is still one digit."""
+    from ivr.dsp.dtmf_gen import synth_tones
+
+    x = synth_tones(["5"], np.array([0.3]), np.array([0.4]), 8000, 1.2, level_dbfs=-20.0)
+    t = np.arange(len(x)) / 8000
+    x = x + 0.5 * 10 ** (-20 / 20) * np.sin(2 * np.pi * 1100 * t)  # 6 dB under, in the high band
+    assert [d.digit for d in detect(x.astype(np.float32), 8000)] == ["5"]
+
+
+@pytest.mark.parametrize("twist,found", [(6.0, True), (8.0, True), (12.0, False)])
+def test_a_pair_tilted_up_by_a_microphone_is_a_key_up_to_9_db(twist, found):
+    """Q.24 leaves +8 dB twist to the receiver; a room and a phone's speaker tilt keys that
+    much (``twist_max_db``), so +8 dB is found, +12 dB is not."""
+    from ivr.dsp.conformance import Condition
+
+    cond = Condition("twist", f"twist {twist:+.0f} dB", ACCEPT, twist_db=twist, level_dbfs=-20.0)
+    ts = make_trials(cond, 8000, 5, seed=3)
+    digits = detect(ts.signal, 8000)
+    sc = score_timed(ts, np.array([d.start for d in digits]), [d.digit for d in digits])
+    assert sc.rate >= 0.99 if found else sc.rate <= 0.01, sc.rate
