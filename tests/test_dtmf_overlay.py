@@ -3,8 +3,8 @@
 The sets come from `ivr.dsp.overlay` (espeak-ng talk radio, Debian hold music, the
 project's hold music; 250/250 ms and irregular keypad timing; 0 and -7 dB key-to-overlay
 ratio).  Each condition is judged on its keys summed over `SEEDS` renderings, against the
-issue's goal scaled to that many sets (>= 15 of 16 at 0 dB, >= 12 of 16 at -7 dB) where
-the detector meets it today, and against the baseline detector (the overlay switches
+issue's goal scaled to that many sets (>= 15 of 16 at 0 dB, >= 12 of 16 at -7 dB), and
+against the baseline detector (the overlay switches
 off): within 2 keys of it in every condition, and >= 10 % more keys over all of them.  False digits: none on the overlay
 material alone, and no wrong-key digits inside the sets.
 """
@@ -21,18 +21,9 @@ BASELINE = DtmfConfig(band_ratio=None, hold_level=None, fine_share=None, bridge_
                       long_dominance=None, rise_gain=None)
 RISE_OFF = DtmfConfig(rise_gain=None)
 GOAL = {0.0: 15, -7.0: 12}
-# conditions that meet the issue's goal today (summed over SEEDS); the rest are held to
-# "no worse than the baseline detector" and reported by `python -m bench.dtmf --overlay`
-MEETS_GOAL = {
-    OverlayCondition("speech", 0.0, "250/250"), OverlayCondition("hold", 0.0, "250/250"),
-    OverlayCondition("speech", -7.0, "250/250"), OverlayCondition("speech", -7.0, "keypad"),
-    OverlayCondition("hold", -7.0, "250/250"), OverlayCondition("radio", -7.0, "250/250"),
-    OverlayCondition("music", 0.0, "250/250"), OverlayCondition("music", -7.0, "250/250"),  # fine path
-    OverlayCondition("radio", 0.0, "250/250"),
-    OverlayCondition("hold", -7.0, "keypad"),  # spread_one
-    OverlayCondition("speech", 0.0, "keypad"), OverlayCondition("music", 0.0, "keypad"),  # long look
-    OverlayCondition("hold", 0.0, "keypad"), OverlayCondition("radio", -7.0, "keypad"),
-}
+# every condition meets the issue's goal today (summed over SEEDS); radio 0 dB and music
+# -7 dB with keypad timing were the last two (the harmonic lock, the +9 dB twist)
+MEETS_GOAL = set(CONDITIONS)
 
 
 def _split_presses(ts, digits) -> int:
@@ -125,7 +116,9 @@ def test_the_same_key_twice_with_a_legal_pause_stays_two():
         j = int((starts[2 * i] + on[2 * i] - 0.02) * rate)
         one[j : j + int(0.08 * rate)] += rng.standard_normal(int(0.08 * rate)).astype(np.float32) * 0.3
     assert "".join(d.digit for d in detect(one, rate)) == "".join(keys[::2])
-    off = detect(one, rate, DtmfConfig(bridge_level=None))
+    # the pieces a burst leaves also touch (their edges read into the burst), so the
+    # same-press rule joins them too: both off, to see the bursts split presses
+    off = detect(one, rate, DtmfConfig(bridge_level=None, same_press_gap=None))
     assert len(off) > 16, "the bursts split no press: the test shows nothing"
 
 
@@ -580,3 +573,62 @@ def test_keys_under_speech_through_a_loudspeaker_do_not_crash_the_detector(monke
     digits = detect(ts.signal, ts.rate)
     sc = score_overlay(ts, digits)
     assert sc.found >= 14 and sc.false <= 1
+
+
+def test_a_partial_near_twice_a_tone_is_not_its_harmonic():
+    """Under 0 dB talk radio a voice's formant sits near 2 x 941 Hz during a '0'; it is not
+    locked to the tone (``harmonic_lock_hz``), so the key is found; with the lock off the
+    windows' harmonic measure refuses it."""
+    ts = make_overlay_set(OverlayCondition("speech", 0.0, "keypad"), 6)
+    i = ts.keys.index("0")
+    near = lambda ds: [d for d in ds if d.digit == "0" and abs(d.start - ts.starts[i]) < 0.03]  # noqa: E731
+    assert near(detect(ts.signal, ts.rate))
+    assert not near(detect(ts.signal, ts.rate, DtmfConfig(harmonic_lock_hz=None)))
+
+
+def test_a_tones_own_harmonic_still_refuses_it(monkeypatch):
+    """Two tones with partials at exactly twice each (a voice's harmonics, 14 dB down) are
+    no key; were every partial near 2 f taken for an overlay's, they would be."""
+    from ivr.dsp import dtmf
+
+    rate = 8000
+    t = np.arange(rate) / rate
+    on = (t >= 0.4) & (t < 0.52)
+    a = np.sqrt(2) * 10 ** (-16 / 20)
+    h = np.sqrt(2) * 10 ** (-30 / 20)
+    x = (a * np.sin(2 * np.pi * 941 * t) + a * np.sin(2 * np.pi * 1336 * t)
+         + h * np.sin(2 * np.pi * 1882 * t + 0.5) + h * np.sin(2 * np.pi * 2672 * t + 1.0)) * on
+    x = (x + 0.003 * np.random.default_rng(0).standard_normal(len(t))).astype(np.float32)
+    assert detect(x, rate) == []
+    monkeypatch.setattr(dtmf._Core, "_off_lock", lambda self, *a: True)
+    assert [d.digit for d in detect(x, rate)] == ["0"]
+
+
+def test_the_harmonic_lock_adds_keys_and_no_false_digit():
+    """Over the conditions' sets (SEEDS), with the lock against without it."""
+    off = DtmfConfig(harmonic_lock_hz=None)
+    gain = 0
+    for c in CONDITIONS + [OverlayCondition(o, r, "50/50") for o in ("speech", "radio") for r in (0.0, -7.0)]:
+        for seed in SEEDS:
+            ts = make_overlay_set(c, seed)
+            on, no = score_overlay(ts, detect(ts.signal, ts.rate)), score_overlay(ts, detect(ts.signal, ts.rate, off))
+            assert on.found >= no.found and on.false <= no.false, (c.name, seed, on, no)
+            gain += on.found - no.found
+    assert gain >= 5, gain  # 7 today
+
+
+def test_the_rest_of_a_press_cut_by_a_burst_is_not_reported_again():
+    """A '#' under 0 dB talk radio is cut for two windows by another key's pair; its two
+    pieces overlap, so they are one press (``same_press_gap``), not a doubled digit."""
+    ts = make_overlay_set(OverlayCondition("radio", 0.0, "keypad"), 6)
+    i = ts.keys.index("#")
+    within = lambda ds: [d for d in ds if d.digit == "#" and ts.starts[i] - 0.02 <= d.start <= ts.ends[i]]  # noqa: E731
+    assert len(within(detect(ts.signal, ts.rate))) == 1
+    assert len(within(detect(ts.signal, ts.rate, DtmfConfig(same_press_gap=None)))) == 2
+
+
+def test_span_lock_and_same_press_settings_are_checked():
+    for kw in ({"harmonic_lock_hz": -1.0}, {"harmonic_lock_dominance": 0.0}, {"same_press_gap": 0.04},
+               {"same_press_gap": -0.001}, {"span_dominance": -0.1}):
+        with pytest.raises(ValueError, match=next(iter(kw))):
+            DtmfConfig(**kw)
