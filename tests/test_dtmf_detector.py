@@ -193,9 +193,10 @@ def test_hiss_around_a_harmonic_is_background_not_a_voice():
         # the hiss was there before the presses, so the background read before them
         # (``harmonic_bg_gain``) would clear it too, and the rise path (``rise_gain``: the
         # harmonic read over the whole press, where the hiss is thin) finds them as well, and
-        # so does the harmonic lock (``harmonic_lock_hz``: hiss is no partial locked at 2 f):
-        # all off, to judge the flanks alone
+        # so do the harmonic lock (``harmonic_lock_hz``: hiss is no partial locked at 2 f)
+        # and the grown long look: all off, to judge the flanks alone
         before += digits_string(detect(y, rate, DtmfConfig(harmonic_flank=None, harmonic_bg_gain=None,
-                                                           rise_gain=None, harmonic_lock_hz=None))) == "5289"
+                                                           rise_gain=None, harmonic_lock_hz=None,
+                                                           long_grow=None))) == "5289"
         assert detect(hiss.astype(np.float32), rate) == []
     assert now == 10 and before <= 6, (now, before)

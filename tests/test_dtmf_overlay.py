@@ -470,8 +470,9 @@ def test_the_rise_path_finds_keys_under_louder_music(results, rise_off):
         if c.timing == "keypad":
             gained += results[c][0] - rise_off[c][0]
     music = OverlayCondition("music", -7.0, "keypad")
-    assert results[music][0] - rise_off[music][0] >= 12, (results[music][0], rise_off[music][0])
-    assert gained >= 15, gained
+    # 11 today: the grown long look (``long_grow``) finds some of the same presses
+    assert results[music][0] - rise_off[music][0] >= 10, (results[music][0], rise_off[music][0])
+    assert gained >= 12, gained  # 14 today
 
 
 def test_the_rise_path_gives_the_same_digits_however_the_stream_is_cut():
@@ -649,3 +650,33 @@ def test_fifty_ms_presses_under_overlay_are_read_through_their_phase():
             sc = score_overlay(ts, detect(ts.signal, ts.rate))
             found, false = found + sc.found, false + sc.false
     assert found >= 296 and false <= 1, (found, false)
+
+
+def test_a_short_span_is_looked_at_again_over_the_windows_its_tones_fill():
+    """``long_grow``: a press whose windows named its key for only a few of its windows is
+    judged by the long look over the windows next to them that its two tones fill.  Over
+    the tests' sets (the issue's 16 conditions and the 8 speed-test ones) it adds keys
+    (8 today: radio and music at -7 dB, talk radio at 0 dB, keypad and 50/50 timing) and
+    no false digit."""
+    off = DtmfConfig(long_grow=None)
+    gain = 0
+    for c in CONDITIONS + SPEED_CONDITIONS:
+        for seed in SEEDS:
+            ts = make_overlay_set(c, seed)
+            on, no = score_overlay(ts, detect(ts.signal, ts.rate)), score_overlay(ts, detect(ts.signal, ts.rate, off))
+            assert on.found >= no.found and on.false <= no.false, (c.name, seed, on, no)
+            gain += on.found - no.found
+    assert gain >= 5, gain
+
+
+def test_the_grown_look_gives_the_same_digits_however_the_stream_is_cut():
+    ts = make_overlay_set(OverlayCondition("music", -7.0, "keypad"), 2)
+    whole = detect(ts.signal, ts.rate)
+    assert len(whole) > len(detect(ts.signal, ts.rate, DtmfConfig(long_grow=None)))  # it found keys here
+    _same_however_cut(ts, None, whole, seed=9)
+
+
+def test_the_grown_look_settings_are_checked():
+    for kw in ({"long_grow": 0.0}, {"long_grow": 1.5}, {"long_grow_back": -1}, {"long_grow_back": 65}):
+        with pytest.raises(ValueError, match="long_grow"):
+            DtmfConfig(**kw)
