@@ -1458,13 +1458,14 @@ class _Core:
             return None
         return powers[0], powers[1]
 
-    def _span_spectrum(self, a: int, L: int) -> tuple[np.ndarray, ...]:
-        """`L` raw samples from `a` in one Hann window on a ~1 Hz grid: the samples, their
+    def _span_spectrum(self, a: int, L: int, grid: int = 8192) -> tuple[np.ndarray, ...]:
+        """`L` raw samples from `a` in one Hann window, zero-padded to `grid` points per
+        8 kHz (8192: a ~1 Hz grid; at least `L`): the samples, their
         power spectrum (a sine of amplitude A reads A^2), its frequencies, the window, its
         norm and the FFT length (the long look and the span dominance read spans alike)."""
         x = self._raw[a : a + L].astype(np.float64)
         w = np.hanning(L)
-        nfft = 8192 * self.rate // 8000
+        nfft = max(grid * self.rate // 8000, L)
         norm = 4.0 / float(w.sum()) ** 2
         X = np.abs(np.fft.rfft(x * w, nfft)) ** 2 * norm
         return x, X, np.fft.rfftfreq(nfft, 1.0 / self.rate), w, norm, nfft
@@ -1483,7 +1484,7 @@ class _Core:
         L = nblk * H
         if a < 0 or a + L > len(self._raw):  # not in the buffer (cannot happen; be safe)
             return True
-        _, X, f, _, _, _ = self._span_spectrum(a, L)
+        _, X, f, _, _, _ = self._span_spectrum(a, L, grid=2048)  # a 4 Hz grid: the lobe is 50 Hz or more
         lobe = 2.0 * self.rate / L
         for f0, (lo, hi) in ((LOW_FREQS[seg.key // 4], GROUP_BANDS[0]), (HIGH_FREQS[seg.key % 4], GROUP_BANDS[1])):
             near = np.flatnonzero(np.abs(f - f0) <= cfg.band_freq_dev * f0)
