@@ -87,8 +87,10 @@ class JitterBuffer:
     It holds G.711 payload bytes as they came (one sample per byte), not decoded audio: the
     receive path costs one dict insert per packet, and the call decodes its whole slice of
     audio in one table lookup. `depth` frames of delay absorb network jitter (2 = 40 ms); a
-    packet later than its playout is dropped and counted; a jump of more than `resync_s` (a
-    new sender, a long pause) restarts the timeline at the new packet. `fill` is the
+    packet later than its playout is dropped and counted, but `slip_after` late ones in a
+    row with none waiting mean the sender runs behind (a load generator or phone that
+    stalled and never caught up), and the playout moves back to them; a jump of more than
+    `resync_s` (a new sender, a long pause) restarts the timeline at the new packet. `fill` is the
     codec's silence byte, played where a packet is missing."""
 
     depth: int = 2
@@ -98,9 +100,12 @@ class JitterBuffer:
     _next: int | None = None      # sender timestamp of the next sample to play
     _wait: int = 0                # frames still to wait before playout starts
     _ssrc: int | None = None
+    slip_after: int = 1           # late packets in a row, nothing pending: the sender runs behind
     received: int = 0
     late: int = 0
     concealed: int = 0            # frames played as silence while media flows
+    slips: int = 0                # times the playout moved back to a sender running behind
+    _late_run: int = 0
 
     def put(self, ssrc: int, ts: int, payload: bytes) -> None:
         self.received += 1
@@ -112,7 +117,18 @@ class JitterBuffer:
             self._wait = self.depth
         if _ts_diff(ts + len(payload), nxt) <= 0:
             self.late += 1
+            self._late_run += 1
+            if self._late_run >= self.slip_after and not self._pending:
+                # every packet comes after its playout and none is waiting: the sender fell
+                # behind our clock (a stall it never made up) and stays there; dropping
+                # would silence the rest of the call, so play out from here, that much later
+                self._next = ts
+                self._wait = self.depth
+                self._late_run = 0
+                self.slips += 1
+                self._pending[ts] = payload
             return
+        self._late_run = 0
         self._pending[ts] = payload
 
     def position_of(self, ts: int) -> int:

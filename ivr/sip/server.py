@@ -81,6 +81,8 @@ class Stats:
     late_ticks: int = 0           # the pacer's ticks that started after their deadline
     loop_late_ticks: int = 0      # the call-processing ticks that did
     late_renders: int = 0
+    rtp_late: int = 0             # caller packets that came after their playout (dropped)
+    rtp_slips: int = 0            # times a call's playout moved back to a sender running behind
     pacer_priority: str = "normal"
     jitter_hist: np.ndarray = field(default_factory=lambda: np.zeros(1001, np.int64))  # 0.05 ms bins
 
@@ -99,6 +101,7 @@ class Stats:
                 "packets_received": self.packets_received, "keys_rfc4733": self.keys_rfc4733,
                 "keys_inband": self.keys_inband, "late_ticks": self.late_ticks,
                 "loop_late_ticks": self.loop_late_ticks, "late_renders": self.late_renders,
+                "rtp_late": self.rtp_late, "rtp_slips": self.rtp_slips,
                 "pacer_priority": self.pacer_priority,
                 "send_jitter_ms": {"p50": self.jitter_ms(0.5), "p99": self.jitter_ms(0.99),
                                    "max": self.jitter_ms(1.0)},
@@ -511,6 +514,8 @@ class SipServer(asyncio.DatagramProtocol):
             st.keys_rfc4733 += leg.call.keys_rfc4733
             st.keys_inband += leg.call.keys_inband
             st.late_renders += leg.call.late_renders
+            st.rtp_late += leg.jb.late
+            st.rtp_slips += leg.jb.slips
             leg.call.close()
             rt = leg.call.rt
             rt.finish(max(leg.call.t, leg.call.pos))
