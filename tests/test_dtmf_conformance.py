@@ -177,3 +177,23 @@ def test_a_pair_tilted_up_by_a_microphone_is_a_key_up_to_9_db(twist, found):
     digits = detect(ts.signal, 8000)
     sc = score_timed(ts, np.array([d.start for d in digits]), [d.digit for d in digits])
     assert sc.rate >= 0.99 if found else sc.rate <= 0.01, sc.rate
+
+
+QUEUE_SAYS = [(1, "sekitar 7 menit"), (1, "sekitar 32 menit"), (7, "sekitar 6 menit"), (10, "sekitar 19 menit"),
+              (24, "sekitar 9 menit"), (3, "kurang dari 1 menit"), (12, "sekitar 15 menit")]
+
+
+@pytest.mark.parametrize("rate", [8000, 16000])
+def test_the_ivrs_own_queue_announcements_name_no_key(rate):
+    """The IVR's voice (espeak-ng through pyttsx3) reading the agent queue's announcements,
+    as the call recordings and any echo of them carry it: no digit.  The first five named an
+    '8' or a '0' at 16 kHz through the rise path once its long look read the stillness from
+    the phase alone (it now also asks the halves' peaks to agree: ``_long_look(halves=)``)."""
+    from ivr.speech.voice import TtsVoice
+
+    voice = TtsVoice.create()
+    for pos, wait in QUEUE_SAYS:
+        for text in (f"Anda berada di antrean nomor {pos}, perkiraan waktu tunggu {wait}.",
+                     f"Mohon tunggu, semua agen kami sedang melayani penelepon lain. Anda di antrean nomor {pos}, "
+                     f"perkiraan waktu tunggu {wait}. Untuk ditelepon kembali, tekan bintang."):
+            assert detect(voice.render(text, rate), rate) == [], (rate, text)

@@ -280,28 +280,36 @@ class ProbeError(RuntimeError):
     """A scale-out probe that measured nothing."""
 
 
+def _carries(tmp: Path, start, label: str, rate: float, hold_ms: int, log=None) -> bool:
+    """Whether a fresh set-up from `start()` (anything with `.port` and `.stop()`) carries
+    `rate` calls/s held `hold_ms` with at most CLUSTER_MAX_FAILED failed (an overloaded
+    instance must not carry its backlog into the next probe)."""
+    for attempt in (1, 2):   # one retry when SIPp measured nothing
+        target = start()
+        try:
+            signalling_rate(tmp, f"127.0.0.1:{target.port}", 20, 20)     # warm-up calls
+            placed, done = offered_load(tmp, f"127.0.0.1:{target.port}", rate, hold_ms=hold_ms)
+            break
+        except ProbeError as exc:
+            if attempt == 2:
+                raise SystemExit(f"bench.sip: {exc}") from None
+        finally:
+            target.stop()
+    ok = placed - done <= CLUSTER_MAX_FAILED * placed
+    if log:
+        log(f"  {label} at {rate:.0f} calls/s: {done}/{placed} completed -> {'carried' if ok else 'not carried'}")
+    return ok
+
+
 def capacity(tmp: Path, n: int, log=None) -> float:
     """Highest offered rate (calls/s) that N instances behind Kamailio carry with at most
     CLUSTER_MAX_FAILED failed (geometric bisection over CLUSTER_RANGE)."""
-    def carries(rate: float) -> bool:
-        for attempt in (1, 2):   # one retry when SIPp measured nothing
-            c = Cluster(tmp, n, ["--no-tts", "--no-log", "--quiet", "--max-calls", "5000", "--today", TODAY])
-            try:
-                signalling_rate(tmp, f"127.0.0.1:{c.port}", 20, 20)     # warm-up calls
-                placed, done = offered_load(tmp, f"127.0.0.1:{c.port}", rate)
-                break
-            except ProbeError as exc:
-                if attempt == 2:
-                    raise SystemExit(f"bench.sip: {exc}") from None
-            finally:
-                c.stop()
-        ok = placed - done <= CLUSTER_MAX_FAILED * placed
-        if log:
-            log(f"  {n} instance{'s' if n > 1 else ''} at {rate:.0f} calls/s: {done}/{placed} completed"
-                f" -> {'carried' if ok else 'not carried'}")
-        return ok
+    def start() -> Cluster:
+        return Cluster(tmp, n, ["--no-tts", "--no-log", "--quiet", "--max-calls", "5000", "--today", TODAY])
 
-    return highest_carried(carries, *CLUSTER_RANGE, CLUSTER_STEP)
+    label = f"{n} instance{'s' if n > 1 else ''}"
+    return highest_carried(lambda rate: _carries(tmp, start, label, rate, CLUSTER_HOLD_MS, log), *CLUSTER_RANGE,
+                           CLUSTER_STEP)
 
 
 def server_capacity(tmp: Path, log=None) -> float:
@@ -309,25 +317,12 @@ def server_capacity(tmp: Path, log=None) -> float:
     CLUSTER_MAX_FAILED failed, a fresh server per probe.  The burst figure (SIPp at 5,000
     calls/s, 500 at once) is what the SIPp UAS is measured with, but an instance offered more
     than it carries falls behind and fails calls wholesale (retransmissions add load), so
-    that figure went from 20 to 800 calls/s between runs on the same code; this one holds."""
-    def carries(rate: float) -> bool:
-        for attempt in (1, 2):   # one retry when SIPp measured nothing
-            server = Server(tmp, "capacity", max_calls=5000, extra=["--no-tts", "--no-log"])
-            try:
-                signalling_rate(tmp, f"127.0.0.1:{server.port}", 20, 20)     # warm-up calls
-                placed, done = offered_load(tmp, f"127.0.0.1:{server.port}", rate, hold_ms=0)
-                break
-            except ProbeError as exc:
-                if attempt == 2:
-                    raise SystemExit(f"bench.sip: {exc}") from None
-            finally:
-                server.stop()
-        ok = placed - done <= CLUSTER_MAX_FAILED * placed
-        if log:
-            log(f"  ivr serve at {rate:.0f} calls/s: {done}/{placed} completed -> {'carried' if ok else 'not carried'}")
-        return ok
+    that figure went from 12 to 822 calls/s between runs on the same code; this one holds."""
+    def start() -> Server:
+        return Server(tmp, "capacity", max_calls=5000, extra=["--no-tts", "--no-log"])
 
-    return highest_carried(carries, *CLUSTER_RANGE, CLUSTER_STEP)
+    return highest_carried(lambda rate: _carries(tmp, start, "ivr serve", rate, 0, log), *CLUSTER_RANGE,
+                           CLUSTER_STEP)
 
 
 def highest_carried(carries, lo: float, hi: float, step: float) -> float:

@@ -1398,13 +1398,13 @@ class _Core:
 
     def _long_look(self, seg: _Segment, dominance: float | None, rise: float, min_level_dbfs: float,
                    twist: tuple[float, float] | None = None, comb: float | None = None,
-                   lock: bool = False) -> tuple[float, float] | None:
+                   lock: bool = False, halves: bool = False) -> tuple[float, float] | None:
         """One Hann window over the segment's span: the power (A^2) of its low and high tone
         if the span passes (see ``DtmfConfig.long_dominance``; `dominance` None: the rise
         path, no dominance test; `twist`: its limits in dB, else the windows'; `comb`: the
         most the other harmonics of a fundamental both tones fit may hold; `lock`: a partial
-        at 2 f counts as a harmonic only if locked to the tone, see ``harmonic_lock_hz``),
-        else None."""
+        at 2 f counts as a harmonic only if locked to the tone, see ``harmonic_lock_hz``;
+        `halves`: the halves' spectral peaks must agree within ``long_drift`` too), else None."""
         cfg, H, rate = self.cfg, self.H, self.rate
         nblk = seg.last + 4 - seg.first
         if nblk > cfg.long_max_blocks:
@@ -1449,6 +1449,16 @@ class _Core:
             f23 = np.angle(c[2] * np.conj(c[1])) * rate / (2 * np.pi * m)
             if abs(f23 - f12) > cfg.long_drift * f0:
                 return None
+            if halves:
+                # the rise path asks the halves' spectral peaks to agree as well: with no
+                # dominance test, the phase alone let espeak's voice name an '8' and a '0'
+                # at 16 kHz (a queue announcement)
+                h = L // 2
+                wh = np.hanning(h)
+                q1, q2 = (f[near[np.argmax((np.abs(np.fft.rfft(x[j * h:(j + 1) * h] * wh, nfft)) ** 2)[near])]]
+                          for j in (0, 1))
+                if abs(q1 - q2) > cfg.long_drift * f0:
+                    return None
             powers.append(p)
             peaks.append(q)
         if comb is not None and self._voice_comb(X, rate / nfft, peaks, powers) > comb:
@@ -1639,7 +1649,8 @@ class _Core:
                 return
         # window w covers blocks w..w+7; a segment's window w covers blocks w..w+3
         seg = _Segment(key, first, last + self.RISE_BLOCKS - 4, 0, np.zeros(N_FEAT), long=True)
-        tones = self._long_look(seg, None, cfg.rise_span_gain, cfg.rise_level_dbfs, cfg.rise_twist_db, cfg.rise_comb)
+        tones = self._long_look(seg, None, cfg.rise_span_gain, cfg.rise_level_dbfs, cfg.rise_twist_db, cfg.rise_comb,
+                                halves=True)
         if tones is None:
             return
         # the edges: block energy, which gives other digits theirs, is mostly the overlay's
