@@ -1416,33 +1416,29 @@ class _Core:
             return None
         x, X, f, w, norm, nfft = self._span_spectrum(a, L)
         pre = self._raw[a - g - L : a - g].astype(np.float64)
-        thirds: list = []  # the thirds' length and window, made once a tone passed the cheaper tests
+        m = L // 3  # the thirds, each under its own window, phases read at the tone
+        wm = np.hanning(m)
+        half_spectra: list[np.ndarray] = []  # the halves' spectra (`halves`), read once a tone passed the rest
         lobe = 2.0 * rate / L  # Hann main lobe half width
         n = np.arange(L)
         powers, peaks = [], []
-        for f0, (lo, hi) in ((LOW_FREQS[seg.key // 4], GROUP_BANDS[0]), (HIGH_FREQS[seg.key % 4], GROUP_BANDS[1])):
-            near = np.flatnonzero(np.abs(f - f0) <= cfg.band_freq_dev * f0)
-            i = near[np.argmax(X[near])]
+        for f0, band, near, i in self._group_peaks(seg.key, X, f):
             p, q = X[i], f[i]
-            if abs(q / f0 - 1) > cfg.long_freq_dev or 10 * math.log10(max(p / 2, 1e-30)) < min_level_dbfs:
+            level_dbfs = 10 * math.log10(max(p / 2, 1e-30))
+            if abs(q / f0 - 1) > cfg.long_freq_dev or level_dbfs < min_level_dbfs:
                 return None
-            rival = (f >= lo) & (f <= hi) & (np.abs(f - q) > lobe)
-            if dominance is not None and p < dominance * X[rival].max():
+            if dominance is not None and p < dominance * self._rival(X, f, band, q, lobe):
                 return None
             need = rise
             if 2 * q < rate / 2 and X[int(round(2 * q * nfft / rate))] > cfg.long_harmonic * p:
                 if not (lock and 2 * q + lobe < rate / 2 and self._off_lock(X, rate / nfft, 2 * q, lobe)):
                     return None
                 need = max(rise, cfg.rise_span_gain)
-                if 10 * math.log10(max(p / 2, 1e-30)) < cfg.rise_level_dbfs:
+                if level_dbfs < cfg.rise_level_dbfs:
                     return None
             before = abs(np.dot(pre * w, np.exp(-2j * np.pi * q * n / rate))) ** 2 * norm
             if p < need * before:
                 return None
-            if not thirds:  # the dearest test last: a window each third, phases read at q
-                m = L // 3
-                thirds = [m, np.hanning(m)]
-            m, wm = thirds
             c = [np.dot(x[j * m:(j + 1) * m] * wm, np.exp(-2j * np.pi * q * np.arange(j * m, (j + 1) * m) / rate))
                  for j in range(3)]
             f12 = np.angle(c[1] * np.conj(c[0])) * rate / (2 * np.pi * m)
@@ -1453,10 +1449,11 @@ class _Core:
                 # the rise path asks the halves' spectral peaks to agree as well: with no
                 # dominance test, the phase alone let espeak's voice name an '8' and a '0'
                 # at 16 kHz (a queue announcement)
-                h = L // 2
-                wh = np.hanning(h)
-                q1, q2 = (f[near[np.argmax((np.abs(np.fft.rfft(x[j * h:(j + 1) * h] * wh, nfft)) ** 2)[near])]]
-                          for j in (0, 1))
+                if not half_spectra:
+                    h = L // 2
+                    wh = np.hanning(h)
+                    half_spectra = [np.abs(np.fft.rfft(x[j * h:(j + 1) * h] * wh, nfft)) ** 2 for j in (0, 1)]
+                q1, q2 = (f[near[np.argmax(Y[near])]] for Y in half_spectra)
                 if abs(q1 - q2) > cfg.long_drift * f0:
                     return None
             powers.append(p)
@@ -1496,13 +1493,22 @@ class _Core:
             return True
         _, X, f, _, _, _ = self._span_spectrum(a, L, grid=2048)  # a 4 Hz grid: the lobe is 50 Hz or more
         lobe = 2.0 * self.rate / L
-        for f0, (lo, hi) in ((LOW_FREQS[seg.key // 4], GROUP_BANDS[0]), (HIGH_FREQS[seg.key % 4], GROUP_BANDS[1])):
-            near = np.flatnonzero(np.abs(f - f0) <= cfg.band_freq_dev * f0)
-            i = near[np.argmax(X[near])]
-            rival = (f >= lo) & (f <= hi) & (np.abs(f - f[i]) > lobe)
-            if X[i] < dominance * X[rival].max():
-                return False
-        return True
+        return all(X[i] >= dominance * self._rival(X, f, band, f[i], lobe)
+                   for _, band, _, i in self._group_peaks(seg.key, X, f))
+
+    def _group_peaks(self, key: int, X: np.ndarray, f: np.ndarray):
+        """For the key's low and then high tone, in a span's power spectrum `X` (frequencies
+        `f`): the nominal frequency, its group's band (``GROUP_BANDS``), the bins within
+        ``band_freq_dev`` of it and the strongest of those (the tone as the span reads it)."""
+        for f0, band in zip((LOW_FREQS[key // 4], HIGH_FREQS[key % 4]), GROUP_BANDS):
+            near = np.flatnonzero(np.abs(f - f0) <= self.cfg.band_freq_dev * f0)
+            yield f0, band, near, int(near[np.argmax(X[near])])
+
+    @staticmethod
+    def _rival(X: np.ndarray, f: np.ndarray, band: tuple[float, float], q: float, lobe: float) -> float:
+        """The strongest partial of a group's band outside the main lobe around the tone at `q`."""
+        lo, hi = band
+        return float(X[(f >= lo) & (f <= hi) & (np.abs(f - q) > lobe)].max())
 
     def _off_lock(self, X: np.ndarray, df: float, q2: float, lobe: float) -> bool:
         """Whether the strongest partial within a main lobe of `q2` (twice a tone's measured
