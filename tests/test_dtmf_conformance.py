@@ -159,7 +159,7 @@ def test_a_chord_that_names_a_key_for_a_few_windows_is_no_digit(music_base, fact
     assert key in [d.digit for d in detect(x, 8000, DtmfConfig(span_dominance=None))]
 
 
-def test_a_key_held_under_a_louder_note_in_its_group_stays_a_digit():
+def test_a_key_held_over_a_quieter_note_in_its_group_stays_a_digit():
     """The span test reads each tone against its group's other partials: a key held 400 ms
     with a note 6 dB under its tone in the same group is still one digit."""
     from ivr.dsp.dtmf_gen import synth_tones
